@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cowcp/cowcp/tree"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// reporter prints what the collector tells it: errors as they happen,
+// verbose lines, the progress bar, and the summary or JSON at the end.
+// Observe calls come from one goroutine, so it needs no locks.
+type reporter struct {
+	c              *cli
+	stdout, stderr io.Writer
+	verbose        io.Writer
+	bar            *progressbar.ProgressBar
+}
+
+func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
+	r := &reporter{c: c, stdout: stdout, stderr: stderr}
+	if c.Verbose {
+		// Verbose lines go to stdout like cp's, unless stdout carries JSON.
+		r.verbose = stdout
+		if c.JSON {
+			r.verbose = stderr
+		}
+	}
+	showBar := c.Progress == "always" || (c.Progress == "auto" && isTerminal(stderr))
+	if showBar && !c.Quiet && !c.Verbose {
+		r.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("copying"),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetItsString("files"),
+			progressbar.OptionThrottle(100_000_000),
+			progressbar.OptionSpinnerType(14),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return r
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (r *reporter) observe(ev tree.Event) {
+	if ev.Err != nil {
+		r.clearBar()
+		fmt.Fprintf(r.stderr, "cowcp: %v\n", ev.Err)
+		return
+	}
+	if r.bar != nil && ev.Progress > 0 {
+		_ = r.bar.Add64(ev.Progress)
+	}
+	if r.verbose != nil && !ev.Partial && !ev.Skipped {
+		if ev.Method != tree.MethodNone {
+			fmt.Fprintf(r.verbose, "%s -> %s (%s)\n", tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Method)
+		} else {
+			fmt.Fprintf(r.verbose, "%s -> %s\n", tree.Quote(ev.Src), tree.Quote(ev.Dst))
+		}
+	}
+}
+
+func (r *reporter) clearBar() {
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+}
+
+func (r *reporter) finish(s *tree.Stats) {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+	}
+	if r.c.JSON {
+		writeJSON(r.stdout, s)
+		return
+	}
+	if !r.c.Quiet {
+		fmt.Fprintln(r.stderr, s.Summary())
+	}
+}

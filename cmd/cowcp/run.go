@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"github.com/cowcp/cowcp/tree"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // some files could not be copied
+	exitUsage       = 2   // the command line was wrong
+	exitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// run is the whole command, testable without exec.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var c cli
+	exit := -1
+	parser, err := kong.New(&c,
+		kong.Name("cowcp"),
+		kong.Description(description),
+		kong.Vars{"version": "cowcp " + version},
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code }),
+	)
+	if err != nil {
+		panic(err) // the CLI struct itself is wrong: a programming error
+	}
+	_, err = parser.Parse(expandOptional(args))
+	if exit >= 0 {
+		return exit // --help or --version
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
+		return exitUsage
+	}
+	opts, err := c.options(stdin, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
+		return exitUsage
+	}
+	targets, err := tree.Operands{
+		Args: c.Files, TargetDir: c.TargetDir, NoTargetDir: c.NoTargetDir, Parents: c.Parents,
+	}.Resolve()
+	if err != nil {
+		fmt.Fprintf(stderr, "cowcp: %v\n", err)
+		var ue *tree.UsageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "Try 'cowcp --help' for more information.")
+			return exitUsage
+		}
+		return exitFailed
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep := newReporter(&c, stdout, stderr)
+	opts.Observe = rep.observe
+	if !c.Quiet {
+		opts.Warn = stderr
+	}
+	copier := tree.New(ctx, opts)
+	for _, t := range targets {
+		copier.Copy(t.Dst, t.Src)
+	}
+	stats := copier.Close()
+	rep.finish(&stats)
+
+	switch {
+	case stats.Interrupted:
+		fmt.Fprintln(stderr, "cowcp: interrupted")
+		return exitInterrupted
+	case stats.Errors > 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// expandOptional gives cp's options with optional values (--backup,
+// --preserve) their default value when written bare, since the parser
+// only knows options that always or never take one.
+func expandOptional(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		switch a {
+		case "--backup":
+			a = "--backup=" + defaultBackupControl()
+		case "--preserve":
+			a = "--preserve=mode,ownership,timestamps"
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func defaultBackupControl() string {
+	if v := os.Getenv("VERSION_CONTROL"); v != "" {
+		return v
+	}
+	return "existing"
+}
+
+// options turns the command line into tree.Options.
+func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
+	o := tree.Options{
+		Recursive:    c.Recursive || c.RecursiveLower || c.Archive,
+		Jobs:         c.Jobs,
+		OneFS:        c.OneFileSystem,
+		AttrsOnly:    c.AttributesOnly,
+		HardLink:     c.Link,
+		SymLink:      c.SymbolicLink,
+		DryRun:       c.DryRun,
+		Update:       c.Update,
+		Force:        c.Force,
+		BackupSuffix: c.Suffix,
+	}
+	if c.Jobs < 0 {
+		return o, fmt.Errorf("invalid number of jobs: %d", c.Jobs)
+	}
+	switch c.Reflink {
+	case "always":
+		o.Reflink = tree.ReflinkAlways
+	case "never":
+		o.Reflink = tree.ReflinkNever
+	}
+	switch c.Sparse {
+	case "always":
+		o.Sparse = tree.SparseAlways
+	case "never":
+		o.Sparse = tree.SparseNever
+	}
+	if v := os.Getenv("COWCP_CLONE_CHUNK"); v != "" {
+		// For tests: a small chunk makes FICLONERANGE testable on small files.
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 64<<10 || n&(n-1) != 0 {
+			return o, fmt.Errorf("COWCP_CLONE_CHUNK must be a power of two of at least 65536, not %q", v)
+		}
+		o.CloneChunk = n
+	}
+
+	// Symlinks: -L and -H win over the no-dereference implied by -a, -d, -P.
+	switch {
+	case c.Dereference:
+		o.Deref = tree.DerefAlways
+	case c.DerefCmdline:
+		o.Deref = tree.DerefCommandLine
+	case c.NoDereference || c.NoDerefPreserveLinks || c.Archive:
+		o.Deref = tree.DerefNever
+	}
+
+	if c.Archive {
+		o.Preserve = tree.Preserve{Mode: true, Ownership: true, Timestamps: true, Links: true, Xattr: true, Context: true}
+	}
+	if c.PreserveDefault {
+		o.Preserve.Mode, o.Preserve.Ownership, o.Preserve.Timestamps = true, true, true
+	}
+	if c.NoDerefPreserveLinks {
+		o.Preserve.Links = true
+	}
+	if c.Preserve != "" {
+		if err := setPreserve(&o.Preserve, c.Preserve, true); err != nil {
+			return o, err
+		}
+	}
+	if c.NoPreserve != "" {
+		if err := setPreserve(&o.Preserve, c.NoPreserve, false); err != nil {
+			return o, err
+		}
+	}
+
+	switch {
+	case c.NoClobber:
+		o.Overwrite = tree.OverwriteNever
+	case c.Interactive:
+		o.Overwrite = tree.OverwriteAsk
+		o.Prompt = prompter(stdin, stderr)
+	case c.RemoveDest:
+		o.Overwrite = tree.OverwriteRemoveFirst
+	}
+	control := c.Backup
+	if control == "" && c.BackupExisting {
+		control = defaultBackupControl()
+	}
+	if control != "" {
+		b, err := backupControl(control)
+		if err != nil {
+			return o, err
+		}
+		o.Backup = b
+	}
+	if c.Suffix == "" {
+		o.BackupSuffix = os.Getenv("SIMPLE_BACKUP_SUFFIX")
+	}
+	if c.Link && c.SymbolicLink {
+		return o, errors.New("cannot make both hard and symbolic links")
+	}
+	return o, nil
+}
+
+func setPreserve(p *tree.Preserve, list string, on bool) error {
+	for _, a := range strings.Split(list, ",") {
+		switch a {
+		case "mode":
+			p.Mode = on
+		case "ownership":
+			p.Ownership = on
+		case "timestamps":
+			p.Timestamps = on
+		case "links":
+			p.Links = on
+		case "context":
+			p.Context = on
+		case "xattr":
+			p.Xattr = on
+		case "all":
+			p.Mode, p.Ownership, p.Timestamps, p.Links, p.Context, p.Xattr = on, on, on, on, on, on
+		default:
+			return fmt.Errorf("invalid argument %s for '--preserve'", tree.Quote(a))
+		}
+	}
+	return nil
+}
+
+func backupControl(s string) (tree.Backup, error) {
+	switch s {
+	case "none", "off":
+		return tree.BackupNone, nil
+	case "simple", "never":
+		return tree.BackupSimple, nil
+	case "numbered", "t":
+		return tree.BackupNumbered, nil
+	case "existing", "nil":
+		return tree.BackupExisting, nil
+	}
+	return tree.BackupNone, fmt.Errorf("invalid argument %s for 'backup type'", tree.Quote(s))
+}
+
+// prompter asks -i questions on stderr and reads answers from stdin, as cp
+// does: an answer starting with y or Y is yes.
+func prompter(stdin io.Reader, stderr io.Writer) func(string) bool {
+	in := bufio.NewReader(stdin)
+	return func(q string) bool {
+		fmt.Fprintf(stderr, "cowcp: %s", q)
+		line, _ := in.ReadString('\n')
+		return strings.HasPrefix(line, "y") || strings.HasPrefix(line, "Y")
+	}
+}
+
+// writeJSON prints the report object.
+func writeJSON(w io.Writer, s *tree.Stats) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if s.Failures == nil {
+		s.Failures = []tree.Failure{}
+	}
+	_ = enc.Encode(s)
+}

@@ -1,0 +1,42 @@
+package fallback
+
+import (
+	"bytes"
+	"os"
+)
+
+// writeNonZero writes p at off, skipping block-aligned all-zero blocks.
+func writeNonZero(dst *os.File, p []byte, off int64, blockSize int) error {
+	start := 0 // first byte of the pending run to write
+	for i := 0; i < len(p); {
+		end := min(i+blockSize, len(p))
+		aligned := (off+int64(i))%int64(blockSize) == 0 && end-i == blockSize
+		if aligned && isZero(p[i:end]) {
+			if start < i {
+				if _, err := dst.WriteAt(p[start:i], off+int64(start)); err != nil {
+					return err
+				}
+			}
+			start = end
+		}
+		i = end
+	}
+	if start < len(p) {
+		_, err := dst.WriteAt(p[start:], off+int64(start))
+		return err
+	}
+	return nil
+}
+
+var zeroBlock = make([]byte, 64<<10)
+
+func isZero(p []byte) bool {
+	for len(p) > 0 {
+		n := min(len(p), len(zeroBlock))
+		if !bytes.Equal(p[:n], zeroBlock[:n]) {
+			return false
+		}
+		p = p[n:]
+	}
+	return true
+}

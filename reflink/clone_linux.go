@@ -1,0 +1,52 @@
+package reflink
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Clone makes dst share all of src's data blocks with FICLONE. dst must be
+// open for writing on the same filesystem; its previous content is replaced
+// and its size becomes src's size. Errors are wrapped *os.PathError values
+// naming dst and keep the errno for Classify.
+func Clone(dst, src *os.File) error {
+	for {
+		err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: err}
+		}
+		return nil
+	}
+}
+
+// CloneRange makes dst[dstOff, dstOff+n) share src[srcOff, srcOff+n) with
+// FICLONERANGE. Offsets must be aligned to the filesystem block size; n may
+// end unaligned only where the range ends at src's end of file. n == 0
+// clones from srcOff to the end of src.
+func CloneRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
+	if srcOff < 0 || dstOff < 0 || n < 0 {
+		return &os.PathError{Op: "clone range", Path: dst.Name(), Err: unix.EINVAL}
+	}
+	arg := unix.FileCloneRange{
+		Src_fd:      int64(src.Fd()),
+		Src_offset:  uint64(srcOff),
+		Src_length:  uint64(n),
+		Dest_offset: uint64(dstOff),
+	}
+	for {
+		err := unix.IoctlFileCloneRange(int(dst.Fd()), &arg)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			op := fmt.Sprintf("clone range [%d,+%d) from %s", srcOff, n, src.Name())
+			return &os.PathError{Op: op, Path: dst.Name(), Err: err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,131 @@
+package tests
+
+// Shared harness for the end-to-end tests: the binaries under test and the
+// loopback filesystems they run on. Every test file in this package uses
+// these helpers; none makes its own mounts.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var (
+	cowcpBin string // built once by TestMain
+	cowduBin string
+	repoRoot string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	_, file, _, _ := runtime.Caller(0)
+	repoRoot = filepath.Dir(filepath.Dir(file))
+	dir, err := os.MkdirTemp("", "cowcp-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	for _, b := range []struct {
+		dst *string
+		pkg string
+	}{{&cowcpBin, "./cmd/cowcp"}, {&cowduBin, "./cmd/cowdu"}} {
+		*b.dst = filepath.Join(dir, filepath.Base(b.pkg))
+		args := []string{"build", "-o", *b.dst}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, b.pkg)...)
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", b.pkg, err, out)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// inCI reports whether skipping a loopback test must fail instead.
+func inCI() bool { return os.Getenv("CI") == "true" }
+
+// requireRoot skips a test that needs root (loop devices, mount), except
+// under CI=true, where a skipped loopback test would hide a broken suite.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if inCI() {
+		t.Fatal("loopback tests need root, and CI=true forbids skipping them")
+	}
+	t.Skip("loopback tests need root (run the README's test command as root)")
+}
+
+// Filesystem kinds the loopfs helper can make.
+const (
+	fsBtrfs = "btrfs"
+	fsXFS   = "xfs"
+	fsExt4  = "ext4"
+)
+
+// mountFS makes a fresh loopback filesystem of the given kind and size
+// (e.g. "1G") with tests/loopfs, and removes it in t.Cleanup, even when the
+// test fails. It returns the mount point.
+func mountFS(t testing.TB, kind, size string) string {
+	t.Helper()
+	requireRoot(t)
+	out, err := exec.Command(filepath.Join(repoRoot, "tests", "loopfs"), "up", kind, size).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("loopfs up %s %s: %v\n%s", kind, size, err, stderr)
+	}
+	mnt := strings.TrimSpace(string(out))
+	t.Cleanup(func() {
+		if out, err := exec.Command(filepath.Join(repoRoot, "tests", "loopfs"), "down", mnt).CombinedOutput(); err != nil {
+			t.Errorf("loopfs down %s: %v\n%s", mnt, err, out)
+		}
+	})
+	return mnt
+}
+
+// result is one run of a binary.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs a binary with args and returns its exit code and output. It
+// fails the test only if the binary could not be started at all.
+func run(t testing.TB, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("running %s %q: %v", bin, args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{code: code, stdout: so.String(), stderr: se.String()}
+}
+
+// cowcp runs the cowcp binary under test.
+func cowcp(t testing.TB, args ...string) result { t.Helper(); return run(t, cowcpBin, args...) }
+
+// cowdu runs the cowdu binary under test.
+func cowdu(t testing.TB, args ...string) result { t.Helper(); return run(t, cowduBin, args...) }

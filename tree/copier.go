@@ -1,0 +1,215 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Copier copies trees. One walker (the goroutine calling Copy) streams
+// entries into a bounded queue, Options.Jobs workers copy them, and one
+// collector owns the statistics and calls Options.Observe. Memory does not
+// grow with the size of the tree: only open directories, queued jobs and
+// inodes with several links inside the tree are remembered.
+type Copier struct {
+	opts  Options
+	ctx   context.Context
+	pool  *Pool[job, result]
+	caps  capCache
+	umask uint32
+	bufs  sync.Pool
+
+	// walker-only state
+	links *linkSet
+
+	// collector-only state
+	stats  Stats
+	warned map[pair]bool
+}
+
+// New starts a Copier's workers. ctx cancels the copy: the walker stops,
+// queued jobs are dropped and files being copied are abandoned without
+// leaving anything under their final names.
+func New(ctx context.Context, opts Options) *Copier {
+	if opts.Jobs <= 0 {
+		opts.Jobs = max(runtime.NumCPU(), 4)
+	}
+	if opts.CloneChunk <= 0 {
+		opts.CloneChunk = 1 << 30
+	}
+	if opts.ProgressBytes <= 0 {
+		opts.ProgressBytes = 64 << 20
+	}
+	if opts.BackupSuffix == "" {
+		opts.BackupSuffix = "~"
+	}
+	c := &Copier{
+		opts:   opts,
+		ctx:    ctx,
+		links:  newLinkSet(),
+		warned: map[pair]bool{},
+	}
+	c.umask = uint32(unix.Umask(0))
+	unix.Umask(int(c.umask))
+	c.bufs.New = func() any { b := make([]byte, 1<<20); return &b }
+	c.stats.start = time.Now()
+	// The queue holds a few jobs per worker: enough to keep them busy
+	// while the walker reads a directory, little enough to bound memory
+	// and the directory descriptors queued jobs keep open.
+	c.pool = NewPool(opts.Jobs, opts.Jobs*16, c.work, c.collect)
+	return c
+}
+
+// Close waits for every queued copy, applies the remaining directory
+// metadata and returns the statistics.
+func (c *Copier) Close() Stats {
+	c.pool.Wait()
+	c.stats.Seconds = time.Since(c.stats.start).Seconds()
+	if c.ctx.Err() != nil {
+		c.stats.Interrupted = true
+	}
+	return c.stats
+}
+
+// job is one entry for a worker.
+type job struct {
+	dir              *dirHandle
+	srcName, dstName string
+	st               unix.Stat_t
+	follow           bool       // open the source through a symlink
+	first            *linkGroup // this is the first link of an inode with several
+	link             *linkGroup // this is a later link: link it to the first's copy
+}
+
+// result is what a worker (or the walker) tells the collector.
+type result struct {
+	ev      Event
+	cloned  int64
+	copied  int64
+	saved   int64
+	release *dirHandle // drop one reference on this directory
+	// fallback names the filesystem pair and the reason cloning did not
+	// work, for a one-time notice.
+	fallback *fallbackNote
+}
+
+type fallbackNote struct {
+	pair     pair
+	src, dst string
+	err      error
+}
+
+// collect is the single goroutine that owns stats and Observe.
+func (c *Copier) collect(r result) {
+	ev := r.ev
+	if r.fallback != nil && !c.warned[r.fallback.pair] && c.opts.Warn != nil {
+		c.warned[r.fallback.pair] = true
+		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone from %s to %s (%s); copying bytes instead\n",
+			Quote(r.fallback.src), Quote(r.fallback.dst), Reason(r.fallback.err))
+	}
+	if ev.Partial {
+		if c.opts.Observe != nil {
+			c.opts.Observe(ev)
+		}
+		return
+	}
+	if ev.Src != "" || ev.Err != nil {
+		c.count(r)
+		if c.opts.Observe != nil {
+			c.opts.Observe(ev)
+		}
+	}
+	if d := r.release; d != nil {
+		c.release(d)
+	}
+}
+
+func (c *Copier) count(r result) {
+	ev := r.ev
+	s := &c.stats
+	switch {
+	case ev.Err != nil:
+		s.fail(ev.Src, ev.Err)
+		return
+	case ev.Skipped:
+		s.Skipped++
+		return
+	}
+	switch ev.Kind {
+	case KindFile:
+		s.Files++
+		s.Bytes += ev.Bytes
+		s.ClonedBytes += r.cloned
+		s.CopiedBytes += r.copied
+		s.SavedBytes += r.saved
+		s.Methods.add(ev.Method)
+	case KindDir:
+		s.Dirs++
+	case KindSymlink:
+		s.Symlinks++
+	case KindSpecial:
+		s.Specials++
+	case KindHardlink:
+		s.Hardlinks++
+	}
+}
+
+// release drops a reference on d and, when it was the last, finishes the
+// directory and releases its parent in turn.
+func (c *Copier) release(d *dirHandle) {
+	for d != nil && d.drop() {
+		if !d.operand && c.ctx.Err() == nil {
+			if err := c.finishDir(d); err != nil {
+				c.stats.fail(d.src, err)
+				if c.opts.Observe != nil {
+					c.opts.Observe(Event{Kind: KindDir, Src: d.src, Dst: d.dst, Err: err})
+				}
+			}
+		}
+		d.close()
+		d = d.parent
+	}
+}
+
+// work runs on a worker goroutine: copy one entry, report what happened.
+func (c *Copier) work(j job) result {
+	if c.ctx.Err() != nil {
+		// Interrupted: drop the job; it is not a failure of this file.
+		j.first.abandon()
+		return result{release: j.dir}
+	}
+	r := result{release: j.dir}
+	r.ev.Src = j.dir.srcPath(j.srcName)
+	r.ev.Dst = j.dir.dstPath(j.dstName)
+	c.copyEntry(j, &r)
+	if r.ev.Err != nil && c.ctx.Err() != nil {
+		// An abandoned file is reported as the interrupt, not as a failure.
+		return result{release: j.dir}
+	}
+	return r
+}
+
+// copyEntry copies one non-directory entry the way the options ask.
+func (c *Copier) copyEntry(j job, r *result) {
+	switch {
+	case j.link != nil:
+		c.copyLink(j, r)
+	case c.opts.HardLink:
+		c.linkSource(j, r)
+	case c.opts.SymLink:
+		c.symlinkSource(j, r)
+	default:
+		switch j.st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			c.copyFile(j, r)
+		case unix.S_IFLNK:
+			c.copySymlink(j, r)
+		default:
+			c.copySpecial(j, r)
+		}
+	}
+}

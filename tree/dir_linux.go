@@ -1,0 +1,68 @@
+package tree
+
+import (
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirHandle is an open source directory and its open copy. Jobs name their
+// entries relative to these descriptors (openat, mkdirat, ...), so trees
+// deeper than PATH_MAX copy like any other, and the kernel resolves one
+// component per call instead of whole paths.
+//
+// A handle is referenced by the walker while it reads the directory, by
+// every job for an entry in it and by every subdirectory's handle. When the
+// last reference goes, the collector applies the directory's metadata (its
+// mode and times can only be set once nothing is written into it any more)
+// and closes both descriptors.
+type dirHandle struct {
+	parent       *dirHandle
+	srcDir       *os.File // the open source directory, read by the walker
+	srcFd, dstFd int
+	src, dst     string      // display paths; may be longer than PATH_MAX
+	st           unix.Stat_t // the source directory, for its metadata
+	dstDev       uint64      // device of the destination directory
+	refs         atomic.Int64
+	// fresh: cowcp created the destination directory, so nothing in it
+	// can exist yet and entries need no existence check.
+	fresh bool
+	// operand: the pseudo-directory of a command-line operand; its
+	// descriptors are AT_FDCWD for the source and the parent of the
+	// destination, and it has no metadata of its own.
+	operand bool
+	// existed: the destination directory was there before; without
+	// --preserve its mode is left alone.
+	existed bool
+}
+
+func (d *dirHandle) hold() { d.refs.Add(1) }
+
+// drop releases one reference and reports whether it was the last.
+func (d *dirHandle) drop() bool { return d.refs.Add(-1) == 0 }
+
+func (d *dirHandle) close() {
+	if d.srcDir != nil {
+		d.srcDir.Close()
+		d.srcDir = nil
+	}
+	if d.dstFd >= 0 {
+		unix.Close(d.dstFd)
+	}
+	d.srcFd, d.dstFd = -1, -1
+}
+
+// srcPath and dstPath are the display paths of an entry in the directory.
+func (d *dirHandle) srcPath(name string) string { return joinDisplay(d.src, name) }
+func (d *dirHandle) dstPath(name string) string { return joinDisplay(d.dst, name) }
+
+func joinDisplay(dir, name string) string {
+	switch {
+	case dir == "":
+		return name
+	case dir[len(dir)-1] == '/':
+		return dir + name
+	}
+	return dir + "/" + name
+}

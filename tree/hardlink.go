@@ -1,0 +1,61 @@
+package tree
+
+// devIno identifies an inode.
+type devIno struct{ dev, ino uint64 }
+
+// linkGroup is an inode with several links inside the copied tree. The
+// first link found is copied; the others wait for that copy and link to it.
+type linkGroup struct {
+	done chan struct{}
+	// Set by the worker copying the first link before done is closed.
+	dst string // display path of the copy, to link the others to
+	ok  bool
+}
+
+// finish publishes the first copy's outcome to the waiting links.
+func (g *linkGroup) finish(dst string, ok bool) {
+	g.dst, g.ok = dst, ok
+	close(g.done)
+}
+
+// abandon finishes a group whose first copy will never be made. It is a
+// no-op on nil so callers need not check.
+func (g *linkGroup) abandon() {
+	if g != nil {
+		g.finish("", false)
+	}
+}
+
+// linkSet remembers inodes with several links until all their links in
+// the tree were seen. Only the walker uses it.
+type linkSet struct {
+	groups map[devIno]*linkEntry
+}
+
+type linkEntry struct {
+	g       *linkGroup
+	pending uint64 // links not seen yet
+}
+
+func newLinkSet() *linkSet { return &linkSet{groups: map[devIno]*linkEntry{}} }
+
+// see returns the group of an inode with nlink links and whether this is
+// its first link in the tree. Inodes with one link return nil.
+func (s *linkSet) see(dev, ino, nlink uint64) (g *linkGroup, first bool) {
+	if nlink < 2 {
+		return nil, false
+	}
+	k := devIno{dev, ino}
+	e, ok := s.groups[k]
+	if !ok {
+		e = &linkEntry{g: &linkGroup{done: make(chan struct{})}, pending: nlink - 1}
+		s.groups[k] = e
+		return e.g, true
+	}
+	e.pending--
+	if e.pending == 0 {
+		// Every link is accounted for; forget the inode to bound memory.
+		delete(s.groups, k)
+	}
+	return e.g, false
+}

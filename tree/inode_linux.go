@@ -1,0 +1,67 @@
+package tree
+
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// inode is something metadata can be read from or applied to: an open
+// file descriptor, or a name in an open directory (for symlinks, FIFOs and
+// devices, which cannot be opened for that).
+type inode interface {
+	chown(uid, gid int) error
+	chmod(mode uint32) error
+	utimes(ts []unix.Timespec) error
+	listxattr(buf []byte) (int, error)
+	getxattr(name string, buf []byte) (int, error)
+	setxattr(name string, value []byte) error
+}
+
+// fdNode is an open file or directory.
+type fdNode int
+
+func (f fdNode) chown(uid, gid int) error { return unix.Fchown(int(f), uid, gid) }
+func (f fdNode) chmod(mode uint32) error  { return unix.Fchmod(int(f), mode) }
+func (f fdNode) utimes(ts []unix.Timespec) error {
+	return unix.UtimesNanoAt(int(f), "", ts, unix.AT_EMPTY_PATH)
+}
+func (f fdNode) listxattr(buf []byte) (int, error) { return unix.Flistxattr(int(f), buf) }
+func (f fdNode) getxattr(name string, buf []byte) (int, error) {
+	return unix.Fgetxattr(int(f), name, buf)
+}
+func (f fdNode) setxattr(name string, value []byte) error {
+	return unix.Fsetxattr(int(f), name, value, 0)
+}
+
+// atNode is an entry of an open directory, never followed if a symlink.
+type atNode struct {
+	dir  int
+	name string
+}
+
+func (a atNode) chown(uid, gid int) error {
+	return unix.Fchownat(a.dir, a.name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// chmod cannot apply to a symlink (Linux has no lchmod); callers skip it.
+func (a atNode) chmod(mode uint32) error { return unix.Fchmodat(a.dir, a.name, mode, 0) }
+func (a atNode) utimes(ts []unix.Timespec) error {
+	return unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// path names the entry through /proc/self/fd so the l*xattr calls, which
+// only take paths, work below PATH_MAX-deep directories too.
+func (a atNode) path() string {
+	if a.dir == unix.AT_FDCWD {
+		return a.name
+	}
+	return "/proc/self/fd/" + strconv.Itoa(a.dir) + "/" + a.name
+}
+func (a atNode) listxattr(buf []byte) (int, error) { return unix.Llistxattr(a.path(), buf) }
+func (a atNode) getxattr(name string, buf []byte) (int, error) {
+	return unix.Lgetxattr(a.path(), name, buf)
+}
+func (a atNode) setxattr(name string, value []byte) error {
+	return unix.Lsetxattr(a.path(), name, value, 0)
+}

@@ -1,0 +1,90 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Target is one source operand and the name it is copied to.
+type Target struct {
+	Dst, Src string
+}
+
+// UsageError is a command-line mistake: cp prints it with a hint to --help.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Operands are the command line's file operands and target options.
+type Operands struct {
+	Args        []string // every non-option argument, in order
+	TargetDir   string   // -t DIRECTORY
+	NoTargetDir bool     // -T
+	Parents     bool     // --parents
+}
+
+// Resolve turns operands into targets with cp's rules: with -t every
+// argument is a source; otherwise the last is the destination, which must
+// be a directory for several sources; a single source goes into DEST when
+// DEST is a directory, unless -T. Problems that stop the whole command are
+// returned as an error (a *UsageError for usage mistakes).
+func (o Operands) Resolve() ([]Target, error) {
+	args := o.Args
+	if len(args) == 0 {
+		return nil, &UsageError{"missing file operand"}
+	}
+	dest := o.TargetDir
+	if o.TargetDir != "" {
+		if o.NoTargetDir {
+			return nil, &UsageError{"cannot combine --target-directory (-t) and --no-target-directory (-T)"}
+		}
+		if !isDir(dest) {
+			return nil, targetNotDir(dest)
+		}
+	} else {
+		if len(args) == 1 {
+			return nil, &UsageError{fmt.Sprintf("missing destination file operand after %s", Quote(args[0]))}
+		}
+		dest, args = args[len(args)-1], args[:len(args)-1]
+		if o.NoTargetDir {
+			if len(args) > 1 {
+				return nil, &UsageError{fmt.Sprintf("extra operand %s", Quote(args[1]))}
+			}
+			return []Target{{Dst: dest, Src: args[0]}}, nil
+		}
+		if len(args) > 1 || o.Parents {
+			if !isDir(dest) {
+				if o.Parents && len(args) == 1 {
+					return nil, fmt.Errorf("with --parents, the destination must be a directory")
+				}
+				return nil, targetNotDir(dest)
+			}
+		} else if !isDir(dest) {
+			return []Target{{Dst: dest, Src: args[0]}}, nil
+		}
+	}
+	targets := make([]Target, 0, len(args))
+	for _, src := range args {
+		name := filepath.Base(src)
+		if o.Parents {
+			name = strings.TrimLeft(src, "/")
+		}
+		targets = append(targets, Target{Dst: joinDisplay(dest, name), Src: src})
+	}
+	return targets, nil
+}
+
+func targetNotDir(dest string) error {
+	if _, err := os.Stat(dest); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return pathErr("target", dest, errors.Unwrap(err))
+	}
+	return fmt.Errorf("target %s is not a directory", Quote(dest))
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,95 @@
+package tree
+
+import "io"
+
+// Reflink is the --reflink policy.
+type Reflink int
+
+const (
+	ReflinkAuto   Reflink = iota // clone where possible, else copy bytes
+	ReflinkAlways                // clone or fail the file
+	ReflinkNever                 // a true byte copy: no FICLONE, no copy_file_range
+)
+
+// Sparse is the --sparse policy.
+type Sparse int
+
+const (
+	SparseAuto   Sparse = iota // keep the source's holes
+	SparseAlways               // also make holes of all-zero blocks
+	SparseNever                // fill holes
+)
+
+// Deref says which symlinks in the source are followed.
+type Deref int
+
+const (
+	DerefDefault     Deref = iota // cp: follow only when not recursive
+	DerefNever                    // -P, -d: copy symlinks as symlinks
+	DerefCommandLine              // -H: follow symlinks named as operands
+	DerefAlways                   // -L: follow every symlink
+)
+
+// Preserve lists the attributes to keep (--preserve / -p / -a).
+type Preserve struct {
+	Mode, Ownership, Timestamps, Links, Xattr bool
+	// Context is accepted for cp compatibility (SELinux contexts are
+	// copied as security.* xattrs when Xattr is set).
+	Context bool
+}
+
+// Overwrite says what to do with an existing destination file.
+type Overwrite int
+
+const (
+	OverwriteAlways      Overwrite = iota // replace it (atomically, via a temporary name)
+	OverwriteNever                        // -n: keep it, silently
+	OverwriteOlder                        // -u: replace it only when the source is newer
+	OverwriteAsk                          // -i: ask on Prompt
+	OverwriteRemoveFirst                  // --remove-destination: unlink, then copy
+)
+
+// Backup is the --backup control.
+type Backup int
+
+const (
+	BackupNone     Backup = iota
+	BackupSimple          // never, simple: NAME~
+	BackupNumbered        // t, numbered: NAME.~N~
+	BackupExisting        // nil, existing: numbered if numbered ones exist, else simple
+)
+
+// Options configure a Copier. The zero value copies like plain `cp`.
+type Options struct {
+	Recursive     bool
+	Deref         Deref
+	Preserve      Preserve
+	Reflink       Reflink
+	Sparse        Sparse
+	Overwrite     Overwrite
+	Update        bool // -u, combined with Overwrite
+	Force         bool // -f: remove a destination that cannot be opened and retry
+	Backup        Backup
+	BackupSuffix  string // default "~"
+	OneFS         bool   // -x
+	AttrsOnly     bool   // --attributes-only
+	HardLink      bool   // -l: link files instead of copying
+	SymLink       bool   // -s: make symlinks instead of copying
+	DryRun        bool
+	Jobs          int   // workers; 0 means the number of CPUs, at least 4
+	CloneChunk    int64 // files larger than this are cloned range by range; 0 means 1 GiB
+	ProgressBytes int64 // byte copies report progress every this many bytes; 0 means 64 MiB
+
+	// Prompt asks the user (for -i). It is called with one question at a
+	// time and returns whether the answer was yes.
+	Prompt func(question string) bool
+
+	// Observe, if not nil, is called for every event, always from the
+	// same goroutine (the collector): it may drive a progress bar or print
+	// verbose lines without locking.
+	Observe func(Event)
+
+	// Warn receives notices that are not errors (fallbacks). Called from
+	// the collector goroutine.
+	Warn io.Writer
+}

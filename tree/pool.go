@@ -1,0 +1,66 @@
+package tree
+
+import "sync"
+
+// Pool runs jobs on a fixed number of workers and hands every result to a
+// single collector goroutine. The collector is the only place that may own
+// statistics, progress bars or other shared state: workers return what they
+// did instead of touching shared counters.
+//
+// The job queue is bounded, so a producer walking a huge tree blocks
+// instead of buffering the tree in memory.
+type Pool[J, R any] struct {
+	jobs    chan J
+	results chan R
+	workers sync.WaitGroup
+	done    chan struct{}
+}
+
+// NewPool starts workers goroutines running work and one running collect.
+// queue bounds the number of submitted jobs not yet taken by a worker.
+func NewPool[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J, R] {
+	if workers < 1 {
+		workers = 1
+	}
+	if queue < workers {
+		queue = workers
+	}
+	p := &Pool[J, R]{
+		jobs:    make(chan J, queue),
+		results: make(chan R, queue),
+		done:    make(chan struct{}),
+	}
+	p.workers.Add(workers)
+	for range workers {
+		go func() {
+			defer p.workers.Done()
+			for j := range p.jobs {
+				p.results <- work(j)
+			}
+		}()
+	}
+	go func() {
+		defer close(p.done)
+		for r := range p.results {
+			collect(r)
+		}
+	}()
+	return p
+}
+
+// Submit queues a job, blocking while the queue is full. It must not be
+// called after Wait, nor from a worker or the collector.
+func (p *Pool[J, R]) Submit(j J) { p.jobs <- j }
+
+// Report hands a result straight to the collector, for work the producer
+// did itself (a directory it created, an error it met while walking).
+func (p *Pool[J, R]) Report(r R) { p.results <- r }
+
+// Wait stops accepting jobs, waits for the workers to finish the queue and
+// for the collector to drain every result.
+func (p *Pool[J, R]) Wait() {
+	close(p.jobs)
+	p.workers.Wait()
+	close(p.results)
+	<-p.done
+}

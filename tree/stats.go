@@ -1,0 +1,111 @@
+package tree
+
+import "time"
+
+// Method is how a regular file's data reached its copy.
+type Method int
+
+const (
+	MethodNone          Method = iota // no data moved (empty file, link, skip)
+	MethodFiclone                     // FICLONE: the whole file shares the source's blocks
+	MethodFicloneRange                // FICLONERANGE chunk by chunk
+	MethodCopyFileRange               // copy_file_range loop
+	MethodSparse                      // hole-preserving copy (SEEK_DATA/SEEK_HOLE)
+	MethodReadWrite                   // plain read/write
+	MethodHardlink                    // -l, or a hardlink inside the tree
+	MethodSymlink                     // -s
+	numMethods
+)
+
+var methodNames = [numMethods]string{"", "ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite", "hardlink", "symlink"}
+
+func (m Method) String() string { return methodNames[m] }
+
+// Cloned reports whether the method makes the copy share the source's blocks.
+func (m Method) Cloned() bool { return m == MethodFiclone || m == MethodFicloneRange }
+
+// Kind is the kind of entry an event is about.
+type Kind int
+
+const (
+	KindFile Kind = iota
+	KindDir
+	KindSymlink
+	KindSpecial // FIFO, device, socket
+	KindHardlink
+)
+
+// Event is what the collector hands to Options.Observe: one finished
+// entry, a failure, or progress within a large file.
+type Event struct {
+	Kind     Kind
+	Src, Dst string
+	Method   Method
+	Bytes    int64 // logical size (regular files)
+	Progress int64 // bytes done since the last event for this file (progress only)
+	Partial  bool  // a progress event; the file is not finished
+	Skipped  bool  // left alone (-n, -u, a "no" to -i)
+	Err      error
+}
+
+// Failure is one entry that could not be copied.
+type Failure struct {
+	Path string `json:"path"`
+	Err  string `json:"error"`
+}
+
+// maxFailures bounds the failures kept in Stats; Errors counts them all.
+const maxFailures = 1000
+
+// Stats is the account of a copy. Only the collector writes it.
+type Stats struct {
+	Files       int64   `json:"files"`
+	Dirs        int64   `json:"dirs"`
+	Symlinks    int64   `json:"symlinks"`
+	Specials    int64   `json:"specials"`
+	Hardlinks   int64   `json:"hardlinks"`
+	Skipped     int64   `json:"skipped"`
+	Bytes       int64   `json:"bytes"`
+	ClonedBytes int64   `json:"cloned_bytes"`
+	CopiedBytes int64   `json:"copied_bytes"`
+	SavedBytes  int64   `json:"saved_bytes"`
+	Errors      int64   `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+
+	Methods     MethodCounts `json:"methods"`
+	Failures    []Failure    `json:"failures"`
+	Interrupted bool         `json:"interrupted"`
+
+	start time.Time
+}
+
+// MethodCounts counts regular files per copy method.
+type MethodCounts struct {
+	Ficlone       int64 `json:"ficlone"`
+	Ficlonerange  int64 `json:"ficlonerange"`
+	CopyFileRange int64 `json:"copy_file_range"`
+	Sparse        int64 `json:"sparse"`
+	ReadWrite     int64 `json:"readwrite"`
+}
+
+func (m *MethodCounts) add(method Method) {
+	switch method {
+	case MethodFiclone:
+		m.Ficlone++
+	case MethodFicloneRange:
+		m.Ficlonerange++
+	case MethodCopyFileRange:
+		m.CopyFileRange++
+	case MethodSparse:
+		m.Sparse++
+	case MethodReadWrite:
+		m.ReadWrite++
+	}
+}
+
+func (s *Stats) fail(path string, err error) {
+	s.Errors++
+	if len(s.Failures) < maxFailures {
+		s.Failures = append(s.Failures, Failure{Path: path, Err: err.Error()})
+	}
+}

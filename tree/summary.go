@@ -1,0 +1,58 @@
+package tree
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Summary is the one line printed at the end of a copy, e.g.
+// "15,036 files, 221.7 MiB: 221.7 MiB cloned, 0 B copied — saved 221.7 MiB (100%) in 0.61 s".
+func (s *Stats) Summary() string {
+	pct := 0.0
+	if s.Bytes > 0 {
+		pct = float64(s.SavedBytes) * 100 / float64(s.Bytes)
+	}
+	line := fmt.Sprintf("%s %s, %s: %s cloned, %s copied — saved %s (%.0f%%) in %.2f s",
+		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
+		HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.SavedBytes), pct, s.Seconds)
+	if s.Errors > 0 {
+		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
+	}
+	return line
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Thousands writes n with comma separators: 15036 -> "15,036".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := ""
+	if n < 0 {
+		neg, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return neg + s
+}
+
+// HumanBytes writes a byte count in binary units with one decimal:
+// 0 -> "0 B", 232492236 -> "221.7 MiB".
+func HumanBytes(n int64) string {
+	if n < 1024 && n > -1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v := float64(n)
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := -1
+	for (v >= 1024 || v <= -1024) && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}

@@ -1,0 +1,244 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// readBatch is how many directory entries the walker reads at a time, so
+// a directory with millions of entries is streamed, not listed.
+const readBatch = 256
+
+// operandState is what the walker knows about the operand being copied.
+type operandState struct {
+	src, dst string // as given on the command line
+	// dstRoot identifies the directory made for a directory operand, so
+	// copying a directory into itself skips the copy instead of recursing
+	// forever (cp's "cannot copy a directory into itself").
+	dstRoot    devIno
+	hasDstRoot bool
+}
+
+// Copy copies src to dst: a file to the file name dst, or a directory to
+// the directory dst (made, or merged into when it exists). dst is the
+// final name; resolving "into a directory" is the caller's job. Failures
+// are counted and reported through Observe; Copy returns when the walk of
+// src is done, while workers may still be copying.
+func (c *Copier) Copy(dst, src string) {
+	if c.ctx.Err() != nil {
+		return
+	}
+	follow := c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine ||
+		(c.opts.Deref == DerefDefault && !c.opts.Recursive)
+	var st unix.Stat_t
+	if err := fstatat(unix.AT_FDCWD, src, &st, follow); err != nil {
+		c.fail(src, dst, pathErr("cannot stat", src, err))
+		return
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && !c.opts.Recursive {
+		c.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", Quote(src)))
+		return
+	}
+	op, name, err := c.openOperand(dst)
+	if err != nil {
+		c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
+		return
+	}
+	state := &operandState{src: src, dst: dst}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		c.walkDir(state, op, src, name, &st, follow)
+	} else {
+		c.submit(op, src, name, &st, follow)
+	}
+	c.pool.Report(result{release: op})
+}
+
+// openOperand makes the pseudo-directory of an operand: the source is
+// named by its whole path from the working directory, the destination by
+// its last component in its (open) parent.
+func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
+	op := &dirHandle{srcFd: unix.AT_FDCWD, dstFd: unix.AT_FDCWD, operand: true}
+	op.refs.Store(1)
+	name := dst
+	if i := strings.LastIndexByte(dst, '/'); i >= 0 {
+		op.dst, name = dst[:i+1], dst[i+1:]
+		fd, err := unix.Open(op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		op.dstFd = fd
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(op.dstFd, ".", &st, 0); err != nil {
+		op.close()
+		return nil, "", err
+	}
+	op.dstDev = st.Dev
+	return op, name, nil
+}
+
+// fail reports a failure the walker met.
+func (c *Copier) fail(src, dst string, err error) {
+	c.pool.Report(result{ev: Event{Src: src, Dst: dst, Err: err}})
+}
+
+// submit queues the copy of one non-directory entry of d.
+func (c *Copier) submit(d *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
+	j := job{dir: d, srcName: srcName, dstName: dstName, st: *st, follow: follow}
+	if c.opts.Preserve.Links && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		g, first := c.links.see(st.Dev, st.Ino, uint64(st.Nlink))
+		if first {
+			j.first = g
+		} else {
+			j.link = g
+		}
+	}
+	d.hold()
+	c.pool.Submit(j)
+}
+
+// walkDir copies the directory srcName of parent to dstName in parent's
+// copy, then streams its entries to the workers, depth first.
+func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
+	srcPath, dstPath := parent.srcPath(srcName), parent.dstPath(dstName)
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	srcFd, err := unix.Openat(parent.srcFd, srcName, flags, 0)
+	if err != nil {
+		c.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
+		return
+	}
+	srcDir := os.NewFile(uintptr(srcFd), srcPath)
+	d := &dirHandle{parent: parent, srcDir: srcDir, srcFd: srcFd, dstFd: -1, src: srcPath, dst: dstPath, st: *st}
+	if err := c.makeDir(d, parent, dstName, op); err != nil {
+		srcDir.Close()
+		c.fail(srcPath, dstPath, err)
+		return
+	}
+	d.refs.Store(1) // the walker's, dropped when the directory is read
+	parent.hold()
+	c.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
+	defer c.pool.Report(result{release: d})
+
+	if c.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev {
+		return // -x: the mount point is copied, its contents are not
+	}
+	for c.ctx.Err() == nil {
+		ents, err := srcDir.ReadDir(readBatch)
+		for _, e := range ents {
+			c.walkEntry(op, d, e.Name())
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			c.fail(srcPath, dstPath, pathErr("cannot read directory", srcPath, errors.Unwrap(err)))
+			return
+		}
+	}
+}
+
+// walkEntry handles one entry of a directory being walked.
+func (c *Copier) walkEntry(op *operandState, d *dirHandle, name string) {
+	follow := c.opts.Deref == DerefAlways
+	var st unix.Stat_t
+	if err := fstatat(d.srcFd, name, &st, follow); err != nil {
+		c.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot stat", d.srcPath(name), err))
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		c.submit(d, name, name, &st, follow)
+		return
+	}
+	if op.hasDstRoot && (devIno{st.Dev, st.Ino}) == op.dstRoot {
+		c.fail(op.src, op.dst, fmt.Errorf("cannot copy a directory, %s, into itself, %s", Quote(op.src), Quote(op.dst)))
+		return
+	}
+	if follow && d.isAncestor(&st) {
+		c.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot copy", d.srcPath(name), errors.New("filesystem loop")))
+		return
+	}
+	c.walkDir(op, d, name, name, &st, follow)
+}
+
+// isAncestor reports whether st is d or one of d's parents (a symlink
+// loop under -L).
+func (d *dirHandle) isAncestor(st *unix.Stat_t) bool {
+	for ; d != nil && !d.operand; d = d.parent {
+		if d.st.Dev == st.Dev && d.st.Ino == st.Ino {
+			return true
+		}
+	}
+	return false
+}
+
+// makeDir creates (or, when it exists, adopts) the destination directory
+// of d and opens it.
+func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState) error {
+	// Made private until its metadata is applied after its contents, as
+	// cp does, so nobody else can write into it meanwhile.
+	err := unix.Mkdirat(parent.dstFd, dstName, 0o700)
+	switch {
+	case err == nil:
+		d.fresh = true
+	case err == unix.EEXIST:
+		var dst unix.Stat_t
+		if err := fstatat(parent.dstFd, dstName, &dst, true); err != nil {
+			return pathErr("cannot stat", d.dst, err)
+		}
+		if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+		}
+		d.existed = true
+	default:
+		return pathErr("cannot create directory", d.dst, err)
+	}
+	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return pathErr("cannot open directory", d.dst, err)
+	}
+	d.dstFd = fd
+	var dst unix.Stat_t
+	if err := unix.Fstat(fd, &dst); err != nil {
+		return pathErr("cannot stat", d.dst, err)
+	}
+	d.dstDev = dst.Dev
+	if parent.operand {
+		op.dstRoot, op.hasDstRoot = devIno{dst.Dev, dst.Ino}, true
+	}
+	return nil
+}
+
+// fstatat stats name in dir, following a final symlink only when follow.
+func fstatat(dir int, name string, st *unix.Stat_t, follow bool) error {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if follow {
+		flags = 0
+	}
+	for {
+		err := unix.Fstatat(dir, name, st, flags)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// createVerb is cp's word for creating an entry of this type.
+func createVerb(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "cannot create directory"
+	case unix.S_IFLNK:
+		return "cannot create symbolic link"
+	case unix.S_IFREG:
+		return "cannot create regular file"
+	}
+	return "cannot create special file"
+}
