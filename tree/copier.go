@@ -17,6 +17,7 @@ import (
 // inodes with several links inside the tree are remembered.
 type Copier struct {
 	opts  Options
+	ops   ops
 	ctx   context.Context
 	pool  *Pool[job, result]
 	caps  capCache
@@ -49,6 +50,7 @@ func New(ctx context.Context, opts Options) *Copier {
 	}
 	c := &Copier{
 		opts:   opts,
+		ops:    defaultOps,
 		ctx:    ctx,
 		links:  newLinkSet(),
 		warned: map[pair]bool{},

@@ -223,7 +223,7 @@ func (c *Copier) writeData(j job, r *result, in *os.File, st *unix.Stat_t, p pai
 func (c *Copier) clone(out, in *os.File, size int64, r *result) (Method, error) {
 	chunk := c.opts.CloneChunk
 	if size <= chunk {
-		return MethodFiclone, reflink.Clone(out, in)
+		return MethodFiclone, c.ops.clone(out, in)
 	}
 	// Cloning stops at a block boundary except at the end of the file;
 	// chunk is a multiple of any block size in use (a power of two >= 64 KiB
@@ -237,7 +237,7 @@ func (c *Copier) clone(out, in *os.File, size int64, r *result) (Method, error) 
 		if off+n == size {
 			length = 0 // to the end of the source, whatever its alignment
 		}
-		if err := reflink.CloneRange(out, off, in, off, length); err != nil {
+		if err := c.ops.cloneRange(out, off, in, off, length); err != nil {
 			return MethodFicloneRange, err
 		}
 		c.progress(r, n)
@@ -276,7 +276,7 @@ func (c *Copier) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result)
 	holes := c.opts.Sparse == SparseAuto && fallback.HasHoles(st)
 	run, method := rw, MethodReadWrite
 	if useCFR {
-		run, method = c.chunked(r, fallback.CopyRange), MethodCopyFileRange
+		run, method = c.chunked(r, c.ops.copyRange), MethodCopyFileRange
 	}
 	var err error
 	for {
