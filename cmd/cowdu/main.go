@@ -1,0 +1,13 @@
+// Command cowdu tells how much disk space files take and how much of it
+// they share with copy-on-write clones and snapshots, like btrfs
+// filesystem du, on any filesystem that reports extents with FIEMAP.
+package main
+
+import "os"
+
+// version is set by the release build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
