@@ -25,7 +25,9 @@ type Copier struct {
 	bufs  sync.Pool
 
 	// walker-only state
-	links *linkSet
+	links    *linkSet
+	operands map[string]devIno // destinations made from operands, and their sources
+	parents  []parentDir       // directories --parents made
 
 	// collector-only state
 	stats  Stats
@@ -49,11 +51,12 @@ func New(ctx context.Context, opts Options) *Copier {
 		opts.BackupSuffix = "~"
 	}
 	c := &Copier{
-		opts:   opts,
-		ops:    defaultOps,
-		ctx:    ctx,
-		links:  newLinkSet(),
-		warned: map[pair]bool{},
+		opts:     opts,
+		ops:      defaultOps,
+		ctx:      ctx,
+		links:    newLinkSet(),
+		operands: map[string]devIno{},
+		warned:   map[pair]bool{},
 	}
 	c.umask = uint32(unix.Umask(0))
 	unix.Umask(int(c.umask))
@@ -70,6 +73,9 @@ func New(ctx context.Context, opts Options) *Copier {
 // metadata and returns the statistics.
 func (c *Copier) Close() Stats {
 	c.pool.Wait()
+	if c.ctx.Err() == nil {
+		c.finishParents()
+	}
 	c.stats.Seconds = time.Since(c.stats.start).Seconds()
 	if c.ctx.Err() != nil {
 		c.stats.Interrupted = true
@@ -97,6 +103,7 @@ type result struct {
 	// fallback names the filesystem pair and the reason cloning did not
 	// work, for a one-time notice.
 	fallback *fallbackNote
+	notice   string // a warning to print, not an error
 }
 
 type fallbackNote struct {
@@ -108,9 +115,12 @@ type fallbackNote struct {
 // collect is the single goroutine that owns stats and Observe.
 func (c *Copier) collect(r result) {
 	ev := r.ev
+	if r.notice != "" && c.opts.Warn != nil {
+		fmt.Fprintf(c.opts.Warn, "cowcp: %s\n", r.notice)
+	}
 	if r.fallback != nil && !c.warned[r.fallback.pair] && c.opts.Warn != nil {
 		c.warned[r.fallback.pair] = true
-		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone from %s to %s (%s); copying bytes instead\n",
+		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone %s to %s (%s); copying bytes between these filesystems\n",
 			Quote(r.fallback.src), Quote(r.fallback.dst), Reason(r.fallback.err))
 	}
 	if ev.Partial {

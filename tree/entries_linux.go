@@ -25,14 +25,14 @@ func (c *Copier) placeAt(j job, r *result, st *unix.Stat_t, verb string, create,
 		}
 	}
 	if old != nil {
-		proceed, err := c.checkExisting(j, r, st, old)
+		proceed, err := c.checkExisting(place{dir: dir, name: name}, r, st, old)
 		if !proceed || err != nil {
 			r.ev.Err = err
 			return
 		}
 	}
 	at := name
-	if old != nil {
+	if old != nil && c.opts.Overwrite != OverwriteRemoveFirst && c.opts.Backup == BackupNone {
 		at = tmpName()
 	}
 	if err := create(at); err != nil {
@@ -148,4 +148,28 @@ func (c *Copier) finishDir(d *dirHandle) error {
 // applyFileMeta gives a regular file its metadata through its descriptors.
 func (c *Copier) applyFileMeta(out, in *os.File, st, old *unix.Stat_t, display string) error {
 	return c.applyMeta(fdNode(out.Fd()), fdNode(in.Fd()), st, old, false, display)
+}
+
+// attributesOnly gives the destination the source's attributes without
+// its data (--attributes-only): an existing file keeps its content, a new
+// one is empty.
+func (c *Copier) attributesOnly(at place, in *os.File, st, old *unix.Stat_t, display string) error {
+	var f *os.File
+	if old != nil {
+		fd, err := unix.Openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return pathErr("cannot open", display, err)
+		}
+		f = os.NewFile(uintptr(fd), display)
+	} else {
+		var err error
+		if f, err = createAt(at.dir, at.name, display); err != nil {
+			return pathErr("cannot create regular file", display, err)
+		}
+	}
+	err := c.applyFileMeta(f, in, st, nil, display)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = pathErr("cannot close", display, cerr)
+	}
+	return err
 }

@@ -15,7 +15,7 @@ var promptMu sync.Mutex
 // checkExisting decides what to do about old, an entry already at the
 // destination name, before st replaces it. It returns proceed=false to
 // leave old alone (r is marked skipped), or an error.
-func (c *Copier) checkExisting(j job, r *result, st, old *unix.Stat_t) (bool, error) {
+func (c *Copier) checkExisting(at place, r *result, st, old *unix.Stat_t) (bool, error) {
 	src, dst := r.ev.Src, r.ev.Dst
 	if old.Dev == st.Dev && old.Ino == st.Ino {
 		return false, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
@@ -36,12 +36,19 @@ func (c *Copier) checkExisting(j job, r *result, st, old *unix.Stat_t) (bool, er
 		r.ev.Skipped = true
 		return false, nil
 	}
+	if !c.opts.Force && c.opts.Overwrite != OverwriteRemoveFirst && old.Mode&unix.S_IFMT == unix.S_IFREG {
+		// cp opens the file for writing and fails on a read-only one
+		// unless -f; replacing it by rename would quietly succeed.
+		if err := unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
+			return false, pathErr("cannot create regular file", dst, err)
+		}
+	}
 	if c.opts.Backup != BackupNone {
-		if err := c.backup(j.dir.dstFd, j.dstName, dst); err != nil {
+		if err := c.backup(at.dir, at.name, dst); err != nil {
 			return false, err
 		}
 	} else if c.opts.Overwrite == OverwriteRemoveFirst {
-		if err := unix.Unlinkat(j.dir.dstFd, j.dstName, 0); err != nil && err != unix.ENOENT {
+		if err := unix.Unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
 			return false, pathErr("cannot remove", dst, err)
 		}
 	}

@@ -2,7 +2,6 @@ package tree
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/cowcp/cowcp/fallback"
@@ -32,6 +31,25 @@ func createAt(dirFd int, name, display string) (*os.File, error) {
 		}
 		return os.NewFile(uintptr(fd), display), nil
 	}
+}
+
+// openOutput creates the file to write at: directly under its final name
+// (which must not exist yet) when direct, else under a temporary name.
+func openOutput(at place, display string, direct bool) (*output, error) {
+	var out *output
+	var err error
+	if direct {
+		var f *os.File
+		if f, err = createAt(at.dir, at.name, display); err == nil {
+			out = &output{f: f, dirFd: at.dir, name: at.name}
+		}
+	} else {
+		out, err = openTemp(at.dir, at.name, display)
+	}
+	if err != nil {
+		return nil, pathErr("cannot create regular file", display, err)
+	}
+	return out, nil
 }
 
 // openTemp creates a temporary file beside the final name.
@@ -114,28 +132,34 @@ func (c *Copier) copyFile(j job, r *result) {
 	}
 	r.ev.Bytes = st.Size
 
+	at := place{dir: j.dir.dstFd, name: j.dstName}
 	var old *unix.Stat_t
 	if !j.dir.fresh {
-		var o unix.Stat_t
-		err := fstatat(j.dir.dstFd, j.dstName, &o, false)
-		switch {
-		case err == nil:
-			old = &o
-		case err != unix.ENOENT:
-			r.ev.Err = pathErr("cannot stat", dst, err)
+		var err error
+		if old, err = c.existing(&at, &st, dst); err != nil {
+			r.ev.Err = err
 			return
 		}
+		defer at.close()
 	}
 	if old != nil {
-		proceed, err := c.checkExisting(j, r, &st, old)
+		proceed, err := c.checkExisting(at, r, &st, old)
 		if !proceed || err != nil {
 			r.ev.Err = err
 			return
 		}
+		if c.opts.Overwrite == OverwriteRemoveFirst || c.opts.Backup != BackupNone {
+			old = nil // it is gone: nothing to replace or keep the mode of
+		}
+	}
+	if c.opts.AttrsOnly {
+		r.ev.Err = c.attributesOnly(at, in, &st, old, dst)
+		r.ev.Progress = r.ev.Bytes
+		return
 	}
 
 	p := pair{src: st.Dev, dst: j.dir.dstDev}
-	out, err := c.writeData(j, r, in, &st, p, old != nil)
+	out, err := c.writeData(at, r, in, &st, p, old != nil)
 	if err != nil {
 		r.ev.Err = err
 		return
@@ -155,27 +179,21 @@ func (c *Copier) copyFile(j job, r *result) {
 
 // writeData makes dst's data from in, by the best method that works, and
 // returns the open output, not yet committed.
-func (c *Copier) writeData(j job, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool) (*output, error) {
+func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool) (*output, error) {
 	src, dst := r.ev.Src, r.ev.Dst
+	if st.Size == 0 {
+		// No data to share or copy: just the file.
+		return openOutput(at, dst, !replace)
+	}
 	tryClone := c.opts.Reflink != ReflinkNever && !c.caps.cloneFails(p)
 	if c.opts.Reflink == ReflinkAlways {
 		tryClone = true // a cached "unsupported" still must fail loudly, per file
 	}
-	var out *output
-	if tryClone && !replace && st.Size <= c.opts.CloneChunk {
-		// One FICLONE is all-or-nothing, so it can write the final name:
-		// O_EXCL there costs less than a temporary name and a rename.
-		f, err := createAt(j.dir.dstFd, j.dstName, dst)
-		if err != nil {
-			return nil, pathErr("cannot create regular file", dst, err)
-		}
-		out = &output{f: f, dirFd: j.dir.dstFd, name: j.dstName}
-	} else {
-		var err error
-		out, err = openTemp(j.dir.dstFd, j.dstName, dst)
-		if err != nil {
-			return nil, pathErr("cannot create regular file", dst, err)
-		}
+	// One FICLONE is all-or-nothing, so it can write a new file's final
+	// name: O_EXCL there costs less than a temporary name and a rename.
+	out, err := openOutput(at, dst, tryClone && !replace && st.Size <= c.opts.CloneChunk)
+	if err != nil {
+		return nil, err
 	}
 	if tryClone {
 		method, err := c.clone(out.f, in, st.Size, r)
@@ -190,18 +208,20 @@ func (c *Copier) writeData(j job, r *result, in *os.File, st *unix.Stat_t, p pai
 			if class == reflink.Failed {
 				return nil, pathErr("error writing", dst, err)
 			}
-			return nil, fmt.Errorf("failed to clone %s from %s: %s: %w", Quote(dst), Quote(src), Reason(err), err)
+			return nil, &PathError{Op: "failed to clone", Path: dst, After: " from " + Quote(src), Err: err}
 		}
 		if class == reflink.FSUnsupported {
+			// Remembered for the pair, and said once: every later file
+			// between these filesystems is copied without trying.
 			c.caps.setCloneFails(p)
+			r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
 		}
-		r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
 		if out.tmp == "" {
 			// The final name must not hold a byte copy in progress.
 			out.discard()
 			var oerr error
-			if out, oerr = openTemp(j.dir.dstFd, j.dstName, dst); oerr != nil {
-				return nil, pathErr("cannot create regular file", dst, oerr)
+			if out, oerr = openOutput(at, dst, false); oerr != nil {
+				return nil, oerr
 			}
 		} else if err := out.f.Truncate(0); err != nil {
 			out.discard()

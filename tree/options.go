@@ -72,6 +72,7 @@ type Options struct {
 	Backup        Backup
 	BackupSuffix  string // default "~"
 	OneFS         bool   // -x
+	Parents       bool   // --parents: Copy makes the directories of src under DEST
 	AttrsOnly     bool   // --attributes-only
 	HardLink      bool   // -l: link files instead of copying
 	SymLink       bool   // -s: make symlinks instead of copying

@@ -40,9 +40,23 @@ func (c *Copier) Copy(dst, src string) {
 		c.fail(src, dst, pathErr("cannot stat", src, err))
 		return
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR && !c.opts.Recursive {
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	if isDir && !c.opts.Recursive {
 		c.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", Quote(src)))
 		return
+	}
+	if !c.firstTime(src, dst, &st) {
+		return
+	}
+	if c.opts.Parents && !c.makeParents(dst, src) {
+		return
+	}
+	if trimmed := strings.TrimRight(dst, "/"); trimmed != dst && trimmed != "" {
+		if !isDir {
+			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, unix.ENOTDIR))
+			return
+		}
+		dst = trimmed
 	}
 	op, name, err := c.openOperand(dst)
 	if err != nil {
@@ -50,12 +64,29 @@ func (c *Copier) Copy(dst, src string) {
 		return
 	}
 	state := &operandState{src: src, dst: dst}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if isDir {
 		c.walkDir(state, op, src, name, &st, follow)
 	} else {
 		c.submit(op, src, name, &st, follow)
 	}
 	c.pool.Report(result{release: op})
+}
+
+// firstTime reports whether src is copied to dst for the first time in
+// this run. cp copies a source named twice once, with a warning, and
+// refuses to overwrite a file it just made from another source.
+func (c *Copier) firstTime(src, dst string, st *unix.Stat_t) bool {
+	prev, seen := c.operands[dst]
+	c.operands[dst] = devIno{st.Dev, st.Ino}
+	switch {
+	case !seen:
+		return true
+	case prev == (devIno{st.Dev, st.Ino}):
+		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", Quote(src))})
+	default:
+		c.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", Quote(dst), Quote(src)))
+	}
+	return false
 }
 
 // openOperand makes the pseudo-directory of an operand: the source is

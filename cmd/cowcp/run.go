@@ -121,6 +121,7 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		Recursive:    c.Recursive || c.RecursiveLower || c.Archive,
 		Jobs:         c.Jobs,
 		OneFS:        c.OneFileSystem,
+		Parents:      c.Parents,
 		AttrsOnly:    c.AttributesOnly,
 		HardLink:     c.Link,
 		SymLink:      c.SymbolicLink,

@@ -1,0 +1,84 @@
+package tree
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// place is where a regular file is written: a name in an open directory.
+// Usually the job's own; when the destination is a symlink, the file it
+// points to, as cp writes through such symlinks.
+type place struct {
+	dir    int
+	name   string
+	opened []int // directories opened to follow symlinks, closed by close
+}
+
+func (p *place) close() {
+	for _, fd := range p.opened {
+		unix.Close(fd)
+	}
+	p.opened = nil
+}
+
+// maxLinkHops bounds the symlinks followed from a destination, like the
+// kernel's own limit (40).
+const maxLinkHops = 40
+
+// existing looks at what is at p already. It returns nil when nothing is.
+// A symlink there is followed, as cp does when it overwrites: p is moved to
+// the file the link points to, so that file is replaced and the link
+// stays. A dangling one is refused rather than created through.
+func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t, error) {
+	var old unix.Stat_t
+	switch err := fstatat(p.dir, p.name, &old, false); {
+	case err == unix.ENOENT:
+		return nil, nil
+	case err != nil:
+		return nil, pathErr("cannot stat", display, err)
+	}
+	if old.Mode&unix.S_IFMT != unix.S_IFLNK || c.opts.Overwrite == OverwriteRemoveFirst {
+		return &old, nil
+	}
+	var target unix.Stat_t
+	switch err := fstatat(p.dir, p.name, &target, true); {
+	case err == unix.ENOENT:
+		return nil, fmt.Errorf("not writing through dangling symlink %s", Quote(display))
+	case err != nil:
+		return nil, pathErr("cannot stat", display, err)
+	}
+	if target.Dev == src.Dev && target.Ino == src.Ino {
+		return &target, nil // checkExisting reports "the same file"
+	}
+	if target.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return &target, nil // checkExisting refuses to overwrite a directory
+	}
+	for hops := 0; ; hops++ {
+		if hops == maxLinkHops {
+			return nil, pathErr("cannot stat", display, unix.ELOOP)
+		}
+		link, err := readlinkat(p.dir, p.name)
+		if err == unix.EINVAL {
+			return &target, nil // not a symlink: p is the file itself
+		}
+		if err != nil {
+			return nil, pathErr("cannot read symbolic link", display, err)
+		}
+		dir, name := "", link
+		if i := strings.LastIndexByte(link, '/'); i >= 0 {
+			dir, name = link[:i+1], link[i+1:]
+		}
+		if dir != "" {
+			fd, err := unix.Openat(p.dir, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, pathErr("cannot open directory", display, &os.PathError{Op: "open", Path: dir, Err: err})
+			}
+			p.opened = append(p.opened, fd)
+			p.dir = fd
+		}
+		p.name = name
+	}
+}
