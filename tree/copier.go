@@ -16,18 +16,22 @@ import (
 // grow with the size of the tree: only open directories, queued jobs and
 // inodes with several links inside the tree are remembered.
 type Copier struct {
-	opts  Options
-	ops   ops
-	ctx   context.Context
-	pool  *Pool[job, result]
-	caps  capCache
-	umask uint32
-	bufs  sync.Pool
+	opts   Options
+	ops    ops
+	ctx    context.Context
+	pool   *Pool[job, result]
+	caps   capCache
+	probes probeCache
+	umask  uint32
+	bufs   sync.Pool
 
 	// walker-only state
-	links    *linkSet
-	operands map[string]devIno // destinations made from operands, and their sources
-	parents  []parentDir       // directories --parents made
+	links     *linkSet
+	operands  map[string]devIno // destinations made from operands, and their sources
+	parents   []parentDir       // directories --parents made
+	fsWatch   map[uint64]*fsUsed
+	freeSeen  map[uint64]bool
+	freeBytes int64
 
 	// collector-only state
 	stats  Stats
@@ -56,6 +60,8 @@ func New(ctx context.Context, opts Options) *Copier {
 		ctx:      ctx,
 		links:    newLinkSet(),
 		operands: map[string]devIno{},
+		fsWatch:  map[uint64]*fsUsed{},
+		freeSeen: map[uint64]bool{},
 		warned:   map[pair]bool{},
 	}
 	c.umask = uint32(unix.Umask(0))
@@ -76,6 +82,8 @@ func (c *Copier) Close() Stats {
 	if c.ctx.Err() == nil {
 		c.finishParents()
 	}
+	c.stats.FSUsedBytes, c.stats.FSMeasured = c.fsDelta()
+	c.stats.FreeBytes = c.freeBytes
 	c.stats.Seconds = time.Since(c.stats.start).Seconds()
 	if c.ctx.Err() != nil {
 		c.stats.Interrupted = true
@@ -99,6 +107,7 @@ type result struct {
 	cloned  int64
 	copied  int64
 	saved   int64
+	needed  int64      // --dry-run: new data blocks the copy would allocate
 	release *dirHandle // drop one reference on this directory
 	// fallback names the filesystem pair and the reason cloning did not
 	// work, for a one-time notice.
@@ -158,6 +167,7 @@ func (c *Copier) count(r result) {
 		s.ClonedBytes += r.cloned
 		s.CopiedBytes += r.copied
 		s.SavedBytes += r.saved
+		s.NeededBytes += r.needed
 		s.Methods.add(ev.Method)
 	case KindDir:
 		s.Dirs++
@@ -174,7 +184,7 @@ func (c *Copier) count(r result) {
 // directory and releases its parent in turn.
 func (c *Copier) release(d *dirHandle) {
 	for d != nil && d.drop() {
-		if !d.operand && c.ctx.Err() == nil {
+		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
 			if err := c.finishDir(d); err != nil {
 				c.stats.fail(d.src, err)
 				if c.opts.Observe != nil {
@@ -208,6 +218,8 @@ func (c *Copier) work(j job) result {
 // copyEntry copies one non-directory entry the way the options ask.
 func (c *Copier) copyEntry(j job, r *result) {
 	switch {
+	case c.opts.DryRun:
+		c.planEntry(j, r)
 	case j.link != nil:
 		c.copyLink(j, r)
 	case c.opts.HardLink:

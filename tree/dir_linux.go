@@ -24,7 +24,10 @@ type dirHandle struct {
 	src, dst     string      // display paths; may be longer than PATH_MAX
 	st           unix.Stat_t // the source directory, for its metadata
 	dstDev       uint64      // device of the destination directory
-	refs         atomic.Int64
+	// probeFd is the nearest existing destination directory: dstFd, or
+	// under --dry-run, where nothing is made, an ancestor's. Not owned.
+	probeFd int
+	refs    atomic.Int64
 	// fresh: cowcp created the destination directory, so nothing in it
 	// can exist yet and entries need no existence check.
 	fresh bool

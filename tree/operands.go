@@ -24,6 +24,9 @@ type Operands struct {
 	TargetDir   string   // -t DIRECTORY
 	NoTargetDir bool     // -T
 	Parents     bool     // --parents
+	// StripSlashes removes trailing slashes from sources
+	// (--strip-trailing-slashes).
+	StripSlashes bool
 }
 
 // Resolve turns operands into targets with cp's rules: with -t every
@@ -53,7 +56,7 @@ func (o Operands) Resolve() ([]Target, error) {
 			if len(args) > 1 {
 				return nil, &UsageError{fmt.Sprintf("extra operand %s", Quote(args[1]))}
 			}
-			return []Target{{Dst: dest, Src: args[0]}}, nil
+			return []Target{{Dst: dest, Src: o.source(args[0])}}, nil
 		}
 		if len(args) > 1 || o.Parents {
 			if !isDir(dest) {
@@ -63,11 +66,12 @@ func (o Operands) Resolve() ([]Target, error) {
 				return nil, targetNotDir(dest)
 			}
 		} else if !isDir(dest) {
-			return []Target{{Dst: dest, Src: args[0]}}, nil
+			return []Target{{Dst: dest, Src: o.source(args[0])}}, nil
 		}
 	}
 	targets := make([]Target, 0, len(args))
 	for _, src := range args {
+		src = o.source(src)
 		name := filepath.Base(src)
 		if o.Parents {
 			name = strings.TrimLeft(src, "/")
@@ -75,6 +79,17 @@ func (o Operands) Resolve() ([]Target, error) {
 		targets = append(targets, Target{Dst: joinDisplay(dest, name), Src: src})
 	}
 	return targets, nil
+}
+
+// source is a source operand as copied: without its trailing slashes
+// under --strip-trailing-slashes.
+func (o Operands) source(src string) string {
+	if o.StripSlashes {
+		if s := strings.TrimRight(src, "/"); s != "" {
+			return s
+		}
+	}
+	return src
 }
 
 func targetNotDir(dest string) error {

@@ -61,22 +61,25 @@ const (
 
 // Options configure a Copier. The zero value copies like plain `cp`.
 type Options struct {
-	Recursive     bool
-	Deref         Deref
-	Preserve      Preserve
-	Reflink       Reflink
-	Sparse        Sparse
-	Overwrite     Overwrite
-	Update        bool // -u, combined with Overwrite
-	Force         bool // -f: remove a destination that cannot be opened and retry
-	Backup        Backup
-	BackupSuffix  string // default "~"
-	OneFS         bool   // -x
-	Parents       bool   // --parents: Copy makes the directories of src under DEST
-	AttrsOnly     bool   // --attributes-only
-	HardLink      bool   // -l: link files instead of copying
-	SymLink       bool   // -s: make symlinks instead of copying
-	DryRun        bool
+	Recursive    bool
+	Deref        Deref
+	Preserve     Preserve
+	Reflink      Reflink
+	Sparse       Sparse
+	Overwrite    Overwrite
+	Update       bool // -u, combined with Overwrite
+	Force        bool // -f: remove a destination that cannot be opened and retry
+	Backup       Backup
+	BackupSuffix string // default "~"
+	OneFS        bool   // -x
+	Parents      bool   // --parents: Copy makes the directories of src under DEST
+	AttrsOnly    bool   // --attributes-only
+	HardLink     bool   // -l: link files instead of copying
+	SymLink      bool   // -s: make symlinks instead of copying
+	DryRun       bool
+	// MeasureFS syncs the destination filesystems before and after the
+	// copy to report their used-space growth (Stats.FSUsedBytes).
+	MeasureFS     bool
 	Jobs          int   // workers; 0 means the number of CPUs, at least 4
 	CloneChunk    int64 // files larger than this are cloned range by range; 0 means 1 GiB
 	ProgressBytes int64 // byte copies report progress every this many bytes; 0 means 64 MiB

@@ -41,10 +41,11 @@ type Event struct {
 	Kind     Kind
 	Src, Dst string
 	Method   Method
-	Bytes    int64 // logical size (regular files)
-	Progress int64 // bytes done since the last event for this file (progress only)
-	Partial  bool  // a progress event; the file is not finished
-	Skipped  bool  // left alone (-n, -u, a "no" to -i)
+	Bytes    int64  // logical size (regular files)
+	Progress int64  // bytes done since the last event for this file (progress only)
+	Partial  bool   // a progress event; the file is not finished
+	Skipped  bool   // left alone (-n, -u, a "no" to -i)
+	Reason   string // --dry-run: why this method
 	Err      error
 }
 
@@ -59,17 +60,25 @@ const maxFailures = 1000
 
 // Stats is the account of a copy. Only the collector writes it.
 type Stats struct {
-	Files       int64   `json:"files"`
-	Dirs        int64   `json:"dirs"`
-	Symlinks    int64   `json:"symlinks"`
-	Specials    int64   `json:"specials"`
-	Hardlinks   int64   `json:"hardlinks"`
-	Skipped     int64   `json:"skipped"`
-	Bytes       int64   `json:"bytes"`
-	ClonedBytes int64   `json:"cloned_bytes"`
-	CopiedBytes int64   `json:"copied_bytes"`
-	SavedBytes  int64   `json:"saved_bytes"`
-	Errors      int64   `json:"errors"`
+	Files       int64 `json:"files"`
+	Dirs        int64 `json:"dirs"`
+	Symlinks    int64 `json:"symlinks"`
+	Specials    int64 `json:"specials"`
+	Hardlinks   int64 `json:"hardlinks"`
+	Skipped     int64 `json:"skipped"`
+	Bytes       int64 `json:"bytes"`
+	ClonedBytes int64 `json:"cloned_bytes"`
+	CopiedBytes int64 `json:"copied_bytes"`
+	SavedBytes  int64 `json:"saved_bytes"`
+	Errors      int64 `json:"errors"`
+	// FSUsedBytes is the destination filesystems' own estimate of the
+	// space the copy took: the growth of their used space, after a sync.
+	FSUsedBytes int64 `json:"fs_used_bytes"`
+	FSMeasured  bool  `json:"fs_measured"`
+	// NeededBytes (--dry-run) is the new data the copy would write, and
+	// FreeBytes the space available on the destination filesystems.
+	NeededBytes int64   `json:"needed_bytes,omitempty"`
+	FreeBytes   int64   `json:"free_bytes,omitempty"`
 	Seconds     float64 `json:"seconds"`
 
 	Methods     MethodCounts `json:"methods"`

@@ -15,6 +15,13 @@ func (s *Stats) Summary() string {
 	line := fmt.Sprintf("%s %s, %s: %s cloned, %s copied — saved %s (%.0f%%) in %.2f s",
 		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
 		HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.SavedBytes), pct, s.Seconds)
+	if s.FSMeasured {
+		sign := "+"
+		if s.FSUsedBytes < 0 {
+			sign = ""
+		}
+		line += fmt.Sprintf("; filesystem estimate: %s%s used", sign, HumanBytes(s.FSUsedBytes))
+	}
 	if s.Errors > 0 {
 		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
 	}
@@ -55,4 +62,20 @@ func HumanBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// PlanSummary is Summary for --dry-run: what the copy would do.
+func (s *Stats) PlanSummary() string {
+	pct := 0.0
+	if s.Bytes > 0 {
+		pct = float64(s.SavedBytes) * 100 / float64(s.Bytes)
+	}
+	line := fmt.Sprintf("dry run: %s %s, %s: would clone %s, copy %s — would save %s (%.0f%%); needs %s, %s free",
+		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
+		HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.SavedBytes), pct,
+		HumanBytes(s.NeededBytes), HumanBytes(s.FreeBytes))
+	if s.Errors > 0 {
+		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
+	}
+	return line
 }

@@ -63,6 +63,10 @@ func (c *Copier) Copy(dst, src string) {
 		c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
 		return
 	}
+	c.watchFS(op.dstDev, op.dstFd)
+	if c.opts.DryRun {
+		c.freeSpace(op.dstDev, op.dstFd)
+	}
 	state := &operandState{src: src, dst: dst}
 	if isDir {
 		c.walkDir(state, op, src, name, &st, follow)
@@ -109,7 +113,7 @@ func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
 		op.close()
 		return nil, "", err
 	}
-	op.dstDev = st.Dev
+	op.dstDev, op.probeFd = st.Dev, op.dstFd
 	return op, name, nil
 }
 
@@ -213,6 +217,9 @@ func (d *dirHandle) isAncestor(st *unix.Stat_t) bool {
 // makeDir creates (or, when it exists, adopts) the destination directory
 // of d and opens it.
 func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState) error {
+	if c.opts.DryRun {
+		return c.planDir(d, parent, dstName, op)
+	}
 	// Made private until its metadata is applied after its contents, as
 	// cp does, so nobody else can write into it meanwhile.
 	err := unix.Mkdirat(parent.dstFd, dstName, 0o700)
@@ -235,7 +242,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	if err != nil {
 		return pathErr("cannot open directory", d.dst, err)
 	}
-	d.dstFd = fd
+	d.dstFd, d.probeFd = fd, fd
 	var dst unix.Stat_t
 	if err := unix.Fstat(fd, &dst); err != nil {
 		return pathErr("cannot stat", d.dst, err)

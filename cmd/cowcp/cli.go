@@ -10,7 +10,6 @@ type cli struct {
 	AttributesOnly       bool   `name:"attributes-only" help:"Don't copy the file data, just the attributes."`
 	Backup               string `name:"backup" placeholder:"CONTROL" help:"Make a backup of each existing destination file (none, off, numbered, t, existing, nil, simple, never)."`
 	BackupExisting       bool   `short:"b" help:"Like --backup but does not accept an argument."`
-	CopyContents         bool   `name:"copy-contents" hidden:""`
 	NoDerefPreserveLinks bool   `short:"d" help:"Same as --no-dereference --preserve=links."`
 	Force                bool   `short:"f" help:"If an existing destination file cannot be opened, remove it and try again."`
 	Interactive          bool   `short:"i" help:"Prompt before overwrite."`

@@ -18,6 +18,7 @@ type reporter struct {
 	stdout, stderr io.Writer
 	verbose        io.Writer
 	bar            *progressbar.ProgressBar
+	planned        int // --dry-run --json entries written
 }
 
 func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
@@ -56,6 +57,12 @@ func (r *reporter) observe(ev tree.Event) {
 		fmt.Fprintf(r.stderr, "cowcp: %v\n", ev.Err)
 		return
 	}
+	if r.c.DryRun {
+		if !ev.Partial {
+			r.plan(ev)
+		}
+		return
+	}
 	if r.bar != nil && ev.Progress > 0 {
 		_ = r.bar.Add64(ev.Progress)
 	}
@@ -79,7 +86,15 @@ func (r *reporter) finish(s *tree.Stats) {
 		_ = r.bar.Finish()
 	}
 	if r.c.JSON {
+		if r.c.DryRun {
+			r.endPlan(s)
+			return
+		}
 		writeJSON(r.stdout, s)
+		return
+	}
+	if r.c.DryRun {
+		fmt.Fprintln(r.stderr, s.PlanSummary())
 		return
 	}
 	if !r.c.Quiet {

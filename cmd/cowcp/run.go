@@ -53,6 +53,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	targets, err := tree.Operands{
 		Args: c.Files, TargetDir: c.TargetDir, NoTargetDir: c.NoTargetDir, Parents: c.Parents,
+		StripSlashes: c.StripSlashes,
 	}.Resolve()
 	if err != nil {
 		fmt.Fprintf(stderr, "cowcp: %v\n", err)
@@ -126,6 +127,7 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		HardLink:     c.Link,
 		SymLink:      c.SymbolicLink,
 		DryRun:       c.DryRun,
+		MeasureFS:    (!c.Quiet || c.JSON) && !c.DryRun,
 		Update:       c.Update,
 		Force:        c.Force,
 		BackupSuffix: c.Suffix,

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cowcp/cowcp/tree"
+)
+
+// --dry-run output: a line per entry, or with --json one object whose
+// "plan" array is streamed entry by entry (so a huge tree is never held
+// in memory) and whose other fields are the predicted report.
+
+// planEntry is one entry of the --json plan.
+type planEntry struct {
+	Src    string `json:"src"`
+	Dst    string `json:"dst"`
+	Action string `json:"action"`
+	Reason string `json:"reason,omitempty"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// action names what would happen to an entry.
+func action(ev tree.Event) string {
+	switch {
+	case ev.Skipped:
+		return "skip"
+	case ev.Method != tree.MethodNone:
+		return ev.Method.String()
+	}
+	switch ev.Kind {
+	case tree.KindDir:
+		return "mkdir"
+	case tree.KindSymlink:
+		return "symlink"
+	case tree.KindSpecial:
+		return "mknod"
+	}
+	return "create"
+}
+
+func (r *reporter) plan(ev tree.Event) {
+	a := action(ev)
+	if !r.c.JSON {
+		if ev.Reason != "" {
+			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Reason)
+		} else {
+			fmt.Fprintf(r.stdout, "%-15s %s -> %s\n", a, tree.Quote(ev.Src), tree.Quote(ev.Dst))
+		}
+		return
+	}
+	b, _ := json.Marshal(planEntry{Src: ev.Src, Dst: ev.Dst, Action: a, Reason: ev.Reason, Bytes: ev.Bytes})
+	if r.planned == 0 {
+		fmt.Fprint(r.stdout, "{\"plan\":[\n")
+	} else {
+		fmt.Fprint(r.stdout, ",\n")
+	}
+	r.stdout.Write(b)
+	r.planned++
+}
+
+// endPlan closes the plan array and adds the report's fields to the same
+// object.
+func (r *reporter) endPlan(s *tree.Stats) {
+	if r.planned == 0 {
+		fmt.Fprint(r.stdout, "{\"plan\":[")
+	}
+	var buf bytes.Buffer
+	writeJSON(&buf, s)
+	rest := bytes.TrimPrefix(bytes.TrimSpace(buf.Bytes()), []byte("{"))
+	fmt.Fprintf(r.stdout, "\n],%s\n", rest)
+}

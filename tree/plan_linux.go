@@ -1,0 +1,208 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/cowcp/cowcp/fallback"
+	"github.com/cowcp/cowcp/reflink"
+	"golang.org/x/sys/unix"
+)
+
+// --dry-run: the walker walks as usual but creates nothing, and workers
+// plan instead of copying. Whether a filesystem pair clones is learnt by
+// trying it once on a scratch file in the destination, removed again —
+// never guessed from the filesystem's name.
+
+// fsNoCow is FS_NOCOW_FL (chattr +C): btrfs refuses to clone between a
+// nodatacow file and a datacow one.
+const fsNoCow = 0x00800000
+
+// probe is what trying a filesystem pair taught.
+type probe struct {
+	clone    bool
+	cloneErr error // why not, when !clone
+	cfr      bool  // copy_file_range works (asked only when !clone)
+	dstNoCow bool  // new files in the destination get FS_NOCOW_FL
+	perFile  bool  // the answer was about one file, not the pair: don't cache
+}
+
+type probeCache struct {
+	mu sync.Mutex
+	m  map[pair]*probe
+}
+
+// probePair tries cloning in (a source on the pair's source filesystem)
+// into a scratch file in dir (an existing directory on the destination
+// filesystem), and copy_file_range when cloning does not work.
+func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
+	c.probes.mu.Lock()
+	defer c.probes.mu.Unlock()
+	if pr, ok := c.probes.m[p]; ok {
+		return pr
+	}
+	pr := &probe{}
+	out, err := openTemp(dir, "", "probe")
+	if err != nil {
+		pr.cloneErr = fmt.Errorf("cannot make a scratch file to probe: %w", err)
+		pr.perFile = true
+		return pr
+	}
+	defer out.discard()
+	if flags, err := unix.IoctlGetUint32(int(out.f.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
+		pr.dstNoCow = flags&fsNoCow != 0
+	}
+	if c.opts.Reflink != ReflinkNever {
+		err := c.ops.clone(out.f, in)
+		pr.clone = err == nil
+		if err != nil {
+			pr.cloneErr = err
+			pr.perFile = reflink.Classify(err) != reflink.FSUnsupported
+		}
+	}
+	if !pr.clone && c.opts.Reflink != ReflinkNever {
+		_, err := c.ops.copyRange(out.f, in, 0, 64<<10)
+		pr.cfr = err == nil || !errors.Is(err, fallback.ErrUnsupported)
+	}
+	if !pr.perFile {
+		if c.probes.m == nil {
+			c.probes.m = map[pair]*probe{}
+		}
+		c.probes.m[p] = pr
+	}
+	return pr
+}
+
+// planEntry says what copying j would do, without doing it.
+func (c *Copier) planEntry(j job, r *result) {
+	switch {
+	case j.link != nil:
+		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
+		return
+	case c.opts.HardLink:
+		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
+		return
+	case c.opts.SymLink:
+		r.ev.Kind, r.ev.Method, r.ev.Reason = KindSymlink, MethodSymlink, "-s"
+		return
+	}
+	switch j.st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFLNK:
+		r.ev.Kind, r.ev.Reason = KindSymlink, "symbolic link"
+		return
+	default:
+		r.ev.Kind, r.ev.Reason = KindSpecial, "special file"
+		return
+	}
+	r.ev.Kind = KindFile
+	flags := unix.O_RDONLY | unix.O_CLOEXEC
+	if !j.follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
+	if err != nil {
+		r.ev.Err = &PathError{Op: "cannot open", Path: r.ev.Src, After: " for reading", Err: err}
+		return
+	}
+	in := os.NewFile(uintptr(fd), r.ev.Src)
+	defer in.Close()
+	st := j.st
+	r.ev.Bytes = st.Size
+	r.ev.Progress = st.Size
+	if !j.dir.fresh {
+		var old unix.Stat_t
+		if err := fstatat(j.dir.dstFd, j.dstName, &old, true); err == nil {
+			if skip, why := c.wouldSkip(&st, &old); skip {
+				r.ev.Skipped, r.ev.Reason = true, why
+				return
+			}
+		}
+	}
+	if c.opts.AttrsOnly || st.Size == 0 {
+		r.ev.Reason = "no data to copy"
+		return
+	}
+	p := pair{src: st.Dev, dst: j.dir.dstDev}
+	pr := c.probePair(p, in, j.dir.probeFd)
+	if pr.clone {
+		var srcNoCow bool
+		if f, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
+			srcNoCow = f&fsNoCow != 0
+		}
+		if srcNoCow == pr.dstNoCow {
+			r.ev.Method, r.ev.Reason = MethodFiclone, "this filesystem pair clones"
+			if st.Size > c.opts.CloneChunk {
+				r.ev.Method = MethodFicloneRange
+			}
+			r.cloned, r.saved = st.Size, clonedDataBytes(in, st.Size)
+			return
+		}
+		r.ev.Reason = "nodatacow mismatch between source and destination (chattr +C)"
+	} else {
+		switch {
+		case c.opts.Reflink == ReflinkNever:
+			r.ev.Reason = "--reflink=never"
+		default:
+			r.ev.Reason = "cannot clone: " + Reason(pr.cloneErr)
+		}
+	}
+	if c.opts.Reflink == ReflinkAlways {
+		r.ev.Err = &PathError{Op: "failed to clone", Path: r.ev.Dst, After: " from " + Quote(r.ev.Src), Err: pr.cloneErr}
+		if pr.cloneErr == nil {
+			r.ev.Err = fmt.Errorf("failed to clone %s from %s: %s", Quote(r.ev.Dst), Quote(r.ev.Src), r.ev.Reason)
+		}
+		return
+	}
+	switch {
+	case c.opts.Sparse == SparseAlways || c.opts.Sparse == SparseAuto && fallback.HasHoles(&st):
+		r.ev.Method = MethodSparse
+	case pr.cfr && c.opts.Reflink != ReflinkNever:
+		r.ev.Method = MethodCopyFileRange
+	default:
+		r.ev.Method = MethodReadWrite
+	}
+	r.copied = st.Size
+	// New blocks: the data the copy allocates (holes stay holes).
+	r.needed = min(st.Blocks*512, st.Size)
+	if r.ev.Method != MethodSparse {
+		r.needed = st.Size
+	}
+}
+
+// wouldSkip applies -n and -u to an existing destination, for planning.
+func (c *Copier) wouldSkip(st, old *unix.Stat_t) (bool, string) {
+	switch {
+	case c.opts.Overwrite == OverwriteNever:
+		return true, "destination exists (-n)"
+	case c.opts.Update && !newer(st, old):
+		return true, "destination is not older (-u)"
+	}
+	return false, ""
+}
+
+// planDir is makeDir for --dry-run: it opens the destination directory if
+// it exists, and otherwise notes that it would be made.
+func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState) error {
+	d.dstFd, d.probeFd, d.dstDev, d.fresh = -1, parent.probeFd, parent.dstDev, true
+	if parent.dstFd < 0 && !parent.operand {
+		return nil
+	}
+	var st unix.Stat_t
+	switch err := fstatat(parent.dstFd, dstName, &st, true); {
+	case err == unix.ENOENT:
+		return nil
+	case err != nil:
+		return pathErr("cannot stat", d.dst, err)
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+	}
+	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return pathErr("cannot open directory", d.dst, err)
+	}
+	d.dstFd, d.probeFd, d.dstDev, d.fresh, d.existed = fd, fd, st.Dev, false, true
+	return nil
+}
