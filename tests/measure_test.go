@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,7 @@ type fragInfo struct {
 	Extents     int   // extent lines listed
 	TotalBytes  int64 // bytes covered by all extents
 	SharedBytes int64 // bytes covered by extents flagged "shared"
+	SharedData  int64 // SharedBytes, but only what lies below Size
 	InlineBytes int64 // bytes in btrfs inline extents (never shareable)
 	Flags       []string
 }
@@ -73,7 +75,7 @@ func filefragShared(t testing.TB, path string) (shared, total int64) {
 
 var (
 	ffHeader = regexp.MustCompile(`^File size of (.+) is (\d+) \((\d+) blocks? of (\d+) bytes\)$`)
-	ffExtent = regexp.MustCompile(`^\s*\d+:\s*\d+\.\.\s*\d+:\s*\d+\.\.\s*\d+:\s*(\d+):(.*)$`)
+	ffExtent = regexp.MustCompile(`^\s*\d+:\s*(\d+)\.\.\s*\d+:\s*\d+\.\.\s*\d+:\s*(\d+):(.*)$`)
 	ffFooter = regexp.MustCompile(`^(.+): \d+ extents? found$`)
 )
 
@@ -102,7 +104,11 @@ func filefragMany(t testing.TB, paths []string) map[string]fragInfo {
 		sc := bufio.NewScanner(&so)
 		for sc.Scan() {
 			line := sc.Text()
-			if m := ffHeader.FindStringSubmatch(line); m != nil {
+			if strings.HasPrefix(line, "File size of ") {
+				m := ffHeader.FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("filefrag -v: unexpected line %q", line)
+				}
 				cur = m[1]
 				fi = fragInfo{}
 				fi.Size, _ = strconv.ParseInt(m[2], 10, 64)
@@ -110,29 +116,31 @@ func filefragMany(t testing.TB, paths []string) map[string]fragInfo {
 				continue
 			}
 			if m := ffExtent.FindStringSubmatch(line); m != nil && cur != "" {
-				length, _ := strconv.ParseInt(m[1], 10, 64)
+				start, _ := strconv.ParseInt(m[1], 10, 64)
+				length, _ := strconv.ParseInt(m[2], 10, 64)
 				var flags string
-				for _, f := range strings.Fields(strings.ReplaceAll(m[2], ":", " ")) {
+				for _, f := range strings.Fields(strings.ReplaceAll(m[3], ":", " ")) {
 					if strings.IndexFunc(f, func(r rune) bool { return r >= 'a' && r <= 'z' }) >= 0 {
 						flags = f
 					}
 				}
 				fl := strings.Split(flags, ",")
-				n := length * block
-				for _, f := range fl {
-					if f == "inline" {
-						n = length
-						fi.InlineBytes += n
-					}
+				unit := block
+				if slices.Contains(fl, "inline") {
+					unit = 1
+					fi.InlineBytes += length
 				}
-				for _, f := range fl {
-					if f == "shared" {
-						fi.SharedBytes += n
-					}
+				start, n := start*unit, length*unit
+				if slices.Contains(fl, "shared") {
+					fi.SharedBytes += n
+					fi.SharedData += max(0, min(start+n, fi.Size)-start)
 				}
 				fi.Extents++
 				fi.TotalBytes += n
 				fi.Flags = append(fi.Flags, flags)
+				continue
+			}
+			if !strings.HasSuffix(line, " found") {
 				continue
 			}
 			if m := ffFooter.FindStringSubmatch(line); m != nil && m[1] == cur {
