@@ -102,6 +102,13 @@ func visitExtents(fd int, flags MapFlags, fn func(Extent)) error {
 		if errno == unix.EINTR {
 			continue
 		}
+		// EBADR: the filesystem refuses a flag it does not support.
+		// Every mainline one accepts SYNC, but mapping unsynced
+		// beats not mapping at all.
+		if errno == unix.EBADR && flags&MapSync != 0 {
+			flags &^= MapSync
+			continue
+		}
 		if errno != 0 {
 			return errno
 		}
