@@ -25,6 +25,9 @@ type Copier struct {
 	umask  uint32
 	bufs   sync.Pool
 
+	heldMu sync.Mutex
+	held   []int // descriptors holdForLinks opened
+
 	// walker-only state
 	links     *linkSet
 	operands  map[string]devIno // destinations made from operands, and their sources
@@ -81,6 +84,9 @@ func (c *Copier) Close() Stats {
 	c.pool.Wait()
 	if c.ctx.Err() == nil {
 		c.finishParents()
+	}
+	for _, fd := range c.held {
+		unix.Close(fd)
 	}
 	c.stats.FSUsedBytes, c.stats.FSMeasured = c.fsDelta()
 	c.stats.FreeBytes = c.freeBytes
@@ -208,11 +214,33 @@ func (c *Copier) work(j job) result {
 	r.ev.Src = j.dir.srcPath(j.srcName)
 	r.ev.Dst = j.dir.dstPath(j.dstName)
 	c.copyEntry(j, &r)
+	if j.first != nil {
+		// Later links of this inode wait for this: publish the outcome.
+		ok := r.ev.Err == nil && !r.ev.Skipped && !c.opts.DryRun
+		j.first.finish(r.ev.Dst, c.holdForLinks(j, ok), ok)
+	}
 	if r.ev.Err != nil && c.ctx.Err() != nil {
 		// An abandoned file is reported as the interrupt, not as a failure.
 		return result{release: j.dir}
 	}
 	return r
+}
+
+// holdForLinks opens the first copy of a multi-link inode with O_PATH when
+// its path is too long to name in linkat, so later links can be made
+// through /proc/self/fd. The descriptor is closed by Close.
+func (c *Copier) holdForLinks(j job, ok bool) int {
+	if !ok || len(j.dir.dstPath(j.dstName)) < unix.PathMax {
+		return -1
+	}
+	fd, err := unix.Openat(j.dir.dstFd, j.dstName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	c.heldMu.Lock()
+	c.held = append(c.held, fd)
+	c.heldMu.Unlock()
+	return fd
 }
 
 // copyEntry copies one non-directory entry the way the options ask.

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -93,7 +94,14 @@ func (c *Copier) copyLink(j job, r *result) {
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
 	c.placeAt(j, r, &j.st, "cannot create hard link",
-		func(name string) error { return unix.Linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0) },
+		func(name string) error {
+			if j.link.fd >= 0 {
+				// Too deep to name: link the open inode itself.
+				proc := "/proc/self/fd/" + strconv.Itoa(j.link.fd)
+				return unix.Linkat(unix.AT_FDCWD, proc, j.dir.dstFd, name, unix.AT_SYMLINK_FOLLOW)
+			}
+			return unix.Linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
+		},
 		func(string) error { return nil })
 }
 

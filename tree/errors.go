@@ -54,7 +54,7 @@ func Reason(err error) string {
 func Quote(name string) string {
 	plain := true
 	for _, r := range name {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
+		if !printable(r) {
 			plain = false
 			break
 		}
@@ -67,41 +67,56 @@ func Quote(name string) string {
 			return `"` + name + `"`
 		}
 	}
+	// GNU's shell-escape style: one single-quoted string, with ' written
+	// as '\'' and runs of unprintable bytes as $'\NNN' pieces between
+	// quotes: 'a'$'\n''b'.
 	var b strings.Builder
-	inQuote := false
-	open := func() {
-		if !inQuote {
-			b.WriteByte('\'')
-			inQuote = true
-		}
-	}
-	closeQ := func() {
-		if inQuote {
-			b.WriteByte('\'')
-			inQuote = false
-		}
-	}
+	b.WriteByte('\'')
+	inEscape := false
 	for i := 0; i < len(name); {
 		r, n := utf8.DecodeRuneInString(name[i:])
-		switch {
-		case r == '\'':
-			closeQ()
-			b.WriteString(`\'`)
-		case (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r):
-			closeQ()
-			b.WriteString("$'")
+		if (r == utf8.RuneError && n == 1) || !printable(r) {
+			if !inEscape {
+				b.WriteString("'$'")
+				inEscape = true
+			}
 			for _, c := range []byte(name[i : i+n]) {
 				b.WriteString(escapeByte(c))
 			}
-			b.WriteByte('\'')
-		default:
-			open()
-			b.WriteString(name[i : i+n])
+		} else {
+			switch {
+			case r == '\'':
+				// Closes the quote (or the $'...' piece), an escaped
+				// quote, and reopens.
+				b.WriteString(`'\''`)
+			case inEscape:
+				b.WriteString("''")
+				b.WriteString(name[i : i+n])
+			default:
+				b.WriteString(name[i : i+n])
+			}
+			inEscape = false
 		}
 		i += n
 	}
-	closeQ()
-	return b.String()
+	b.WriteByte('\'')
+	out := b.String()
+	if inEscape && strings.Contains(name, "'") && name[0] != '\'' {
+		// GNU's quotearg restarts when it meets a quote and an escape in
+		// one name, which leaves an empty '' in front in this case.
+		out = "''" + out
+	}
+	return out
+}
+
+// printable is what glibc's iswprint accepts in a UTF-8 locale: letters,
+// marks, numbers, punctuation, symbols, every kind of space (U+00A0 too)
+// and format characters (U+200B), but no control characters.
+func printable(r rune) bool {
+	if r == utf8.RuneError || unicode.IsControl(r) {
+		return false
+	}
+	return unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r)
 }
 
 func escapeByte(c byte) string {

@@ -108,11 +108,6 @@ func (o *output) commit(replace bool) error {
 // copyFile copies one regular file.
 func (c *Copier) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
-	defer func() {
-		if j.first != nil {
-			j.first.finish(r.ev.Dst, r.ev.Err == nil && !r.ev.Skipped)
-		}
-	}()
 	src, dst := r.ev.Src, r.ev.Dst
 	flags := unix.O_RDONLY | unix.O_CLOEXEC
 	if !j.follow {

@@ -9,12 +9,15 @@ type linkGroup struct {
 	done chan struct{}
 	// Set by the worker copying the first link before done is closed.
 	dst string // display path of the copy, to link the others to
-	ok  bool
+	// fd is an O_PATH descriptor of the copy when dst is too long for
+	// linkat (PATH_MAX); -1 otherwise.
+	fd int
+	ok bool
 }
 
 // finish publishes the first copy's outcome to the waiting links.
-func (g *linkGroup) finish(dst string, ok bool) {
-	g.dst, g.ok = dst, ok
+func (g *linkGroup) finish(dst string, fd int, ok bool) {
+	g.dst, g.fd, g.ok = dst, fd, ok
 	close(g.done)
 }
 
@@ -22,7 +25,7 @@ func (g *linkGroup) finish(dst string, ok bool) {
 // no-op on nil so callers need not check.
 func (g *linkGroup) abandon() {
 	if g != nil {
-		g.finish("", false)
+		g.finish("", -1, false)
 	}
 }
 

@@ -54,7 +54,8 @@ func (o Operands) Resolve() ([]Target, error) {
 		dest, args = args[len(args)-1], args[:len(args)-1]
 		if o.NoTargetDir {
 			if len(args) > 1 {
-				return nil, &UsageError{fmt.Sprintf("extra operand %s", Quote(args[1]))}
+				// cp names the first operand past SOURCE DEST.
+				return nil, &UsageError{fmt.Sprintf("extra operand %s", Quote(o.Args[2]))}
 			}
 			return []Target{{Dst: dest, Src: o.source(args[0])}}, nil
 		}

@@ -57,7 +57,9 @@ func HumanBytes(n int64) string {
 	v := float64(n)
 	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	i := -1
-	for (v >= 1024 || v <= -1024) && i < len(units)-1 {
+	// Divide while the value would print as 1024.0 or more, so a count
+	// just below 1 MiB reads "1.0 MiB", not "1024.0 KiB".
+	for (v >= 1023.95 || v <= -1023.95) && i < len(units)-1 {
 		v /= 1024
 		i++
 	}
