@@ -38,7 +38,7 @@ func CopyRange(dst, src *os.File, off, n int64) (int64, error) {
 			return done, &os.PathError{Op: "copy_file_range from " + src.Name(), Path: dst.Name(), Err: err}
 		}
 		if c == 0 {
-			if done == 0 {
+			if done == 0 && !atEOF(src, off) {
 				// Some filesystems (older kernels' procfs/sysfs, FUSE
 				// without support) answer 0 instead of an error.
 				return 0, fmt.Errorf("copy_file_range %s to %s: %w (returned 0)", src.Name(), dst.Name(), ErrUnsupported)
@@ -77,4 +77,11 @@ func cfrUnsupported(err error) bool {
 	// treats EIO as "unsupported" because of an old CIFS bug; we do not, as
 	// retrying after an I/O error can hide a failing disk.
 	return false
+}
+
+// atEOF reports whether off is at or past src's end, where a 0 from
+// copy_file_range means the source shrank, not "unsupported".
+func atEOF(src *os.File, off int64) bool {
+	var st unix.Stat_t
+	return unix.Fstat(int(src.Fd()), &st) == nil && off >= st.Size
 }

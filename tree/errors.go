@@ -48,34 +48,38 @@ func Reason(err error) string {
 	return err.Error()
 }
 
-// Quote quotes a file name the way GNU cp's messages do (shell-escape):
-// 'name' when that is safe, "name" for names with a single quote, and
-// $'\n' pieces for control characters and bytes that are not UTF-8.
+// Quote quotes a file name the way GNU cp's messages do (quotearg's
+// shell-escape style): 'name' in general, "name" for a name with a single
+// quote and nothing else the shell would care about, and $'\NNN' pieces
+// for control characters and bytes that are not UTF-8:
+// 'a'$'\n”b', 'Rock & Roll'\”s'.
 func Quote(name string) string {
-	plain := true
+	hasQuote := strings.Contains(name, "'")
+	allPrintable := true
 	for _, r := range name {
 		if !printable(r) {
-			plain = false
+			allPrintable = false
 			break
 		}
 	}
-	if plain {
-		if !strings.Contains(name, "'") {
-			return "'" + name + "'"
-		}
-		if !strings.ContainsAny(name, "\"$`\\") {
-			return `"` + name + `"`
-		}
+	if allPrintable && !hasQuote {
+		return "'" + name + "'"
 	}
-	// GNU's shell-escape style: one single-quoted string, with ' written
-	// as '\'' and runs of unprintable bytes as $'\NNN' pieces between
-	// quotes: 'a'$'\n''b'.
+	if hasQuote && doubleQuotable(name) {
+		return `"` + name + `"`
+	}
 	var b strings.Builder
 	b.WriteByte('\'')
+	// GNU's quirk: a name with a quote that ends in an unprintable
+	// character is written as if an escape were already open.
 	inEscape := false
+	if r, n := utf8.DecodeLastRuneInString(name); hasQuote && ((r == utf8.RuneError && n == 1) || !printable(r)) {
+		inEscape = true
+	}
 	for i := 0; i < len(name); {
 		r, n := utf8.DecodeRuneInString(name[i:])
-		if (r == utf8.RuneError && n == 1) || !printable(r) {
+		switch {
+		case (r == utf8.RuneError && n == 1) || !printable(r):
 			if !inEscape {
 				b.WriteString("'$'")
 				inEscape = true
@@ -83,30 +87,41 @@ func Quote(name string) string {
 			for _, c := range []byte(name[i : i+n]) {
 				b.WriteString(escapeByte(c))
 			}
-		} else {
-			switch {
-			case r == '\'':
-				// Closes the quote (or the $'...' piece), an escaped
-				// quote, and reopens.
-				b.WriteString(`'\''`)
-			case inEscape:
-				b.WriteString("''")
-				b.WriteString(name[i : i+n])
-			default:
-				b.WriteString(name[i : i+n])
-			}
+		case r == '\'':
+			// Closes the quote (or the $'...' piece), an escaped quote,
+			// and reopens.
+			b.WriteString(`'\''`)
 			inEscape = false
+		default:
+			if inEscape {
+				b.WriteString("''")
+				inEscape = false
+			}
+			b.WriteString(name[i : i+n])
 		}
 		i += n
 	}
 	b.WriteByte('\'')
-	out := b.String()
-	if inEscape && strings.Contains(name, "'") && name[0] != '\'' {
-		// GNU's quotearg restarts when it meets a quote and an escape in
-		// one name, which leaves an empty '' in front in this case.
-		out = "''" + out
+	return b.String()
+}
+
+// doubleQuotable reports whether every character of name means nothing
+// to the shell inside double quotes or out, which is when GNU writes a
+// name with a single quote as "name".
+func doubleQuotable(name string) bool {
+	for i, r := range name {
+		switch {
+		case !printable(r):
+			return false
+		case strings.ContainsRune("!\"$&()*;<=>?[^`|\\", r):
+			return false
+		case (r == '#' || r == '~') && i > 0:
+			return false
+		case (r == '{' || r == '}') && len(name) > 1:
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // printable is what glibc's iswprint accepts in a UTF-8 locale: letters,
@@ -121,12 +136,20 @@ func printable(r rune) bool {
 
 func escapeByte(c byte) string {
 	switch c {
+	case '\a':
+		return `\a`
+	case '\b':
+		return `\b`
+	case '\f':
+		return `\f`
 	case '\n':
 		return `\n`
-	case '\t':
-		return `\t`
 	case '\r':
 		return `\r`
+	case '\t':
+		return `\t`
+	case '\v':
+		return `\v`
 	}
 	return fmt.Sprintf(`\%03o`, c)
 }

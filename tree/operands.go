@@ -1,11 +1,12 @@
 package tree
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Target is one source operand and the name it is copied to.
@@ -45,7 +46,7 @@ func (o Operands) Resolve() ([]Target, error) {
 			return nil, &UsageError{"cannot combine --target-directory (-t) and --no-target-directory (-T)"}
 		}
 		if !isDir(dest) {
-			return nil, targetNotDir(dest)
+			return nil, targetNotDir("target directory", dest)
 		}
 	} else {
 		if len(args) == 1 {
@@ -64,7 +65,7 @@ func (o Operands) Resolve() ([]Target, error) {
 				if o.Parents && len(args) == 1 {
 					return nil, fmt.Errorf("with --parents, the destination must be a directory")
 				}
-				return nil, targetNotDir(dest)
+				return nil, targetNotDir("target", dest)
 			}
 		} else if !isDir(dest) {
 			return []Target{{Dst: dest, Src: o.source(args[0])}}, nil
@@ -93,11 +94,15 @@ func (o Operands) source(src string) string {
 	return src
 }
 
-func targetNotDir(dest string) error {
-	if _, err := os.Stat(dest); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return pathErr("target", dest, errors.Unwrap(err))
+// targetNotDir is cp's complaint about a destination that must be a
+// directory: "target 'x': Not a directory", or why it could not be seen.
+func targetNotDir(what, dest string) error {
+	err := error(unix.ENOTDIR)
+	var st unix.Stat_t
+	if serr := unix.Stat(dest, &st); serr != nil {
+		err = serr
 	}
-	return fmt.Errorf("target %s is not a directory", Quote(dest))
+	return pathErr(what, dest, err)
 }
 
 func isDir(path string) bool {

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -10,7 +11,7 @@ import (
 func (s *Stats) Summary() string {
 	pct := 0.0
 	if s.Bytes > 0 {
-		pct = float64(s.SavedBytes) * 100 / float64(s.Bytes)
+		pct = savedPercent(s.SavedBytes, s.Bytes)
 	}
 	line := fmt.Sprintf("%s %s, %s: %s cloned, %s copied — saved %s (%.0f%%) in %.2f s",
 		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
@@ -70,7 +71,7 @@ func HumanBytes(n int64) string {
 func (s *Stats) PlanSummary() string {
 	pct := 0.0
 	if s.Bytes > 0 {
-		pct = float64(s.SavedBytes) * 100 / float64(s.Bytes)
+		pct = savedPercent(s.SavedBytes, s.Bytes)
 	}
 	line := fmt.Sprintf("dry run: %s %s, %s: would clone %s, copy %s — would save %s (%.0f%%); needs %s, %s free",
 		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
@@ -80,4 +81,9 @@ func (s *Stats) PlanSummary() string {
 		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
 	}
 	return line
+}
+
+// savedPercent rounds down, so 99.6% saved never reads as 100%.
+func savedPercent(saved, total int64) float64 {
+	return math.Floor(float64(saved) * 100 / float64(total))
 }
