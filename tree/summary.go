@@ -7,15 +7,10 @@ import (
 )
 
 // Summary is the one line printed at the end of a copy, e.g.
-// "15,036 files, 221.7 MiB: 221.7 MiB cloned, 0 B copied — saved 221.7 MiB (100%) in 0.61 s".
+// "15,036 files, 221.7 MiB: 221.7 MiB cloned, 0 B copied — saved 215.7 MiB (97%) in 1.82 s".
 func (s *Stats) Summary() string {
-	pct := 0.0
-	if s.Bytes > 0 {
-		pct = savedPercent(s.SavedBytes, s.Bytes)
-	}
-	line := fmt.Sprintf("%s %s, %s: %s cloned, %s copied — saved %s (%.0f%%) in %.2f s",
-		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
-		HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.SavedBytes), pct, s.Seconds)
+	line := fmt.Sprintf("%s: %s cloned, %s copied — saved %s in %.2f s",
+		s.sizes(), HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), s.saved(), s.Seconds)
 	if s.FSMeasured {
 		sign := "+"
 		if s.FSUsedBytes < 0 {
@@ -23,10 +18,37 @@ func (s *Stats) Summary() string {
 		}
 		line += fmt.Sprintf("; filesystem estimate: %s%s used", sign, HumanBytes(s.FSUsedBytes))
 	}
-	if s.Errors > 0 {
-		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
+	return line + s.errors()
+}
+
+// PlanSummary is Summary for --dry-run: what the copy would do.
+func (s *Stats) PlanSummary() string {
+	return fmt.Sprintf("dry run: %s: would clone %s, copy %s — would save %s; needs %s, %s free",
+		s.sizes(), HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), s.saved(),
+		HumanBytes(s.NeededBytes), HumanBytes(s.FreeBytes)) + s.errors()
+}
+
+// sizes is "15,036 files, 221.7 MiB".
+func (s *Stats) sizes() string {
+	return fmt.Sprintf("%s %s, %s", Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes))
+}
+
+// saved is "215.7 MiB (97%)"; the percentage rounds down, so 99.6% saved
+// never reads as 100%.
+func (s *Stats) saved() string {
+	pct := 0.0
+	if s.Bytes > 0 {
+		pct = math.Floor(float64(s.SavedBytes) * 100 / float64(s.Bytes))
 	}
-	return line
+	return fmt.Sprintf("%s (%.0f%%)", HumanBytes(s.SavedBytes), pct)
+}
+
+// errors is ", 3 errors" when there were any.
+func (s *Stats) errors() string {
+	if s.Errors == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
 }
 
 func plural(n int64, one, many string) string {
@@ -65,25 +87,4 @@ func HumanBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %s", v, units[i])
-}
-
-// PlanSummary is Summary for --dry-run: what the copy would do.
-func (s *Stats) PlanSummary() string {
-	pct := 0.0
-	if s.Bytes > 0 {
-		pct = savedPercent(s.SavedBytes, s.Bytes)
-	}
-	line := fmt.Sprintf("dry run: %s %s, %s: would clone %s, copy %s — would save %s (%.0f%%); needs %s, %s free",
-		Thousands(s.Files), plural(s.Files, "file", "files"), HumanBytes(s.Bytes),
-		HumanBytes(s.ClonedBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.SavedBytes), pct,
-		HumanBytes(s.NeededBytes), HumanBytes(s.FreeBytes))
-	if s.Errors > 0 {
-		line += fmt.Sprintf(", %s %s", Thousands(s.Errors), plural(s.Errors, "error", "errors"))
-	}
-	return line
-}
-
-// savedPercent rounds down, so 99.6% saved never reads as 100%.
-func savedPercent(saved, total int64) float64 {
-	return math.Floor(float64(saved) * 100 / float64(total))
 }
