@@ -31,7 +31,6 @@ type Copier struct {
 	// walker-only state
 	links     *linkSet
 	operands  map[string]devIno // destinations made from operands, and their sources
-	parents   []parentDir       // directories --parents made
 	fsWatch   map[uint64]*fsUsed
 	freeSeen  map[uint64]bool
 	freeBytes int64
@@ -56,6 +55,14 @@ func New(ctx context.Context, opts Options) *Copier {
 	}
 	if opts.BackupSuffix == "" {
 		opts.BackupSuffix = "~"
+	}
+	if opts.Deref == DerefDefault {
+		// cp: symlinks are followed unless copying recursively, and
+		// always when making hard links.
+		opts.Deref = DerefNever
+		if !opts.Recursive || opts.HardLink {
+			opts.Deref = DerefAlways
+		}
 	}
 	c := &Copier{
 		opts:     opts,
@@ -82,9 +89,6 @@ func New(ctx context.Context, opts Options) *Copier {
 // metadata and returns the statistics.
 func (c *Copier) Close() Stats {
 	c.pool.Wait()
-	if c.ctx.Err() == nil {
-		c.finishParents()
-	}
 	for _, fd := range c.held {
 		unix.Close(fd)
 	}
@@ -190,6 +194,12 @@ func (c *Copier) count(r result) {
 // directory and releases its parent in turn.
 func (c *Copier) release(d *dirHandle) {
 	for d != nil && d.drop() {
+		if d.operand && c.ctx.Err() == nil {
+			c.finishParents(d.parents)
+		}
+		if d.done != nil {
+			close(d.done)
+		}
 		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
 			if err := c.finishDir(d); err != nil {
 				c.stats.fail(d.src, err)

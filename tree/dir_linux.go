@@ -35,6 +35,10 @@ type dirHandle struct {
 	// descriptors are AT_FDCWD for the source and the parent of the
 	// destination, and it has no metadata of its own.
 	operand bool
+	// parents are the directories --parents made for the operand, to
+	// finish when the operand is done.
+	parents []parentDir
+	done    chan struct{} // if not nil, closed when the operand is finished
 	// existed: the destination directory was there before; without
 	// --preserve its mode is left alone.
 	existed bool

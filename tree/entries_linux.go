@@ -1,18 +1,22 @@
 package tree
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
 // placeAt creates a non-regular entry (symlink, device, FIFO, link) with
-// create and gives it its metadata with meta. In a directory cowcp made,
-// it goes straight to its name. Otherwise it is made under a temporary
-// name and renamed over whatever is there, so an existing entry is only
-// replaced by a complete one.
-func (c *Copier) placeAt(j job, r *result, st *unix.Stat_t, verb string, create, meta func(name string) error) {
+// create and gives it its metadata with setMeta. In a directory cowcp
+// made, it goes straight to its name. Otherwise an existing entry is dealt
+// with as cp does and the new one is made under a temporary name and
+// renamed over it, so an entry is only ever replaced by a complete one.
+// With exclusive (-l, -s), an existing entry is an error unless -f or
+// --remove-destination, as cp will not link over a file.
+func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, setMeta func(name string) error) {
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
 	if !j.dir.fresh {
@@ -25,22 +29,27 @@ func (c *Copier) placeAt(j job, r *result, st *unix.Stat_t, verb string, create,
 			return
 		}
 	}
+	how := decision{proceed: true}
 	if old != nil {
-		proceed, err := c.checkExisting(place{dir: dir, name: name}, r, st, old)
-		if !proceed || err != nil {
+		if exclusive && !c.opts.Force && c.opts.Overwrite != OverwriteRemoveFirst {
+			r.ev.Err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: unix.EEXIST}
+			return
+		}
+		var err error
+		if how, err = c.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old); !how.proceed || err != nil {
 			r.ev.Err = err
 			return
 		}
 	}
 	at := name
-	if old != nil && c.opts.Overwrite != OverwriteRemoveFirst && c.opts.Backup == BackupNone {
+	if how.replace {
 		at = tmpName()
 	}
 	if err := create(at); err != nil {
 		r.ev.Err = pathErr(verb, dst, err)
 		return
 	}
-	if err := meta(at); err != nil {
+	if err := setMeta(at); err != nil {
 		unix.Unlinkat(dir, at, 0)
 		r.ev.Err = err
 		return
@@ -53,6 +62,9 @@ func (c *Copier) placeAt(j job, r *result, st *unix.Stat_t, verb string, create,
 	}
 }
 
+// noMeta is placeAt's setMeta for links, which share their inode's.
+func noMeta(string) error { return nil }
+
 // copySymlink makes a symlink with the same target.
 func (c *Copier) copySymlink(j job, r *result) {
 	r.ev.Kind = KindSymlink
@@ -61,24 +73,25 @@ func (c *Copier) copySymlink(j job, r *result) {
 		r.ev.Err = pathErr("cannot read symbolic link", r.ev.Src, err)
 		return
 	}
-	src := atNode{j.dir.srcFd, j.srcName}
-	c.placeAt(j, r, &j.st, "cannot create symbolic link",
+	c.placeAt(j, r, "cannot create symbolic link", false,
 		func(name string) error { return unix.Symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
-			return c.applyMeta(atNode{j.dir.dstFd, name}, src, &j.st, nil, true, r.ev.Dst)
+			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
+				st: &j.st, display: r.ev.Dst, link: true})
 		})
 }
 
 // copySpecial makes a FIFO, socket or device node like the source.
 func (c *Copier) copySpecial(j job, r *result) {
 	r.ev.Kind = KindSpecial
-	src := atNode{j.dir.srcFd, j.srcName}
-	c.placeAt(j, r, &j.st, "cannot create special file",
+	perm := c.createPerm(&j.st, false)
+	c.placeAt(j, r, "cannot create special file", false,
 		func(name string) error {
-			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&(unix.S_IFMT|0o600), int(j.st.Rdev))
+			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
 		func(name string) error {
-			return c.applyMeta(atNode{j.dir.dstFd, name}, src, &j.st, nil, false, r.ev.Dst)
+			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
+				st: &j.st, display: r.ev.Dst, permsSet: !c.opts.Preserve.Mode})
 		})
 }
 
@@ -93,7 +106,7 @@ func (c *Copier) copyLink(j job, r *result) {
 	}
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
-	c.placeAt(j, r, &j.st, "cannot create hard link",
+	c.placeAt(j, r, "cannot create hard link", false,
 		func(name string) error {
 			if j.link.fd >= 0 {
 				// Too deep to name: link the open inode itself.
@@ -101,8 +114,7 @@ func (c *Copier) copyLink(j job, r *result) {
 				return unix.Linkat(unix.AT_FDCWD, proc, j.dir.dstFd, name, unix.AT_SYMLINK_FOLLOW)
 			}
 			return unix.Linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
-		},
-		func(string) error { return nil })
+		}, noMeta)
 }
 
 // linkSource makes the destination a hard link to the source (-l).
@@ -113,18 +125,31 @@ func (c *Copier) linkSource(j job, r *result) {
 	if j.follow {
 		flags = unix.AT_SYMLINK_FOLLOW
 	}
-	c.placeAt(j, r, &j.st, "cannot create hard link",
+	c.placeAt(j, r, "cannot create hard link", true,
 		func(name string) error { return unix.Linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
-		func(string) error { return nil })
+		noMeta)
 }
 
-// symlinkSource makes the destination a symlink to the source (-s).
+// symlinkSource makes the destination a symlink to the source (-s). Like
+// cp, it refuses relative links anywhere but the working directory, where
+// they would point somewhere else.
 func (c *Copier) symlinkSource(j job, r *result) {
 	r.ev.Kind = KindSymlink
 	r.ev.Method = MethodSymlink
-	c.placeAt(j, r, &j.st, "cannot create symbolic link",
+	if !filepath.IsAbs(r.ev.Src) && !c.isCwd(j.dir.dstFd) {
+		r.ev.Err = fmt.Errorf("%s: can make relative symbolic links only in current directory", r.ev.Dst)
+		return
+	}
+	c.placeAt(j, r, "cannot create symbolic link", true,
 		func(name string) error { return unix.Symlinkat(r.ev.Src, j.dir.dstFd, name) },
-		func(string) error { return nil })
+		noMeta)
+}
+
+// isCwd reports whether dir is the working directory.
+func (c *Copier) isCwd(dir int) bool {
+	var a, b unix.Stat_t
+	return fstatat(dir, ".", &a, true) == nil && fstatat(unix.AT_FDCWD, ".", &b, true) == nil &&
+		a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 func readlinkat(dir int, name string) (string, error) {
@@ -143,41 +168,53 @@ func readlinkat(dir int, name string) (string, error) {
 // finishDir applies a directory's metadata once nothing more is written
 // into it.
 func (c *Copier) finishDir(d *dirHandle) error {
-	var old *unix.Stat_t
-	if d.existed {
-		var st unix.Stat_t
-		if err := unix.Fstat(d.dstFd, &st); err == nil {
-			old = &st
-		}
-	}
-	return c.applyMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, old, false, d.dst)
+	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, d.existed, d.dst)
 }
 
-// applyFileMeta gives a regular file its metadata through its descriptors.
-func (c *Copier) applyFileMeta(out, in *os.File, st, old *unix.Stat_t, display string) error {
-	return c.applyMeta(fdNode(out.Fd()), fdNode(in.Fd()), st, old, false, display)
+// dirMeta gives a directory cowcp made (or merged into, when existed) its
+// metadata. A new one was made with createPerm plus owner rwx, so it could
+// be filled whatever the source's mode; that extra access is taken back.
+func (c *Copier) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
+	m := meta{dst: dst, src: src, st: st, display: display, permsSet: true}
+	if err := c.applyMeta(m); err != nil || c.opts.Preserve.Mode || existed {
+		return err
+	}
+	extra := 0o700 &^ c.createPerm(st, false)
+	if extra == 0 {
+		return nil
+	}
+	var now unix.Stat_t
+	if err := statNode(dst, &now); err != nil {
+		return pathErr("cannot stat", display, err)
+	}
+	if err := dst.chmod(now.Mode & 0o7777 &^ extra); err != nil {
+		return &PathError{Op: "failed to set permissions for", Path: display, Err: err}
+	}
+	return nil
 }
 
 // attributesOnly gives the destination the source's attributes without
-// its data (--attributes-only): an existing file keeps its content, a new
-// one is empty.
-func (c *Copier) attributesOnly(at place, in *os.File, st, old *unix.Stat_t, display string) error {
+// its data (--attributes-only): an existing file keeps its content and
+// is changed in place; a new one is made empty.
+func (c *Copier) attributesOnly(at place, m meta, exists bool, perm uint32) error {
 	var f *os.File
-	if old != nil {
+	if exists {
 		fd, err := unix.Openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return pathErr("cannot open", display, err)
+			return pathErr("cannot open", m.display, err)
 		}
-		f = os.NewFile(uintptr(fd), display)
+		f = os.NewFile(uintptr(fd), m.display)
+		m.inherit, m.inheritNode, m.permsSet = nil, nil, true
 	} else {
 		var err error
-		if f, err = createAt(at.dir, at.name, display); err != nil {
-			return pathErr("cannot create regular file", display, err)
+		if f, err = createAt(at.dir, at.name, m.display, perm); err != nil {
+			return pathErr("cannot create regular file", m.display, err)
 		}
 	}
-	err := c.applyFileMeta(f, in, st, nil, display)
+	m.dst = fdNode(f.Fd())
+	err := c.applyMeta(m)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = pathErr("cannot close", display, cerr)
+		err = pathErr("cannot close", m.display, cerr)
 	}
 	return err
 }

@@ -20,9 +20,9 @@ type output struct {
 	tmp   string // temporary name, or "" when f is at name
 }
 
-func createAt(dirFd int, name, display string) (*os.File, error) {
+func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
 	for {
-		fd, err := unix.Openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+		fd, err := unix.Openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
 		if err == unix.EINTR {
 			continue
 		}
@@ -35,16 +35,16 @@ func createAt(dirFd int, name, display string) (*os.File, error) {
 
 // openOutput creates the file to write at: directly under its final name
 // (which must not exist yet) when direct, else under a temporary name.
-func openOutput(at place, display string, direct bool) (*output, error) {
+func openOutput(at place, display string, direct bool, perm uint32) (*output, error) {
 	var out *output
 	var err error
 	if direct {
 		var f *os.File
-		if f, err = createAt(at.dir, at.name, display); err == nil {
+		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
 			out = &output{f: f, dirFd: at.dir, name: at.name}
 		}
 	} else {
-		out, err = openTemp(at.dir, at.name, display)
+		out, err = openTemp(at.dir, at.name, display, perm)
 	}
 	if err != nil {
 		return nil, pathErr("cannot create regular file", display, err)
@@ -53,10 +53,10 @@ func openOutput(at place, display string, direct bool) (*output, error) {
 }
 
 // openTemp creates a temporary file beside the final name.
-func openTemp(dirFd int, name, display string) (*output, error) {
+func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
 	for {
 		tmp := tmpName()
-		f, err := createAt(dirFd, tmp, display)
+		f, err := createAt(dirFd, tmp, display, perm)
 		if err == unix.EEXIST {
 			continue
 		}
@@ -128,6 +128,7 @@ func (c *Copier) copyFile(j job, r *result) {
 	r.ev.Bytes = st.Size
 
 	at := place{dir: j.dir.dstFd, name: j.dstName}
+	var how decision
 	var old *unix.Stat_t
 	if !j.dir.fresh {
 		var err error
@@ -138,33 +139,41 @@ func (c *Copier) copyFile(j job, r *result) {
 		defer at.close()
 	}
 	if old != nil {
-		proceed, err := c.checkExisting(at, r, &st, old)
-		if !proceed || err != nil {
+		if how, err = c.checkExisting(j, at, r, &st, old); !how.proceed || err != nil {
 			r.ev.Err = err
 			return
 		}
-		if c.opts.Overwrite == OverwriteRemoveFirst || c.opts.Backup != BackupNone {
-			old = nil // it is gone: nothing to replace or keep the mode of
+		if how.target != "" {
+			at.name = how.target
+			var t unix.Stat_t
+			how.replace = fstatat(at.dir, at.name, &t, false) == nil
 		}
 	}
+	m := meta{src: fdNode(fd), st: &st, display: dst}
+	if how.inherit {
+		m.inherit, m.inheritNode = old, atNode{at.dir, at.name}
+	}
+	perm := c.createPerm(&st, how.inherit)
+	m.permsSet = !how.inherit && !c.opts.Preserve.Mode
 	if c.opts.AttrsOnly {
-		r.ev.Err = c.attributesOnly(at, in, &st, old, dst)
+		r.ev.Err = c.attributesOnly(at, m, old != nil && how.replace, perm)
 		r.ev.Progress = r.ev.Bytes
 		return
 	}
 
 	p := pair{src: st.Dev, dst: j.dir.dstDev}
-	out, err := c.writeData(at, r, in, &st, p, old != nil)
+	out, err := c.writeData(at, r, in, &st, p, how.replace, perm)
 	if err != nil {
 		r.ev.Err = err
 		return
 	}
-	if err := c.applyFileMeta(out.f, in, &st, old, dst); err != nil {
+	m.dst = fdNode(out.f.Fd())
+	if err := c.applyMeta(m); err != nil {
 		out.discard()
 		r.ev.Err = err
 		return
 	}
-	if err := out.commit(old != nil); err != nil {
+	if err := out.commit(how.replace); err != nil {
 		r.ev.Err = pathErr("cannot create regular file", dst, err)
 		return
 	}
@@ -174,11 +183,11 @@ func (c *Copier) copyFile(j job, r *result) {
 
 // writeData makes dst's data from in, by the best method that works, and
 // returns the open output, not yet committed.
-func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool) (*output, error) {
+func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool, perm uint32) (*output, error) {
 	src, dst := r.ev.Src, r.ev.Dst
 	if st.Size == 0 {
 		// No data to share or copy: just the file.
-		return openOutput(at, dst, !replace)
+		return openOutput(at, dst, !replace, perm)
 	}
 	tryClone := c.opts.Reflink != ReflinkNever && !c.caps.cloneFails(p)
 	if c.opts.Reflink == ReflinkAlways {
@@ -186,7 +195,7 @@ func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p 
 	}
 	// One FICLONE is all-or-nothing, so it can write a new file's final
 	// name: O_EXCL there costs less than a temporary name and a rename.
-	out, err := openOutput(at, dst, tryClone && !replace && st.Size <= c.opts.CloneChunk)
+	out, err := openOutput(at, dst, tryClone && !replace && st.Size <= c.opts.CloneChunk, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +224,7 @@ func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p 
 			// The final name must not hold a byte copy in progress.
 			out.discard()
 			var oerr error
-			if out, oerr = openOutput(at, dst, false); oerr != nil {
+			if out, oerr = openOutput(at, dst, false, perm); oerr != nil {
 				return nil, oerr
 			}
 		} else if err := out.f.Truncate(0); err != nil {
@@ -275,10 +284,10 @@ func (c *Copier) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result)
 	dst := r.ev.Dst
 	size := st.Size
 
-	rw := c.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
-		return fallback.ReadWrite(d, s, off, n, buf)
-	})
-	if c.opts.Sparse == SparseAlways {
+	// Like cp: a source with holes (or --sparse=always) is copied run by
+	// run with read/write, and all-zero blocks inside the runs become holes
+	// too; copy_file_range, which cannot make holes, serves dense files.
+	if c.opts.Sparse == SparseAlways || c.opts.Sparse == SparseAuto && fallback.HasHoles(st) {
 		holes := c.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
 			return fallback.ReadWriteHoles(d, s, off, n, buf, int(st.Blksize))
 		})
@@ -287,28 +296,21 @@ func (c *Copier) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result)
 		}
 		return MethodSparse, nil
 	}
-	useCFR := c.opts.Reflink != ReflinkNever && !c.caps.cfrFails(p)
-	holes := c.opts.Sparse == SparseAuto && fallback.HasHoles(st)
-	run, method := rw, MethodReadWrite
-	if useCFR {
-		run, method = c.chunked(r, c.ops.copyRange), MethodCopyFileRange
-	}
+	rw := c.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
+		return fallback.ReadWrite(d, s, off, n, buf)
+	})
+	method := MethodReadWrite
 	var err error
-	for {
-		if holes {
-			_, err = fallback.Sparse(out, in, size, run)
-		} else {
-			_, err = run(out, in, 0, size)
-		}
-		if useCFR && errors.Is(err, fallback.ErrUnsupported) {
+	if c.opts.Reflink != ReflinkNever && !c.caps.cfrFails(p) {
+		method = MethodCopyFileRange
+		_, err = c.chunked(r, c.ops.copyRange)(out, in, 0, size)
+		if errors.Is(err, fallback.ErrUnsupported) {
 			c.caps.setCFRFails(p)
-			useCFR, run, method = false, rw, MethodReadWrite
-			continue
+			method = MethodReadWrite
 		}
-		break
 	}
-	if holes {
-		method = MethodSparse
+	if method == MethodReadWrite {
+		_, err = rw(out, in, 0, size)
 	}
 	if err != nil {
 		return method, pathErr("error writing", dst, err)

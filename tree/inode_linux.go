@@ -16,6 +16,7 @@ type inode interface {
 	listxattr(buf []byte) (int, error)
 	getxattr(name string, buf []byte) (int, error)
 	setxattr(name string, value []byte) error
+	removexattr(name string) error
 }
 
 // fdNode is an open file or directory.
@@ -33,6 +34,7 @@ func (f fdNode) getxattr(name string, buf []byte) (int, error) {
 func (f fdNode) setxattr(name string, value []byte) error {
 	return unix.Fsetxattr(int(f), name, value, 0)
 }
+func (f fdNode) removexattr(name string) error { return unix.Fremovexattr(int(f), name) }
 
 // atNode is an entry of an open directory, never followed if a symlink.
 type atNode struct {
@@ -64,4 +66,16 @@ func (a atNode) getxattr(name string, buf []byte) (int, error) {
 }
 func (a atNode) setxattr(name string, value []byte) error {
 	return unix.Lsetxattr(a.path(), name, value, 0)
+}
+func (a atNode) removexattr(name string) error { return unix.Lremovexattr(a.path(), name) }
+
+// statNode stats an inode without following a final symlink.
+func statNode(n inode, st *unix.Stat_t) error {
+	switch n := n.(type) {
+	case fdNode:
+		return unix.Fstat(int(n), st)
+	case atNode:
+		return fstatat(n.dir, n.name, st, false)
+	}
+	return unix.EINVAL
 }

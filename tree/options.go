@@ -24,7 +24,7 @@ const (
 type Deref int
 
 const (
-	DerefDefault     Deref = iota // cp: follow only when not recursive
+	DerefDefault     Deref = iota // cp: follow unless recursive, and always with -l
 	DerefNever                    // -P, -d: copy symlinks as symlinks
 	DerefCommandLine              // -H: follow symlinks named as operands
 	DerefAlways                   // -L: follow every symlink
@@ -73,10 +73,13 @@ type Options struct {
 	BackupSuffix string // default "~"
 	OneFS        bool   // -x
 	Parents      bool   // --parents: Copy makes the directories of src under DEST
-	AttrsOnly    bool   // --attributes-only
-	HardLink     bool   // -l: link files instead of copying
-	SymLink      bool   // -s: make symlinks instead of copying
-	DryRun       bool
+	// DefaultMode (--no-preserve=mode) gives new entries the permissions
+	// of a new file (0666 or 0777, less the umask) instead of the source's.
+	DefaultMode bool
+	AttrsOnly   bool // --attributes-only
+	HardLink    bool // -l: link files instead of copying
+	SymLink     bool // -s: make symlinks instead of copying
+	DryRun      bool
 	// MeasureFS syncs the destination filesystems before and after the
 	// copy to report their used-space growth (Stats.FSUsedBytes).
 	MeasureFS     bool

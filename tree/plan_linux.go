@@ -44,7 +44,7 @@ func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
 		return pr
 	}
 	pr := &probe{}
-	out, err := openTemp(dir, "", "probe")
+	out, err := openTemp(dir, "", "probe", 0o600)
 	if err != nil {
 		pr.cloneErr = fmt.Errorf("cannot make a scratch file to probe: %w", err)
 		pr.perFile = true

@@ -22,6 +22,42 @@ type operandState struct {
 	// forever (cp's "cannot copy a directory into itself").
 	dstRoot    devIno
 	hasDstRoot bool
+	reported   bool // the "into itself" error was given
+}
+
+func intoItself(src, dst string) error {
+	return fmt.Errorf("cannot copy a directory, %s, into itself, %s", Quote(src), Quote(dst))
+}
+
+// within reports whether the directory dirFd is dir or lies below it,
+// by walking up its ".." chain to the root.
+func within(dirFd int, dir *unix.Stat_t) bool {
+	fd, err := unix.Openat(dirFd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	for {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil {
+			unix.Close(fd)
+			return false
+		}
+		if st.Dev == dir.Dev && st.Ino == dir.Ino {
+			unix.Close(fd)
+			return true
+		}
+		up, err := unix.Openat(fd, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			return false
+		}
+		var ust unix.Stat_t
+		if unix.Fstat(up, &ust) != nil || ust.Dev == st.Dev && ust.Ino == st.Ino {
+			unix.Close(up) // the root is its own parent
+			return false
+		}
+		fd = up
+	}
 }
 
 // Copy copies src to dst: a file to the file name dst, or a directory to
@@ -33,8 +69,7 @@ func (c *Copier) Copy(dst, src string) {
 	if c.ctx.Err() != nil {
 		return
 	}
-	follow := c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine ||
-		(c.opts.Deref == DerefDefault && !c.opts.Recursive)
+	follow := c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine
 	var st unix.Stat_t
 	if err := fstatat(unix.AT_FDCWD, src, &st, follow); err != nil {
 		c.fail(src, dst, pathErr("cannot stat", src, err))
@@ -48,9 +83,6 @@ func (c *Copier) Copy(dst, src string) {
 	if !c.firstTime(src, dst, &st) {
 		return
 	}
-	if c.opts.Parents && !c.makeParents(dst, src) {
-		return
-	}
 	if trimmed := strings.TrimRight(dst, "/"); trimmed != dst && trimmed != "" {
 		if !isDir {
 			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, unix.ENOTDIR))
@@ -58,22 +90,57 @@ func (c *Copier) Copy(dst, src string) {
 		}
 		dst = trimmed
 	}
+	var parents []parentDir
+	if c.opts.Parents && !c.opts.DryRun {
+		var ok bool
+		if parents, ok = c.makeParents(dst, src); !ok {
+			c.finishLater(parents)
+			return
+		}
+	}
 	op, name, err := c.openOperand(dst)
 	if err != nil {
 		c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
+		c.finishLater(parents)
 		return
 	}
+	op.parents = parents
 	c.watchFS(op.dstDev, op.dstFd)
 	if c.opts.DryRun {
 		c.freeSpace(op.dstDev, op.dstFd)
 	}
 	state := &operandState{src: src, dst: dst}
 	if isDir {
+		if within(op.dstFd, &st) {
+			// Said once, up front, as cp does; the copy still goes on, and
+			// the walker skips the new directory if it meets it.
+			c.fail(src, dst, intoItself(src, dst))
+			state.reported = true
+		}
 		c.walkDir(state, op, src, name, &st, follow)
 	} else {
 		c.submit(op, src, name, &st, follow)
 	}
+	if len(parents) > 0 {
+		// cp finishes these directories before the next operand, which
+		// may copy into them again and so update their times: wait.
+		op.done = make(chan struct{})
+		c.pool.Report(result{release: op})
+		<-op.done
+		return
+	}
 	c.pool.Report(result{release: op})
+}
+
+// finishLater hands directories --parents made to the collector to
+// finish, when no operand will.
+func (c *Copier) finishLater(parents []parentDir) {
+	if len(parents) == 0 {
+		return
+	}
+	done := &dirHandle{srcFd: -1, dstFd: -1, operand: true, parents: parents}
+	done.refs.Store(1)
+	c.pool.Report(result{release: done})
 }
 
 // firstTime reports whether src is copied to dst for the first time in
@@ -126,7 +193,13 @@ func (c *Copier) fail(src, dst string, err error) {
 func (c *Copier) submit(d *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
 	j := job{dir: d, srcName: srcName, dstName: dstName, st: *st, follow: follow}
 	if c.opts.Preserve.Links && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		g, first := c.links.see(st.Dev, st.Ino, uint64(st.Nlink))
+		nlink := uint64(st.Nlink)
+		if c.opts.Deref == DerefAlways {
+			// Through symlinks one inode can be met more often than it
+			// has links, and a single-link file twice: remember them all.
+			nlink = ^uint64(0)
+		}
+		g, first := c.links.see(st.Dev, st.Ino, nlink)
 		if first {
 			j.first = g
 		} else {
@@ -193,7 +266,10 @@ func (c *Copier) walkEntry(op *operandState, d *dirHandle, name string) {
 		return
 	}
 	if op.hasDstRoot && (devIno{st.Dev, st.Ino}) == op.dstRoot {
-		c.fail(op.src, op.dst, fmt.Errorf("cannot copy a directory, %s, into itself, %s", Quote(op.src), Quote(op.dst)))
+		if !op.reported {
+			c.fail(op.src, op.dst, intoItself(op.src, op.dst))
+			op.reported = true
+		}
 		return
 	}
 	if follow && d.isAncestor(&st) {
@@ -220,9 +296,9 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	if c.opts.DryRun {
 		return c.planDir(d, parent, dstName, op)
 	}
-	// Made private until its metadata is applied after its contents, as
-	// cp does, so nobody else can write into it meanwhile.
-	err := unix.Mkdirat(parent.dstFd, dstName, 0o700)
+	// Made with the owner's full access, so it can be filled whatever the
+	// source's mode; dirMeta takes that back after the contents.
+	err := unix.Mkdirat(parent.dstFd, dstName, c.createPerm(&d.st, false)|0o700)
 	switch {
 	case err == nil:
 		d.fresh = true

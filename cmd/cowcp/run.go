@@ -46,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
 		return exitUsage
 	}
-	opts, err := c.options(stdin, stderr)
+	opts, err := c.options(args, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
 		return exitUsage
@@ -117,7 +117,7 @@ func defaultBackupControl() string {
 }
 
 // options turns the command line into tree.Options.
-func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
+func (c *cli) options(args []string, stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 	o := tree.Options{
 		Recursive:    c.Recursive || c.RecursiveLower || c.Archive,
 		Jobs:         c.Jobs,
@@ -156,13 +156,13 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		o.CloneChunk = n
 	}
 
-	// Symlinks: -L and -H win over the no-dereference implied by -a, -d, -P.
-	switch {
-	case c.Dereference:
+	// Symlinks: the last of -P (or -d, -a), -L and -H wins, as in cp.
+	switch lastOption(args, derefGroup) {
+	case "L":
 		o.Deref = tree.DerefAlways
-	case c.DerefCmdline:
+	case "H":
 		o.Deref = tree.DerefCommandLine
-	case c.NoDereference || c.NoDerefPreserveLinks || c.Archive:
+	case "P":
 		o.Deref = tree.DerefNever
 	}
 
@@ -184,19 +184,25 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		if err := setPreserve(&o.Preserve, c.NoPreserve, false); err != nil {
 			return o, err
 		}
+		// cp: an explicit --no-preserve=mode means default permissions.
+		o.DefaultMode = !o.Preserve.Mode
 	}
 
-	switch {
-	case c.NoClobber:
+	// The last of -n and -i wins, as in cp.
+	switch lastOption(args, overwriteGroup) {
+	case "n":
 		o.Overwrite = tree.OverwriteNever
-	case c.Interactive:
+	case "i":
 		o.Overwrite = tree.OverwriteAsk
 		o.Prompt = prompter(stdin, stderr)
-	case c.RemoveDest:
-		o.Overwrite = tree.OverwriteRemoveFirst
+	default:
+		if c.RemoveDest {
+			o.Overwrite = tree.OverwriteRemoveFirst
+		}
 	}
 	control := c.Backup
-	if control == "" && c.BackupExisting {
+	if control == "" && (c.BackupExisting || c.Suffix != "") {
+		// cp: -b takes its control from VERSION_CONTROL; -S implies -b.
 		control = defaultBackupControl()
 	}
 	if control != "" {
