@@ -5,12 +5,15 @@ import (
 	"os"
 )
 
-// writeNonZero writes p at off, skipping block-aligned all-zero blocks.
+// writeNonZero writes p at off, skipping block-aligned all-zero blocks,
+// and an all-zero partial block at the end of p too (the file's tail, as
+// cp leaves it): dst is already extended, so what is skipped reads as
+// zeros whatever the filesystem allocates.
 func writeNonZero(dst *os.File, p []byte, off int64, blockSize int) error {
 	start := 0 // first byte of the pending run to write
 	for i := 0; i < len(p); {
 		end := min(i+blockSize, len(p))
-		aligned := (off+int64(i))%int64(blockSize) == 0 && end-i == blockSize
+		aligned := (off+int64(i))%int64(blockSize) == 0
 		if aligned && isZero(p[i:end]) {
 			if start < i {
 				if _, err := dst.WriteAt(p[start:i], off+int64(start)); err != nil {
