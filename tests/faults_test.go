@@ -1,0 +1,735 @@
+package tests
+
+// End-to-end tests of "never losing data": a full disk, Ctrl-C and kill -9
+// during real copies on loopback filesystems. Whatever happens, a final
+// name holds either a complete copy or (for a replacement) the old
+// content, never a truncated file; cowcp's own temporary files
+// (.cowcp-*.tmp) are gone unless it was killed; and the source is never
+// modified.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fltWrite creates path with size bytes of incompressible data that
+// depends on seed, and returns its SHA-256.
+func fltWrite(t testing.TB, path string, size int64, seed uint64) string {
+	t.Helper()
+	var key [32]byte
+	copy(key[:], fmt.Sprintf("%016x%016x", seed, size))
+	rng := rand.NewChaCha8(key)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.CopyN(io.MultiWriter(f, h), rng, size); err != nil {
+		t.Fatalf("writing %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("closing %s: %v", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fltTreeSpec describes a tree to copy: big files of about bigSize at
+// the top of big/, small files spread over subdirectories of small/, and
+// sparse files (two runs of data, holes between and after) in sparse/.
+type fltTreeSpec struct {
+	big     int
+	bigSize int64
+	small   int
+	sparse  int
+}
+
+// fltWriteSparse creates path of size bytes, with incompressible data at
+// [0, 512 KiB) and [3 MiB, 3 MiB + data) and holes elsewhere.
+func fltWriteSparse(t testing.TB, path string, size, data int64, seed uint64) {
+	t.Helper()
+	var key [32]byte
+	copy(key[:], fmt.Sprintf("sparse%010x%016x", seed, size))
+	rng := rand.NewChaCha8(key)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, seg := range []struct{ off, n int64 }{{0, 512 << 10}, {3 << 20, data}} {
+		b := make([]byte, seg.n)
+		rng.Read(b)
+		if _, err := f.WriteAt(b, seg.off); err != nil {
+			t.Fatalf("writing %s: %v", path, err)
+		}
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("closing %s: %v", path, err)
+	}
+}
+
+// fltMakeTree writes spec under root (which must not exist) and syncs it.
+func fltMakeTree(t testing.TB, root string, spec fltTreeSpec, seed uint64) {
+	t.Helper()
+	for _, d := range []string{"big", "small", "sparse"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range spec.big {
+		// Sizes that are not block multiples, so a truncation shows.
+		fltWrite(t, filepath.Join(root, "big", fmt.Sprintf("b%03d", i)), spec.bigSize+int64(i)*4099+1, seed+uint64(i))
+	}
+	for i := range spec.small {
+		dir := filepath.Join(root, "small", fmt.Sprintf("d%02d", i%16))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		fltWrite(t, filepath.Join(dir, fmt.Sprintf("s%04d", i)), int64(i*997%40000), seed+1000+uint64(i))
+	}
+	for i := range spec.sparse {
+		fltWriteSparse(t, filepath.Join(root, "sparse", fmt.Sprintf("h%02d", i)), 6<<20+int64(i)*4099, 1<<20, seed+2000+uint64(i))
+	}
+	if err := os.Symlink("big/b000", filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	syncFS(t, root)
+}
+
+// fltEntry is what the source check remembers of one entry.
+type fltEntry struct {
+	mode         uint32
+	size         int64
+	mtime, ctime unix.Timespec
+	ino          uint64
+	sum          string // SHA-256 of a regular file, target of a symlink
+}
+
+// fltFingerprint records every entry under root (not atimes, which a
+// read may change): type, mode, size, mtime, ctime, inode and content.
+func fltFingerprint(t testing.TB, root string) map[string]fltEntry {
+	t.Helper()
+	m := map[string]fltEntry{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		e := fltEntry{mode: st.Mode, size: st.Size, mtime: st.Mtim, ctime: st.Ctim, ino: st.Ino}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			e.sum = fileSHA256(t, p)
+		case unix.S_IFLNK:
+			e.sum, err = os.Readlink(p)
+		}
+		rel, _ := filepath.Rel(root, p)
+		m[rel] = e
+		return err
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", root, err)
+	}
+	return m
+}
+
+// fltSourceUnchanged fails if root differs from its fingerprint before.
+func fltSourceUnchanged(t testing.TB, root string, before map[string]fltEntry) {
+	t.Helper()
+	after := fltFingerprint(t, root)
+	diffs := 0
+	for rel, b := range before {
+		a, ok := after[rel]
+		switch {
+		case !ok:
+			t.Errorf("source %s: gone", filepath.Join(root, rel))
+		case a != b:
+			t.Errorf("source %s changed: %+v, was %+v", filepath.Join(root, rel), a, b)
+		default:
+			continue
+		}
+		if diffs++; diffs >= 10 {
+			t.Fatalf("... too many changes in the source")
+		}
+	}
+	for rel := range after {
+		if _, ok := before[rel]; !ok {
+			t.Errorf("source %s: new entry in the source", filepath.Join(root, rel))
+		}
+	}
+}
+
+// fltIsTemp reports whether name is one of cowcp's temporary names.
+func fltIsTemp(name string) bool {
+	return strings.HasPrefix(name, ".cowcp-") && strings.HasSuffix(name, ".tmp")
+}
+
+// fltCheckCopy checks that every regular file under dst (temporary files
+// aside) has exactly the size and content of its source, as fingerprinted
+// in src, and returns the source's regular files missing from dst.
+func fltCheckCopy(t testing.TB, src map[string]fltEntry, dst string) (missing []string) {
+	t.Helper()
+	syncFS(t, dst)
+	present := map[string]bool{}
+	bad := 0
+	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || fltIsTemp(d.Name()) {
+			return nil
+		}
+		rel, _ := filepath.Rel(dst, p)
+		present[rel] = true
+		want, ok := src[rel]
+		if !ok {
+			t.Errorf("%s: in the destination, not in the source", p)
+			return nil
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			return err
+		}
+		if st.Size != want.size || fileSHA256(t, p) != want.sum {
+			if bad++; bad <= 10 {
+				t.Errorf("%s: %d bytes, content differs from the source's %d bytes: a damaged file under a final name",
+					p, st.Size, want.size)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", dst, err)
+	}
+	if bad > 10 {
+		t.Errorf("... %d damaged files in all", bad)
+	}
+	for rel, e := range src {
+		if e.mode&unix.S_IFMT == unix.S_IFREG && !present[rel] {
+			missing = append(missing, rel)
+		}
+	}
+	return missing
+}
+
+// fltNamed reports whether stderr names rel (or a directory above it)
+// under dst or under src, quoted as cowcp quotes plain names.
+func fltNamed(stderr, src, dst, rel string) bool {
+	for r := rel; ; r = filepath.Dir(r) {
+		for _, root := range []string{dst, src} {
+			if strings.Contains(stderr, "'"+filepath.Join(root, r)+"'") {
+				return true
+			}
+		}
+		if r == "." || r == "/" {
+			return false
+		}
+	}
+}
+
+// fltCheckFull checks a copy that ran out of space: exit 1, errors that
+// name paths and ENOSPC, every file that made it complete, every file
+// that did not named on stderr, and no temporary file left.
+func fltCheckFull(t *testing.T, r result, srcFP map[string]fltEntry, src, dst string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Errorf("exit %d on a full disk, want 1\nstderr: %.3000s", r.code, r.stderr)
+	}
+	enospc := 0
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(line, "No space left on device") {
+			enospc++
+			if !strings.HasPrefix(line, "cowcp: ") || !strings.Contains(line, "'"+dst) {
+				t.Errorf("stderr line %q: want a cp-style message naming a path under '%s'", line, dst)
+			}
+		}
+	}
+	if enospc == 0 {
+		t.Errorf("stderr has no \"No space left on device\":\n%.3000s", r.stderr)
+	}
+	rep := repJSON(t, r)
+	if rep.Errors == 0 || int64(len(rep.Failures)) != min(rep.Errors, 1000) {
+		t.Errorf("report: %d errors, %d failures listed", rep.Errors, len(rep.Failures))
+	}
+	missing := fltCheckCopy(t, srcFP, dst)
+	t.Logf("%d ENOSPC errors; %d of the source's files missing in the copy; report: %d files copied by %+v",
+		enospc, len(missing), rep.Files, rep.Methods)
+	if len(missing) == 0 {
+		t.Errorf("every file was copied: the disk never filled, so this test proves nothing")
+	}
+	unnamed := 0
+	for _, rel := range missing {
+		if !fltNamed(r.stderr, src, dst, rel) {
+			if unnamed++; unnamed <= 5 {
+				t.Errorf("%s is missing from the copy, and no error names it or a directory above it", filepath.Join(dst, rel))
+			}
+		}
+	}
+	if left := repScratch(t, filepath.Dir(dst)); len(left) > 0 {
+		t.Errorf("temporary files left after a full disk: %q", left)
+	}
+}
+
+// fltTreeBytes is the size of the regular files in a fingerprint.
+func fltTreeBytes(fp map[string]fltEntry) int64 {
+	var n int64
+	for _, e := range fp {
+		if e.mode&unix.S_IFMT == unix.S_IFREG {
+			n += e.size
+		}
+	}
+	return n
+}
+
+// fltMustOverflow fails unless the filesystem at mnt has less free space
+// than n bytes, so that copying n bytes must fill it.
+func fltMustOverflow(t testing.TB, mnt string, n int64) {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	if free := int64(st.Bfree) * st.Bsize; free >= n {
+		t.Fatalf("%s has %d bytes free for a %d-byte tree: it would not fill", mnt, free, n)
+	}
+}
+
+// TestFaultFullDisk copies a tree onto a filesystem too small for it: to
+// a small ext4 from another filesystem (read/write), within an ext4
+// (copy_file_range and the hole-preserving copy), and within a btrfs with
+// byte copies forced. Some files fail with ENOSPC; every file that exists
+// under its final name is complete.
+func TestFaultFullDisk(t *testing.T) {
+	t.Run("ext4FromBtrfs", func(t *testing.T) {
+		from := mountFS(t, fsBtrfs, "256M") // about 180 MB free
+		src := filepath.Join(from, "src")
+		fltMakeTree(t, src, fltTreeSpec{big: 20, bigSize: 7 << 20, small: 300, sparse: 4}, 1)
+		srcFP := fltFingerprint(t, src)
+		to := mountFS(t, fsExt4, "64M")
+		dst := filepath.Join(to, "dst")
+		fltMustOverflow(t, to, fltTreeBytes(srcFP))
+		r := cowcp(t, "-a", "--json", src, dst)
+		fltCheckFull(t, r, srcFP, src, dst)
+		fltSourceUnchanged(t, src, srcFP)
+
+		// The same btrfs, its tree copied with byte copies forced.
+		t.Run("btrfsNever", func(t *testing.T) {
+			dst := filepath.Join(from, "dst")
+			fltMustOverflow(t, from, fltTreeBytes(srcFP))
+			r := cowcp(t, "-a", "--reflink=never", "--json", src, dst)
+			fltCheckFull(t, r, srcFP, src, dst)
+			fltSourceUnchanged(t, src, srcFP)
+		})
+	})
+
+	t.Run("ext4", func(t *testing.T) {
+		mnt := mountFS(t, fsExt4, "160M")
+		src := filepath.Join(mnt, "src")
+		fltMakeTree(t, src, fltTreeSpec{big: 12, bigSize: 6 << 20, small: 200, sparse: 6}, 2)
+		srcFP := fltFingerprint(t, src)
+		dst := filepath.Join(mnt, "dst")
+		fltMustOverflow(t, mnt, fltTreeBytes(srcFP))
+		r := cowcp(t, "-a", "--json", src, dst)
+		fltCheckFull(t, r, srcFP, src, dst)
+		fltSourceUnchanged(t, src, srcFP)
+	})
+}
+
+// fltFill fills the filesystem at mnt with a file, then frees room bytes
+// of it; it returns the free space then left. It writes until ENOSPC
+// twice, syncing between, since ext4 gives back delayed-allocation
+// reservations on sync.
+func fltFill(t testing.TB, mnt string, room int64) int64 {
+	t.Helper()
+	p := filepath.Join(mnt, "filler")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var n int64
+	for _, chunk := range []int{1 << 20, 4096} {
+		buf := bytes.Repeat([]byte{0x5a}, chunk)
+		for {
+			w, err := f.Write(buf)
+			n += int64(w)
+			if errors.Is(err, unix.ENOSPC) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("filling %s: %v", mnt, err)
+			}
+		}
+		if err := f.Sync(); err != nil && !errors.Is(err, unix.ENOSPC) {
+			t.Fatalf("filling %s: %v", mnt, err)
+		}
+	}
+	if err := f.Truncate(max(0, n-room)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	syncFS(t, mnt)
+	var st unix.Statfs_t
+	if err := unix.Statfs(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Bfree) * st.Bsize
+}
+
+// TestFaultReplaceFullDisk: on a full disk, replacing an existing file
+// fails and the destination keeps its old content, whole; a new file that
+// fails leaves nothing at its name. Dense and sparse sources, one file and
+// a tree.
+func TestFaultReplaceFullDisk(t *testing.T) {
+	mnt := mountFS(t, fsExt4, "64M")
+	srcDir, dstDir := filepath.Join(mnt, "src"), filepath.Join(mnt, "dst")
+	for _, d := range []string{srcDir, dstDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Files whose old versions exist in the destination: one, a sparse
+	// one (4.5 MiB of data in 9 MiB), and a tree.
+	names := []string{"one", "holes", "tree/a", "tree/b", "tree/sub/c"}
+	old := map[string]string{}
+	for i, n := range names {
+		for _, d := range []string{srcDir, dstDir} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(d, n)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n == "holes" {
+			fltWriteSparse(t, filepath.Join(srcDir, n), 9<<20+3, 4<<20, 100+uint64(i))
+		} else {
+			fltWrite(t, filepath.Join(srcDir, n), 6<<20+int64(i)*1000+3, 100+uint64(i))
+		}
+		old[n] = fltWrite(t, filepath.Join(dstDir, n), 1<<20+int64(i)*777+5, 200+uint64(i))
+	}
+	srcFP := fltFingerprint(t, srcDir)
+	free := fltFill(t, mnt, 1<<20)
+	t.Logf("%d bytes free after filling", free)
+	if free >= 9<<19 {
+		t.Fatalf("%d bytes free after filling: more than the 4.5 MiB of data of the smallest source", free)
+	}
+
+	check := func(t *testing.T, r result, replaced, fresh []string) {
+		t.Helper()
+		if r.code == 0 {
+			t.Fatalf("the copy succeeded on a full disk (%d bytes free before): this test proves nothing\nstderr: %s", free, r.stderr)
+		}
+		if r.code != 1 || !strings.Contains(r.stderr, "No space left on device") {
+			t.Errorf("exit %d, stderr %q; want 1 and No space left on device", r.code, r.stderr)
+		}
+		for _, n := range replaced {
+			p := filepath.Join(dstDir, n)
+			if got := fileSHA256(t, p); got != old[n] {
+				t.Errorf("%s: content changed by a replacement that failed (sha256 %s, old %s, new %s)",
+					p, got, old[n], srcFP[n].sum)
+			}
+		}
+		for _, p := range fresh {
+			if fi, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s exists after its copy failed (%v): %d bytes", p, err, fi.Size())
+			}
+		}
+		if left := repScratch(t, mnt); len(left) > 0 {
+			t.Errorf("temporary files left: %q", left)
+		}
+		fltSourceUnchanged(t, srcDir, srcFP)
+	}
+	t.Run("file", func(t *testing.T) {
+		check(t, cowcp(t, filepath.Join(srcDir, "one"), filepath.Join(dstDir, "one")), []string{"one"}, nil)
+	})
+	t.Run("sparseFile", func(t *testing.T) {
+		check(t, cowcp(t, filepath.Join(srcDir, "holes"), filepath.Join(dstDir, "holes")), []string{"holes"}, nil)
+	})
+	t.Run("tree", func(t *testing.T) {
+		check(t, cowcp(t, "-a", "--reflink=never", filepath.Join(srcDir, "tree"), dstDir), names[2:], nil)
+	})
+	t.Run("newFile", func(t *testing.T) {
+		p := filepath.Join(dstDir, "new-one")
+		check(t, cowcp(t, "--reflink=never", filepath.Join(srcDir, "one"), p), nil, []string{p})
+	})
+	t.Run("newSparseFile", func(t *testing.T) {
+		p := filepath.Join(dstDir, "new-holes")
+		check(t, cowcp(t, filepath.Join(srcDir, "holes"), p), nil, []string{p})
+	})
+}
+
+// fltStart starts cowcp with args, its output going to the returned
+// buffers.
+func fltStart(t testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(cowcpBin, args...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting cowcp %q: %v", args, err)
+	}
+	return cmd, &so, &se
+}
+
+// fltWaitTemp polls dir until a cowcp temporary file of at least size
+// bytes appears in it, or until timeout; it reports whether one did.
+func fltWaitTemp(dir string, size int64, timeout time.Duration) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if !fltIsTemp(e.Name()) {
+				continue
+			}
+			if fi, err := e.Info(); err == nil && fi.Size() >= size {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fltExitCode is the exit status of a finished command, or -1 when a
+// signal killed it.
+func fltExitCode(t testing.TB, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("waiting for cowcp: %v", err)
+	}
+	return ee.ExitCode()
+}
+
+// fltWaitMidCopy polls dir until it holds both a complete file and a
+// cowcp temporary file of at least 1 MiB (a copy under way), or until
+// timeout; it reports whether it saw that.
+func fltWaitMidCopy(dir string, timeout time.Duration) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		ents, _ := os.ReadDir(dir)
+		var done, inFlight bool
+		for _, e := range ents {
+			if !fltIsTemp(e.Name()) {
+				done = true
+			} else if fi, err := e.Info(); err == nil && fi.Size() >= 1<<20 {
+				inFlight = true
+			}
+		}
+		if done && inFlight {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFaultInterrupt: Ctrl-C (or SIGTERM) in the middle of a byte copy of
+// a big tree exits 130, reports the interruption, and leaves only
+// complete files and no temporary file.
+func TestFaultInterrupt(t *testing.T) {
+	mnt := mountFS(t, fsExt4, "2G")
+	specs := []fltTreeSpec{
+		{big: 40, bigSize: 8 << 20, small: 400},
+		{big: 80, bigSize: 9 << 20, small: 400},
+	}
+	trees := make([]string, len(specs))
+	fps := make([]map[string]fltEntry, len(specs))
+	tree := func(t *testing.T, i int) (string, map[string]fltEntry) {
+		if trees[i] == "" {
+			trees[i] = filepath.Join(mnt, fmt.Sprintf("src%d", i))
+			fltMakeTree(t, trees[i], specs[i], 10*uint64(i+1))
+			fps[i] = fltFingerprint(t, trees[i])
+		}
+		return trees[i], fps[i]
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			for attempt := range specs {
+				src, srcFP := tree(t, attempt)
+				dst := filepath.Join(mnt, fmt.Sprintf("dst-%d-%d", sig, attempt))
+				cmd, so, se := fltStart(t, "-a", "--reflink=never", "--json", src, dst)
+				started := time.Now()
+				midCopy := fltWaitMidCopy(filepath.Join(dst, "big"), 20*time.Second)
+				if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Fatal(err)
+				}
+				code := fltExitCode(t, cmd.Wait())
+				t.Logf("attempt %d: %v %.0f ms after the start (mid-copy: %v); exit %d",
+					attempt, sig, time.Since(started).Seconds()*1000, midCopy, code)
+				if code == 0 {
+					t.Logf("the copy finished before the signal; trying a bigger tree")
+					if err := os.RemoveAll(dst); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				r := result{code: code, stdout: so.String(), stderr: se.String()}
+				if code != 130 {
+					t.Errorf("exit %d after %v, want 130\nstderr: %.3000s", code, sig, r.stderr)
+				}
+				if rep := repJSON(t, r); !rep.Interrupted {
+					t.Errorf("report: interrupted is false after %v", sig)
+				}
+				missing := fltCheckCopy(t, srcFP, dst)
+				t.Logf("%d of the files not copied; %d entries in the source", len(missing), len(srcFP))
+				if left := repScratch(t, mnt); len(left) > 0 {
+					t.Errorf("temporary files left after %v: %q", sig, left)
+				}
+				fltSourceUnchanged(t, src, srcFP)
+				if err := os.RemoveAll(dst); err != nil {
+					t.Fatal(err)
+				}
+				if len(missing) > 0 {
+					return
+				}
+				t.Logf("the whole tree was copied before the signal took effect; trying a bigger tree")
+			}
+			t.Skipf("no copy was cut short by %v: this machine is too fast for the trees here", sig)
+		})
+	}
+}
+
+// TestFaultKillReplace: kill -9 while a large file replaces an existing
+// one; the destination name then holds the old content or the new, whole.
+func TestFaultKillReplace(t *testing.T) {
+	mnt := mountFS(t, fsBtrfs, "2G")
+	dir := filepath.Join(mnt, "d")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for attempt, size := range []int64{256 << 20, 512 << 20} {
+		src, dst := filepath.Join(mnt, fmt.Sprintf("new%d", attempt)), filepath.Join(dir, "file")
+		newSum := fltWrite(t, src, size+12345, 300+uint64(attempt))
+		oldSum := fltWrite(t, dst, size/2+777, 400+uint64(attempt))
+		syncFS(t, mnt)
+		srcFP := fltFingerprint(t, src)
+
+		cmd, _, se := fltStart(t, "--reflink=never", src, dst)
+		midCopy := fltWaitTemp(dir, 16<<20, 30*time.Second)
+		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		killed := false
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+				killed = true
+			}
+		}
+		if !killed || !midCopy {
+			t.Logf("attempt %d: not killed mid-copy (temporary file seen: %v, wait: %v, stderr %q); trying a bigger file",
+				attempt, midCopy, err, se.String())
+			if err := os.Remove(src); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		syncFS(t, mnt)
+		var st unix.Stat_t
+		if err := unix.Stat(dst, &st); err != nil {
+			t.Fatalf("%s after kill -9: %v", dst, err)
+		}
+		switch got := fileSHA256(t, dst); got {
+		case oldSum:
+			t.Logf("after kill -9 mid-copy %s holds its old content (%d bytes)", dst, st.Size)
+		case newSum:
+			t.Logf("after kill -9 mid-copy %s holds the new content (%d bytes)", dst, st.Size)
+		default:
+			t.Errorf("after kill -9 %s holds neither the old nor the new content: %d bytes (old %d, new %d)",
+				dst, st.Size, size/2+777, size+12345)
+		}
+		t.Logf("left after kill -9: %q", repScratch(t, dir))
+		fltSourceUnchanged(t, src, srcFP)
+		return
+	}
+	t.Skip("cowcp finished before it could be killed mid-copy, even with the biggest file here")
+}
+
+// fltWaitEntries polls dir until it has at least n entries, or until
+// timeout; it reports whether it did.
+func fltWaitEntries(dir string, n int, timeout time.Duration) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if ents, _ := os.ReadDir(dir); len(ents) >= n {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFaultSignalClone: SIGINT, and kill -9, while cowcp clones a tree of
+// small files on btrfs, where each new file is made by one FICLONE: every
+// file under its final name is complete (the README: "never a truncated
+// file under the real name", even after kill -9).
+func TestFaultSignalClone(t *testing.T) {
+	mnt := mountFS(t, fsBtrfs, "1G")
+	src := filepath.Join(mnt, "src")
+	fltMakeTree(t, src, fltTreeSpec{small: 6000}, 50)
+	srcFP := fltFingerprint(t, src)
+	for _, c := range []struct {
+		sig   os.Signal
+		kills int // mid-copy runs to check
+	}{{os.Interrupt, 1}, {os.Kill, 3}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			checked := 0
+			for attempt := 0; attempt < 2*c.kills && checked < c.kills; attempt++ {
+				dst := filepath.Join(mnt, fmt.Sprintf("dst-%d", attempt))
+				cmd, _, se := fltStart(t, "-a", "-q", src, dst)
+				// Signal once the walk has made a few directories: files
+				// are being cloned then.
+				fltWaitEntries(filepath.Join(dst, "small"), 4+attempt, 20*time.Second)
+				if err := cmd.Process.Signal(c.sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Fatal(err)
+				}
+				code := fltExitCode(t, cmd.Wait())
+				if code == 0 {
+					t.Logf("attempt %d: the copy finished before the signal", attempt)
+					if err := os.RemoveAll(dst); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				checked++
+				if c.sig == os.Interrupt && code != 130 {
+					t.Errorf("exit %d after SIGINT, want 130\nstderr: %.3000s", code, se.String())
+				}
+				if c.sig == os.Kill && code != -1 {
+					t.Errorf("exit %d after SIGKILL: not killed by the signal", code)
+				}
+				missing := fltCheckCopy(t, srcFP, dst)
+				left := repScratch(t, dst)
+				t.Logf("attempt %d: %v: exit %d; %d files not copied; %d temporary files left", attempt, c.sig, code, len(missing), len(left))
+				if c.sig == os.Interrupt && len(left) > 0 {
+					t.Errorf("temporary files left after SIGINT: %q", left)
+				}
+				if err := os.RemoveAll(dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fltSourceUnchanged(t, src, srcFP)
+			if checked == 0 {
+				t.Skipf("every copy finished before %v arrived", c.sig)
+			}
+		})
+	}
+}
