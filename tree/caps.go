@@ -13,12 +13,16 @@ type capCache struct {
 	mu      sync.RWMutex
 	noClone map[pair]bool
 	noCFR   map[pair]bool
+	// noTmpfile is keyed by the destination device alone.
+	noTmpfile map[pair]bool
 }
 
-func (c *capCache) cloneFails(p pair) bool { return c.get(&c.noClone, p) }
-func (c *capCache) cfrFails(p pair) bool   { return c.get(&c.noCFR, p) }
-func (c *capCache) setCloneFails(p pair)   { c.set(&c.noClone, p) }
-func (c *capCache) setCFRFails(p pair)     { c.set(&c.noCFR, p) }
+func (c *capCache) cloneFails(p pair) bool       { return c.get(&c.noClone, p) }
+func (c *capCache) cfrFails(p pair) bool         { return c.get(&c.noCFR, p) }
+func (c *capCache) setCloneFails(p pair)         { c.set(&c.noClone, p) }
+func (c *capCache) setCFRFails(p pair)           { c.set(&c.noCFR, p) }
+func (c *capCache) tmpfileFails(dev uint64) bool { return c.get(&c.noTmpfile, pair{dst: dev}) }
+func (c *capCache) setTmpfileFails(dev uint64)   { c.set(&c.noTmpfile, pair{dst: dev}) }
 
 func (c *capCache) get(m *map[pair]bool, p pair) bool {
 	c.mu.RLock()

@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type Copier struct {
 	caps   capCache
 	probes probeCache
 	umask  uint32
+	euid   uint32 // who new entries belong to
+	egid   uint32
 	bufs   sync.Pool
 
 	heldMu sync.Mutex
@@ -74,6 +77,7 @@ func New(ctx context.Context, opts Options) *Copier {
 		freeSeen: map[uint64]bool{},
 		warned:   map[pair]bool{},
 	}
+	c.euid, c.egid = uint32(os.Geteuid()), uint32(os.Getegid())
 	c.umask = uint32(unix.Umask(0))
 	unix.Umask(int(c.umask))
 	c.bufs.New = func() any { b := make([]byte, 1<<20); return &b }

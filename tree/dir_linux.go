@@ -24,6 +24,11 @@ type dirHandle struct {
 	src, dst     string      // display paths; may be longer than PATH_MAX
 	st           unix.Stat_t // the source directory, for its metadata
 	dstDev       uint64      // device of the destination directory
+	// What entries created in the destination directory get: its group
+	// when it is setgid, and whether a default ACL overrides their mode.
+	dstGid    uint32
+	dstSetgid bool
+	defACL    bool
 	// probeFd is the nearest existing destination directory: dstFd, or
 	// under --dry-run, where nothing is made, an ancestor's. Not owned.
 	probeFd int
@@ -72,4 +77,22 @@ func joinDisplay(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
+}
+
+// noteDst records what entries created in the destination directory
+// get from it (st is its stat, dir its descriptor).
+func (d *dirHandle) noteDst(dir int, st *unix.Stat_t) {
+	d.dstDev, d.dstGid, d.dstSetgid = st.Dev, st.Gid, st.Mode&unix.S_ISGID != 0
+	_, err := atNode{dir, "."}.getxattr("system.posix_acl_default", nil)
+	d.defACL = err == nil
+}
+
+// created is what an entry made in the destination directory with perm
+// gets from being created.
+func (d *dirHandle) created(c *Copier, perm uint32) *created {
+	gid := c.egid
+	if d.dstSetgid {
+		gid = d.dstGid
+	}
+	return &created{perm: perm, owner: [2]uint32{c.euid, gid}, defACL: d.defACL}
 }

@@ -77,7 +77,7 @@ func (c *Copier) copySymlink(j job, r *result) {
 		func(name string) error { return unix.Symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
 			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
-				st: &j.st, display: r.ev.Dst, link: true})
+				st: &j.st, display: r.ev.Dst, link: true, fresh: j.dir.created(c, 0o777)})
 		})
 }
 
@@ -91,7 +91,7 @@ func (c *Copier) copySpecial(j job, r *result) {
 		},
 		func(name string) error {
 			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
-				st: &j.st, display: r.ev.Dst, permsSet: !c.opts.Preserve.Mode})
+				st: &j.st, display: r.ev.Dst, permsSet: !c.opts.Preserve.Mode, fresh: j.dir.created(c, perm)})
 		})
 }
 
@@ -175,11 +175,15 @@ func (c *Copier) finishDir(d *dirHandle) error {
 // metadata. A new one was made with createPerm plus owner rwx, so it could
 // be filled whatever the source's mode; that extra access is taken back.
 func (c *Copier) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
-	m := meta{dst: dst, src: src, st: st, display: display, permsSet: true}
-	if err := c.applyMeta(m); err != nil || c.opts.Preserve.Mode || existed {
+	plain := c.createPerm(st, false)
+	// Made with the source's bits (plus owner rwx): the kernel's umask or
+	// default ACL decided the rest, as for cp. Made private: set them.
+	madeWithSource := c.dirPerm(st) == plain|0o700
+	m := meta{dst: dst, src: src, st: st, display: display, permsSet: existed || madeWithSource}
+	if err := c.applyMeta(m); err != nil || c.opts.Preserve.Mode || existed || !madeWithSource {
 		return err
 	}
-	extra := 0o700 &^ c.createPerm(st, false)
+	extra := 0o700 &^ plain
 	if extra == 0 {
 		return nil
 	}

@@ -9,102 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// output is a destination file being written: under its final name when
-// a single FICLONE makes it (there is no moment where it holds partial
-// data), under a temporary name in the same directory otherwise, renamed
-// over the final name only once complete.
-type output struct {
-	f     *os.File
-	dirFd int
-	name  string // final name in dirFd
-	tmp   string // temporary name, or "" when f is at name
-}
-
-func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
-	for {
-		fd, err := unix.Openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return os.NewFile(uintptr(fd), display), nil
-	}
-}
-
-// openOutput creates the file to write at: directly under its final name
-// (which must not exist yet) when direct, else under a temporary name.
-func openOutput(at place, display string, direct bool, perm uint32) (*output, error) {
-	var out *output
-	var err error
-	if direct {
-		var f *os.File
-		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
-			out = &output{f: f, dirFd: at.dir, name: at.name}
-		}
-	} else {
-		out, err = openTemp(at.dir, at.name, display, perm)
-	}
-	if err != nil {
-		return nil, pathErr("cannot create regular file", display, err)
-	}
-	return out, nil
-}
-
-// openTemp creates a temporary file beside the final name.
-func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
-	for {
-		tmp := tmpName()
-		f, err := createAt(dirFd, tmp, display, perm)
-		if err == unix.EEXIST {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &output{f: f, dirFd: dirFd, name: name, tmp: tmp}, nil
-	}
-}
-
-// discard closes and removes whatever o wrote.
-func (o *output) discard() {
-	o.f.Close()
-	n := o.name
-	if o.tmp != "" {
-		n = o.tmp
-	}
-	unix.Unlinkat(o.dirFd, n, 0)
-}
-
-// commit closes o and, for a temporary file, renames it to its final name.
-// replace allows replacing an existing file; otherwise an entry that
-// appeared meanwhile is an error, not silently overwritten.
-func (o *output) commit(replace bool) error {
-	if err := o.f.Close(); err != nil {
-		o.f = nil
-		n := o.name
-		if o.tmp != "" {
-			n = o.tmp
-		}
-		unix.Unlinkat(o.dirFd, n, 0)
-		return err
-	}
-	if o.tmp == "" {
-		return nil
-	}
-	var err error
-	if replace {
-		err = unix.Renameat(o.dirFd, o.tmp, o.dirFd, o.name)
-	} else {
-		err = unix.Renameat2(o.dirFd, o.tmp, o.dirFd, o.name, unix.RENAME_NOREPLACE)
-	}
-	if err != nil {
-		unix.Unlinkat(o.dirFd, o.tmp, 0)
-	}
-	return err
-}
-
 // copyFile copies one regular file.
 func (c *Copier) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
@@ -153,7 +57,12 @@ func (c *Copier) copyFile(j job, r *result) {
 	if how.inherit {
 		m.inherit, m.inheritNode = old, atNode{at.dir, at.name}
 	}
-	perm := c.createPerm(&st, how.inherit)
+	// Created private when its owner or mode will change afterwards, so
+	// nobody can open it in between.
+	m.fresh = j.dir.created(c, 0)
+	later := how.inherit || c.opts.Preserve.Ownership && m.fresh.owner != [2]uint32{st.Uid, st.Gid}
+	perm := c.createPerm(&st, later)
+	m.fresh.perm = perm
 	m.permsSet = !how.inherit && !c.opts.Preserve.Mode
 	if c.opts.AttrsOnly {
 		r.ev.Err = c.attributesOnly(at, m, old != nil && how.replace, perm)
@@ -187,15 +96,21 @@ func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p 
 	src, dst := r.ev.Src, r.ev.Dst
 	if st.Size == 0 {
 		// No data to share or copy: just the file.
-		return openOutput(at, dst, !replace, perm)
+		kind := outEmpty
+		if replace {
+			kind = outReplace
+		}
+		return c.openOutput(at, dst, kind, perm, p.dst)
 	}
 	tryClone := c.opts.Reflink != ReflinkNever && !c.caps.cloneFails(p)
 	if c.opts.Reflink == ReflinkAlways {
 		tryClone = true // a cached "unsupported" still must fail loudly, per file
 	}
-	// One FICLONE is all-or-nothing, so it can write a new file's final
-	// name: O_EXCL there costs less than a temporary name and a rename.
-	out, err := openOutput(at, dst, tryClone && !replace && st.Size <= c.opts.CloneChunk, perm)
+	kind := outNew
+	if replace {
+		kind = outReplace
+	}
+	out, err := c.openOutput(at, dst, kind, perm, p.dst)
 	if err != nil {
 		return nil, err
 	}
@@ -220,14 +135,7 @@ func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p 
 			c.caps.setCloneFails(p)
 			r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
 		}
-		if out.tmp == "" {
-			// The final name must not hold a byte copy in progress.
-			out.discard()
-			var oerr error
-			if out, oerr = openOutput(at, dst, false, perm); oerr != nil {
-				return nil, oerr
-			}
-		} else if err := out.f.Truncate(0); err != nil {
+		if err := out.f.Truncate(0); err != nil {
 			out.discard()
 			return nil, pathErr("error writing", dst, err)
 		}

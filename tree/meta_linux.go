@@ -24,6 +24,17 @@ type meta struct {
 	// or a default ACL), so only --preserve=mode changes them.
 	permsSet bool
 	link     bool // a symlink: Linux has no mode for it
+	// fresh, for an entry this run created, says what creating it gave
+	// it, so chown and chmod can be skipped where they would change
+	// nothing.
+	fresh *created
+}
+
+// created is what a new entry got from being created.
+type created struct {
+	perm   uint32    // the mode passed to open/mkdir/mknod
+	owner  [2]uint32 // uid, gid it got
+	defACL bool      // its directory has a default ACL (perm was overridden)
 }
 
 // applyMeta gives dst the metadata of src that the options preserve, in
@@ -33,24 +44,31 @@ type meta struct {
 func (c *Copier) applyMeta(m meta) error {
 	pr := c.opts.Preserve
 	switch {
-	case pr.Ownership:
+	case pr.Ownership && !(m.fresh != nil && m.fresh.owner == [2]uint32{m.st.Uid, m.st.Gid}):
 		if err := c.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
 			return &PathError{Op: "failed to preserve ownership for", Path: m.display, Err: err}
 		}
-	case m.inherit != nil:
+	case !pr.Ownership && m.inherit != nil:
 		// Best effort, like cp's in-place overwrite keeping the owner.
 		_ = m.dst.chown(int(m.inherit.Uid), int(m.inherit.Gid))
 	}
 	if m.inherit != nil && m.inheritNode != nil {
 		copyXattrs(m.dst, m.inheritNode, func(string) bool { return true })
 	}
-	if pr.Xattr {
-		// ACLs are part of the mode, not of xattr (cp --preserve=xattr
-		// leaves them out).
-		copyXattrs(m.dst, m.src, func(n string) bool { return !isACL(n) })
-	}
-	if pr.Mode {
-		copyACLs(m.dst, m.src)
+	if pr.Xattr || pr.Mode {
+		// One listing serves both: ACLs belong to the mode, not to xattr
+		// (cp --preserve=xattr leaves them out).
+		hasACL := copyXattrs(m.dst, m.src, func(n string) bool {
+			if isACL(n) {
+				return pr.Mode
+			}
+			return pr.Xattr
+		})
+		if pr.Mode && !hasACL && (m.fresh == nil || m.fresh.defACL) {
+			// An ACL the new entry inherited from its directory, or the
+			// replaced file's, which the source does not have.
+			removeACLs(m.dst)
+		}
 	}
 	if !m.link {
 		if mode, set := c.mode(m); set {
@@ -72,7 +90,13 @@ func (c *Copier) applyMeta(m meta) error {
 func (c *Copier) mode(m meta) (uint32, bool) {
 	switch {
 	case c.opts.Preserve.Mode:
-		return m.st.Mode & 0o7777, true
+		want := m.st.Mode & 0o7777
+		// Skip the chmod when creation already gave exactly these bits:
+		// no special bits, nothing the umask took, no default ACL.
+		if f := m.fresh; f != nil && !f.defACL && want&0o7000 == 0 && f.perm&^c.umask == want {
+			return 0, false
+		}
+		return want, true
 	case m.inherit != nil:
 		return m.inherit.Mode & 0o7777, true
 	case m.permsSet:
@@ -84,18 +108,33 @@ func (c *Copier) mode(m meta) (uint32, bool) {
 // createPerm is the mode to create an entry with. A plain copy creates it
 // with the source's permissions and lets the kernel apply the umask or
 // the directory's default ACL, as cp does; --no-preserve=mode uses the
-// defaults of a new file (0666, or 0777 for directories). Entries whose
-// mode is set afterwards are created private (0600).
+// defaults of a new file (0666, or 0777 for directories). With -p the
+// source's permissions are used too when the umask leaves them whole, so
+// the chmod after the data can be skipped; otherwise, and for entries
+// whose mode comes from a replaced file, it is created private (0600).
 func (c *Copier) createPerm(st *unix.Stat_t, later bool) uint32 {
+	perm := st.Mode & 0o777
 	switch {
-	case later || c.opts.Preserve.Mode:
+	case later:
+		return 0o600
+	case c.opts.Preserve.Mode && perm&c.umask != 0:
 		return 0o600
 	case c.opts.DefaultMode && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return 0o777
 	case c.opts.DefaultMode:
 		return 0o666
 	}
-	return st.Mode & 0o777
+	return perm
+}
+
+// dirPerm is the mode to make a directory with. It always has the
+// owner's full access, so it can be filled whatever the source's mode;
+// dirMeta takes that back after the contents. Under -p or -a it is
+// private (0700) until then, as with cp, so nobody gets in before its
+// owner and mode are the source's.
+func (c *Copier) dirPerm(st *unix.Stat_t) uint32 {
+	pr := c.opts.Preserve
+	return c.createPerm(st, pr.Mode || pr.Ownership) | 0o700
 }
 
 // chown sets the owner. Without privilege it falls back to the group
@@ -114,13 +153,14 @@ func (c *Copier) chown(dst inode, uid, gid int) error {
 	return err
 }
 
-// copyXattrs copies the extended attributes of src that keep() accepts.
+// copyXattrs copies the extended attributes of src that keep() accepts,
+// and reports whether they included an ACL.
 // Attributes the destination refuses (no xattr support, a namespace we may
 // not write) are skipped silently, as cp -a does.
-func copyXattrs(dst, src inode, keep func(string) bool) {
+func copyXattrs(dst, src inode, keep func(string) bool) (acl bool) {
 	names := readXattrList(src)
 	if len(names) == 0 {
-		return
+		return false
 	}
 	val := make([]byte, 4096)
 	for _, name := range bytes.Split(names, []byte{0}) {
@@ -128,6 +168,7 @@ func copyXattrs(dst, src inode, keep func(string) bool) {
 		if n == "" || !keep(n) {
 			continue
 		}
+		acl = acl || isACL(n)
 		for {
 			sz, err := src.getxattr(n, val)
 			if err == unix.ERANGE {
@@ -142,26 +183,15 @@ func copyXattrs(dst, src inode, keep func(string) bool) {
 			break
 		}
 	}
+	return acl
 }
 
 func isACL(name string) bool { return strings.HasPrefix(name, "system.posix_acl_") }
 
-// copyACLs makes dst's POSIX ACLs (access, and default for directories)
-// those of src: copied where src has one, removed where it has none, so an
-// ACL inherited from the destination directory does not survive -p.
-func copyACLs(dst, src inode) {
+// removeACLs drops dst's POSIX ACLs, for -p from a source without any.
+func removeACLs(dst inode) {
 	for _, name := range []string{"system.posix_acl_access", "system.posix_acl_default"} {
-		sz, err := src.getxattr(name, nil)
-		if err != nil {
-			if err == unix.ENODATA {
-				_ = dst.removexattr(name)
-			}
-			continue
-		}
-		val := make([]byte, sz)
-		if n, err := src.getxattr(name, val); err == nil {
-			_ = dst.setxattr(name, val[:n])
-		}
+		_ = dst.removexattr(name)
 	}
 }
 

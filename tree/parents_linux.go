@@ -35,7 +35,7 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 			c.fail(sp, dp, pathErr("cannot stat", sp, err))
 			return made, false
 		}
-		err := unix.Mkdirat(unix.AT_FDCWD, dp, c.createPerm(&st, false)|0o700)
+		err := unix.Mkdirat(unix.AT_FDCWD, dp, c.dirPerm(&st))
 		if err == unix.EEXIST {
 			continue
 		}

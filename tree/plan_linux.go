@@ -203,6 +203,7 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	if err != nil {
 		return pathErr("cannot open directory", d.dst, err)
 	}
-	d.dstFd, d.probeFd, d.dstDev, d.fresh, d.existed = fd, fd, st.Dev, false, true
+	d.dstFd, d.probeFd, d.fresh, d.existed = fd, fd, false, true
+	d.noteDst(fd, &st)
 	return nil
 }

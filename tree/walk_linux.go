@@ -180,7 +180,8 @@ func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
 		op.close()
 		return nil, "", err
 	}
-	op.dstDev, op.probeFd = st.Dev, op.dstFd
+	op.noteDst(op.dstFd, &st)
+	op.probeFd = op.dstFd
 	return op, name, nil
 }
 
@@ -296,9 +297,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	if c.opts.DryRun {
 		return c.planDir(d, parent, dstName, op)
 	}
-	// Made with the owner's full access, so it can be filled whatever the
-	// source's mode; dirMeta takes that back after the contents.
-	err := unix.Mkdirat(parent.dstFd, dstName, c.createPerm(&d.st, false)|0o700)
+	err := unix.Mkdirat(parent.dstFd, dstName, c.dirPerm(&d.st))
 	switch {
 	case err == nil:
 		d.fresh = true
@@ -323,7 +322,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	if err := unix.Fstat(fd, &dst); err != nil {
 		return pathErr("cannot stat", d.dst, err)
 	}
-	d.dstDev = dst.Dev
+	d.noteDst(fd, &dst)
 	if parent.operand {
 		op.dstRoot, op.hasDstRoot = devIno{dst.Dev, dst.Ino}, true
 	}

@@ -1,0 +1,169 @@
+package tree
+
+import (
+	"os"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// output is a destination file being written. Nothing ever stands under a
+// final name half-written, even if cowcp is killed: a new file is written
+// as an unnamed O_TMPFILE inode and linked to its name once complete; a
+// file that replaces another (or a new one where O_TMPFILE is not
+// supported) is written under a temporary name in the same directory and
+// renamed into place. Only an empty file, complete when created, is made
+// at its name directly.
+type output struct {
+	f     *os.File
+	dirFd int
+	name  string // final name in dirFd
+	tmp   string // temporary name, or ""
+	anon  bool   // an O_TMPFILE inode, nameless until commit
+}
+
+// outKind says how an output is made.
+type outKind int
+
+const (
+	outEmpty   outKind = iota // empty and new: at its name at once
+	outNew                    // new: O_TMPFILE where possible, else a temporary name
+	outReplace                // replaces an entry: a temporary name, renamed over it
+)
+
+func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
+	for {
+		fd, err := unix.Openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), display), nil
+	}
+}
+
+// openOutput creates the file to write at.
+func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32, dev uint64) (*output, error) {
+	var out *output
+	var err error
+	switch {
+	case kind == outEmpty:
+		var f *os.File
+		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
+			out = &output{f: f, dirFd: at.dir, name: at.name}
+		}
+	case kind == outNew && canLinkTmpfile() && !c.caps.tmpfileFails(dev):
+		out, err = openAnon(at, display, perm)
+		if err != nil && tmpfileUnsupported(err) {
+			c.caps.setTmpfileFails(dev)
+			out, err = openTemp(at.dir, at.name, display, perm)
+		}
+	default:
+		out, err = openTemp(at.dir, at.name, display, perm)
+	}
+	if err != nil {
+		return nil, pathErr("cannot create regular file", display, err)
+	}
+	return out, nil
+}
+
+// openAnon makes an unnamed file in at's directory.
+func openAnon(at place, display string, perm uint32) (*output, error) {
+	for {
+		fd, err := unix.Openat(at.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name, anon: true}, nil
+	}
+}
+
+// tmpfileUnsupported: the filesystem has no O_TMPFILE (FUSE, NFS, ...).
+func tmpfileUnsupported(err error) bool {
+	return err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL
+}
+
+// canLinkTmpfile reports whether an O_TMPFILE inode can be given a name:
+// linkat through /proc/self/fd works for every user, where linkat with
+// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH.
+var canLinkTmpfile = sync.OnceValue(func() bool {
+	_, err := os.Stat("/proc/self/fd")
+	return err == nil
+})
+
+// openTemp creates a temporary file beside the final name.
+func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
+	for {
+		tmp := tmpName()
+		f, err := createAt(dirFd, tmp, display, perm)
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &output{f: f, dirFd: dirFd, name: name, tmp: tmp}, nil
+	}
+}
+
+// written is the name o's data stands under now, or "" if none.
+func (o *output) written() string {
+	switch {
+	case o.anon:
+		return ""
+	case o.tmp != "":
+		return o.tmp
+	}
+	return o.name
+}
+
+// discard closes and removes whatever o wrote.
+func (o *output) discard() {
+	o.f.Close()
+	if n := o.written(); n != "" {
+		unix.Unlinkat(o.dirFd, n, 0)
+	}
+}
+
+// commit gives o its final name and closes it. replace allows replacing an
+// existing entry; otherwise one that appeared meanwhile is an error, not
+// silently overwritten.
+func (o *output) commit(replace bool) error {
+	if o.anon {
+		proc := "/proc/self/fd/" + strconv.Itoa(int(o.f.Fd()))
+		err := unix.Linkat(unix.AT_FDCWD, proc, o.dirFd, o.name, unix.AT_SYMLINK_FOLLOW)
+		if err != nil {
+			o.f.Close()
+			return err
+		}
+		if err := o.f.Close(); err != nil {
+			unix.Unlinkat(o.dirFd, o.name, 0)
+			return err
+		}
+		return nil
+	}
+	if err := o.f.Close(); err != nil {
+		o.f = nil
+		unix.Unlinkat(o.dirFd, o.written(), 0)
+		return err
+	}
+	if o.tmp == "" {
+		return nil
+	}
+	var err error
+	if replace {
+		err = unix.Renameat(o.dirFd, o.tmp, o.dirFd, o.name)
+	} else {
+		err = unix.Renameat2(o.dirFd, o.tmp, o.dirFd, o.name, unix.RENAME_NOREPLACE)
+	}
+	if err != nil {
+		unix.Unlinkat(o.dirFd, o.tmp, 0)
+	}
+	return err
+}
