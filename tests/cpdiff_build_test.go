@@ -304,16 +304,22 @@ func cpdExec(t testing.TB, bin string, c cpdCmd) result {
 	cmd.Stdin = strings.NewReader(c.stdin)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
+	// A -race binary sleeps a second at exit (atexit_sleep_ms=1000) unless
+	// told not to; the suite runs it over a thousand times.
+	gorace := "atexit_sleep_ms=0"
 	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
 		switch {
 		case k == "LANG", k == "LANGUAGE", strings.HasPrefix(k, "LC_"),
 			k == "VERSION_CONTROL", k == "SIMPLE_BACKUP_SUFFIX", k == "POSIXLY_CORRECT":
 			continue
+		case k == "GORACE":
+			gorace = v + " " + gorace
+			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
 	}
-	cmd.Env = append(cmd.Env, "LC_ALL=C")
+	cmd.Env = append(cmd.Env, "LC_ALL=C", "GORACE="+gorace)
 	if c.uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{
 			Uid: uint32(c.uid), Gid: uint32(c.uid), Groups: []uint32{},

@@ -367,8 +367,11 @@ func cpdMountTree() []cpdNode {
 
 func TestCpDiffCmdline(t *testing.T) {
 	requireRoot(t)
+	// The cases are independent (each has its own scratch pair), so they
+	// run in parallel: most of their time is the copier's start-up.
 	for _, kind := range []string{fsBtrfs, fsExt4} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
 			mnt := mountFS(t, kind, "1G")
 			userBase, copier := "", ""
 			for i, c := range cpdCases {
@@ -380,6 +383,7 @@ func TestCpDiffCmdline(t *testing.T) {
 					base = userBase
 				}
 				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
 					bin := cpdBin()
 					if c.user {
 						bin = copier

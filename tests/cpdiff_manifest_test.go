@@ -337,14 +337,17 @@ func cpdDiff(want, got cpdManifest) []string {
 	return diffs
 }
 
-// cpdPath prints a path with %q, eliding the middle of long components
-// (the deep tree's run to thousands of bytes).
+// cpdPath prints a path with %q, eliding the middle of long components and
+// of long chains of them (the deep tree's paths run to thousands of bytes).
 func cpdPath(p string) string {
 	parts := strings.Split(p, "/")
 	for i, c := range parts {
 		if len(c) > 24 {
 			parts[i] = fmt.Sprintf("%s…[%d bytes]", c[:8], len(c))
 		}
+	}
+	if n := len(parts); n > 6 {
+		parts = append(parts[:2:2], append([]string{fmt.Sprintf("…[%d more]", n-4)}, parts[n-2:]...)...)
 	}
 	return strconv.Quote(strings.Join(parts, "/"))
 }

@@ -29,42 +29,41 @@ var (
 
 func TestCpDiffRandom(t *testing.T) {
 	requireRoot(t)
-	kinds := []string{fsBtrfs, fsXFS, fsExt4}
-	mnts := map[string]string{}
-	for _, k := range kinds {
-		mnts[k] = mountFS(t, k, "1G")
-	}
-	var failed []string
-	hung := 0
-	for _, seed := range cpdSeeds(t) {
-		on := []string{kinds[seed%3]}
-		if *cpdSeedFlag != 0 {
-			on = kinds
-		}
-		for _, k := range on {
-			base := filepath.Join(mnts[k], fmt.Sprintf("seed%d", seed))
-			if err := os.Mkdir(base, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			cpdBuild(t, filepath.Join(base, "src"), cpdRandomTree(seed))
-			p := cpdCopyBoth(t, base, 20*time.Second, "-a") // small trees: 20 s is ample, even under -race
-			if len(p.diffs) == 0 {
-				os.RemoveAll(base)
-				continue
-			}
-			failed = append(failed, fmt.Sprintf("%d (%s)", seed, k))
-			if len(failed) <= 10 {
-				cpdReport(t, fmt.Sprintf("seed %d on %s (replay: go test ./tests -run TestCpDiffRandom -seed=%d)", seed, k, seed), p.diffs)
-			}
-			if p.cw.code == cpdTimedOut {
-				if hung++; hung == 3 {
-					t.Fatalf("cowcp hung on 3 seeds; stopping. Failing seeds: %s", strings.Join(failed, ", "))
+	seeds := cpdSeeds(t)
+	for i, kind := range []string{fsBtrfs, fsXFS, fsExt4} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			mnt := mountFS(t, kind, "1G")
+			var failed []string
+			hung := 0
+			for _, seed := range seeds {
+				if seed%3 != uint64(i) && *cpdSeedFlag == 0 {
+					continue // another filesystem's seed
+				}
+				base := filepath.Join(mnt, fmt.Sprintf("seed%d", seed))
+				if err := os.Mkdir(base, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				cpdBuild(t, filepath.Join(base, "src"), cpdRandomTree(seed))
+				p := cpdCopyBoth(t, base, 20*time.Second, "-a") // small trees: 20 s is ample, even under -race
+				if len(p.diffs) == 0 {
+					os.RemoveAll(base)
+					continue
+				}
+				failed = append(failed, strconv.FormatUint(seed, 10))
+				if len(failed) <= 5 {
+					cpdReport(t, fmt.Sprintf("seed %d on %s (replay: go test ./tests -run TestCpDiffRandom -seed=%d)", seed, kind, seed), p.diffs)
+				}
+				if p.cw.code == cpdTimedOut {
+					if hung++; hung == 3 {
+						t.Fatalf("cowcp hung on 3 seeds; stopping. Failing seeds: %s", strings.Join(failed, ", "))
+					}
 				}
 			}
-		}
-	}
-	if len(failed) > 0 {
-		t.Errorf("%d failing seeds: %s", len(failed), strings.Join(failed, ", "))
+			if len(failed) > 0 {
+				t.Errorf("%d failing seeds on %s: %s", len(failed), kind, strings.Join(failed, ", "))
+			}
+		})
 	}
 }
 
