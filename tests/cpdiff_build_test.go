@@ -211,7 +211,8 @@ func cpdAt(root, path string, fn func(dirfd int, name string) error) error {
 }
 
 // cpdProcPath names dirfd/name by a short path, whatever the depth, for the
-// calls that have no descriptor-relative form (l*xattr).
+// calls that have no descriptor-relative form (l*xattr, which do not follow
+// the last component).
 func cpdProcPath(dirfd int, name string) string {
 	if dirfd == unix.AT_FDCWD {
 		return name

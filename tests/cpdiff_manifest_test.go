@@ -99,13 +99,7 @@ func (w *cpdWalker) visit(dirfd int, name, rel string) error {
 		"mtime": w.mtime(st.Mtim),
 	}
 	w.m[rel] = e
-	xpath := name // a path the *xattr calls can use for this entry
-	if dirfd != unix.AT_FDCWD {
-		// Through the directory's descriptor, so the path stays short at
-		// any depth; the l*xattr calls do not follow the last component.
-		xpath = fmt.Sprintf("/proc/self/fd/%d/%s", dirfd, name)
-	}
-	if err := cpdXattrs(xpath, e); err != nil {
+	if err := cpdXattrs(cpdProcPath(dirfd, name), e); err != nil {
 		return fmt.Errorf("xattrs of %q: %w", rel, err)
 	}
 	switch st.Mode & unix.S_IFMT {
@@ -130,8 +124,11 @@ func (w *cpdWalker) visit(dirfd int, name, rel string) error {
 		e["type"] = "fifo"
 	case unix.S_IFSOCK:
 		e["type"] = "socket"
-	case unix.S_IFCHR, unix.S_IFBLK:
-		e["type"] = map[bool]string{true: "char", false: "block"}[st.Mode&unix.S_IFMT == unix.S_IFCHR]
+	case unix.S_IFCHR:
+		e["type"] = "char"
+		e["rdev"] = fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	case unix.S_IFBLK:
+		e["type"] = "block"
 		e["rdev"] = fmt.Sprintf("%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 	case unix.S_IFDIR:
 		e["type"] = "dir"
@@ -256,7 +253,7 @@ func cpdContent(dirfd int, name string, e cpdEntry) error {
 		return err
 	}
 	defer unix.Close(fd)
-	const chunk = 64 << 10
+	const chunk = int64(len(cpdZeros))
 	h := sha256.New()
 	buf := make([]byte, chunk)
 	next := int64(0) // first chunk not yet hashed
@@ -296,14 +293,9 @@ func cpdContent(dirfd int, name string, e cpdEntry) error {
 	return nil
 }
 
-func cpdAllZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
+var cpdZeros [64 << 10]byte
+
+func cpdAllZero(b []byte) bool { return bytes.Equal(b, cpdZeros[:len(b)]) }
 
 // cpdDiff compares the manifests of cp's result (want) and the copier's
 // (got) and returns one line per difference, naming the path and the field.
