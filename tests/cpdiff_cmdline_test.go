@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,34 @@ type cpdCase struct {
 	umask string // octal umask for the run; "" keeps the test's
 	user  bool   // run as uid/gid 1000 in a tree owned by 1000, where permissions bite
 	tmpfs string // a directory of the tree to mount a tmpfs on (for -x)
+	// replaces names the directory in which the case overwrites an
+	// existing file. cowcp writes the new file beside it and renames it
+	// over the old one, so the old content survives until the new one is
+	// whole, even if cowcp is killed; cp rewrites the file in place. The
+	// rename updates that directory's mtime: the one difference accepted
+	// for such cases, deliberately, and documented in the README.
+	replaces string
+	// accept lists further deliberate differences (prefixes of cpdDiff's
+	// lines), each explained where the case is defined.
+	accept []string
+}
+
+// cpdDeliberate drops from diffs the differences a case accepts.
+func cpdDeliberate(c cpdCase, diffs []string) []string {
+	var keep []string
+next:
+	for _, d := range diffs {
+		if c.replaces != "" && strings.HasPrefix(d, strconv.Quote(c.replaces)+": mtime: ") && strings.HasSuffix(d, ", cowcp fresh") {
+			continue
+		}
+		for _, a := range c.accept {
+			if strings.HasPrefix(d, a) {
+				continue next
+			}
+		}
+		keep = append(keep, d)
+	}
+	return keep
 }
 
 // cpdBase is the scratch tree every case starts from. Every mtime is fixed
@@ -77,13 +106,17 @@ var cpdCases = []cpdCase{
 	{name: "file into a dir", args: "f e"},
 	{name: "file into a dir with slash", args: "f e/"},
 	{name: "file to a missing dir with slash", args: "f nodir/"}, // fails
-	{name: "file onto an existing file keeps its mode", args: "f g"},
-	{name: "file onto a file with another hardlink", args: "f g", extra: []cpdNode{cpdH("g-link", "g")}},
+	{name: "file onto an existing file keeps its mode", replaces: ".", args: "f g"},
+	// cowcp replaces g by a new file (see replaces), so g's other link
+	// g-link keeps the old content: a documented difference from cp's
+	// in-place rewrite, which the old content's safety is worth.
+	{name: "file onto a file with another hardlink", args: "f g", replaces: ".", extra: []cpdNode{cpdH("g-link", "g")},
+		accept: []string{`"g": links: `, `"g": nlink: `, `"g-link": `}},
 	{name: "file onto a file with another hardlink with -a", args: "-a f g", extra: []cpdNode{cpdH("g-link", "g")}},
 	{name: "file onto a file with another hardlink with --remove-destination", args: "--remove-destination f g",
 		extra: []cpdNode{cpdH("g-link", "g")}},
-	{name: "file onto an existing file with -p", args: "-p f g"},
-	{name: "file onto an existing file with --preserve=mode", args: "--preserve=mode f g"},
+	{name: "file onto an existing file with -p", replaces: ".", args: "-p f g"},
+	{name: "file onto an existing file with --preserve=mode", replaces: ".", args: "--preserve=mode f g"},
 	{name: "several files into a dir", args: "f g h e"},
 	{name: "several sources onto a file", args: "f g h"},           // fails
 	{name: "several sources onto a missing name", args: "f g new"}, // fails
@@ -101,14 +134,14 @@ var cpdCases = []cpdCase{
 	{name: "file onto a symlink to itself with -f", args: "-f f lf"},
 	{name: "file onto a symlink to itself with --remove-destination", args: "--remove-destination f lf"},
 	{name: "file onto a hardlink of itself with --remove-destination", args: "--remove-destination d/x d/x-link"},
-	{name: "file onto a symlink to another file", args: "h lf"},
+	{name: "file onto a symlink to another file", replaces: ".", args: "h lf"},
 	{name: "file onto a symlink with --remove-destination", args: "--remove-destination h lf"},
 	{name: "file onto a dangling symlink", args: "f dang"},
 	{name: "file onto a dangling symlink with -f", args: "-f f dang"},
 	{name: "file onto a self-loop symlink", args: "f lself"},
 	{name: "file onto a dir", args: "f e2", extra: []cpdNode{cpdD("e2", 0o755).at(1, 0), cpdD("e2/f", 0o755).at(2, 0)}},
-	{name: "file onto a read-only file as root", args: "f ro"},
-	{name: "file onto a read-only file as root with -f", args: "-f f ro"},
+	{name: "file onto a read-only file as root", replaces: ".", args: "f ro"},
+	{name: "file onto a read-only file as root with -f", replaces: ".", args: "-f f ro"},
 
 	// Directories.
 	{name: "dir without -r", args: "d new"},
@@ -160,24 +193,24 @@ var cpdCases = []cpdCase{
 	{name: "-n onto an existing file", args: "-n f g"},
 	{name: "-n to a new name", args: "-n f new"},
 	{name: "-rn merge", args: "-rn d e4", extra: cpdE4()},
-	{name: "-u onto an older file", args: "-u f g"},
+	{name: "-u onto an older file", replaces: ".", args: "-u f g"},
 	{name: "-u onto a newer file", args: "-u g f"},
 	{name: "-u onto a file of the same mtime", args: "-u f same", extra: []cpdNode{
 		cpdF("same", 0o644, []byte("same mtime, other bytes\n")).at(1500000000, 111111111)}},
 	{name: "-u to a new name", args: "-u f new"},
 	{name: "-ru merge", args: "-ru d e4", extra: cpdE4()},
-	{name: "-i answered yes", args: "-i f g", stdin: "y\n"},
+	{name: "-i answered yes", replaces: ".", args: "-i f g", stdin: "y\n"},
 	{name: "-i answered no", args: "-i f g", stdin: "n\n"},
 	{name: "-i at end of input", args: "-i f g"},
 	{name: "-i to a new name", args: "-i f new"},
-	{name: "-i several", args: "-i f h g e5", stdin: "y\nn\nyes\n", extra: cpdE5()},
+	{name: "-i several", replaces: "e5", args: "-i f h g e5", stdin: "y\nn\nyes\n", extra: cpdE5()},
 	// Within a directory cp prompts in its own order (by inode), so
 	// recursive cases answer all prompts alike.
 	{name: "-ri merge answered yes", args: "-ri d e4", stdin: "y\ny\ny\ny\ny\n", extra: cpdE4()},
 	{name: "-ri merge answered no", args: "-ri d e4", stdin: "n\nn\nn\nn\nn\n", extra: cpdE4()},
 	{name: "-i then -n", args: "-i -n f g", stdin: "y\n"},
-	{name: "-n then -i", args: "-n -i f g", stdin: "y\n"},
-	{name: "-f onto an existing file", args: "-f f g"},
+	{name: "-n then -i", replaces: ".", args: "-n -i f g", stdin: "y\n"},
+	{name: "-f onto an existing file", replaces: ".", args: "-f f g"},
 	{name: "--remove-destination onto an existing file", args: "--remove-destination f g"},
 	{name: "--remove-destination onto a dir", args: "--remove-destination f e2", extra: []cpdNode{
 		cpdD("e2", 0o755).at(1, 0), cpdD("e2/f", 0o755).at(2, 0)}},
@@ -211,8 +244,8 @@ var cpdCases = []cpdCase{
 	{name: "-b -S", args: "-b -S .orig f g"},
 	{name: "--suffix", args: "-b --suffix=.old f g"},
 	{name: "-S without -b", args: "-S .x f g"},
-	{name: "--backup=none", args: "--backup=none f g"},
-	{name: "--backup=off", args: "--backup=off f g"},
+	{name: "--backup=none", replaces: ".", args: "--backup=none f g"},
+	{name: "--backup=off", replaces: ".", args: "--backup=off f g"},
 	{name: "--backup=bogus", args: "--backup=bogus f g"},
 	{name: "-b onto an existing backup", args: "-b f g", extra: []cpdNode{cpdF("g~", 0o600, []byte("old backup\n")).at(1, 0)}},
 	{name: "-rb merge", args: "-r -b d e4", extra: cpdE4()},
@@ -287,11 +320,11 @@ var cpdCases = []cpdCase{
 	{name: "-a --no-preserve=all", args: "-a --no-preserve=all d xf af e"},
 	{name: "-p --preserve=xattr", args: "-p --preserve=xattr xf e"},
 	{name: "--no-preserve=bogus", args: "--no-preserve=bogus f new"},
-	{name: "-a onto an existing file", args: "-a f g"},
-	{name: "-a onto an existing file with other xattrs", args: "-a xf gx", extra: []cpdNode{
+	{name: "-a onto an existing file", replaces: ".", args: "-a f g"},
+	{name: "-a onto an existing file with other xattrs", replaces: ".", args: "-a xf gx", extra: []cpdNode{
 		cpdF("gx", 0o600, []byte("gx\n")).xa("user.other", "o", "user.u", "old").at(1, 0)}},
 	{name: "umask 077", args: "-r f d e", umask: "077"},
-	{name: "umask 027 onto an existing file", args: "f g", umask: "027"},
+	{name: "umask 027 onto an existing file", replaces: ".", args: "f g", umask: "027"},
 	{name: "umask 000", args: "-r d suid sp e", umask: "000"},
 	{name: "umask 077 -a", args: "-a d new", umask: "077"},
 	{name: "umask 022 into a default-ACL dir", args: "-r f d ad", umask: "022", extra: []cpdNode{
@@ -479,7 +512,7 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 	if (res[0].code == 0) != (res[1].code == 0) {
 		diffs = append(diffs, fmt.Sprintf("exit status: cp %d, cowcp %d", res[0].code, res[1].code))
 	}
-	diffs = append(diffs, cpdDiff(mans[0], mans[1])...)
+	diffs = append(diffs, cpdDeliberate(c, cpdDiff(mans[0], mans[1]))...)
 	if len(diffs) > 0 {
 		t.Logf("cp %s\n\tcp: exit %d, stderr %q\n\tcowcp: exit %d, stderr %q",
 			c.args, res[0].code, res[0].stderr, res[1].code, res[1].stderr)

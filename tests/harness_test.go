@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	// A -race binary sleeps a second at exit by default; the suites run
+	// cowcp thousands of times.
+	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Dir(filepath.Dir(file))
 	dir, err := os.MkdirTemp("", "cowcp-bin-")

@@ -59,6 +59,10 @@ func New(ctx context.Context, opts Options) *Copier {
 	if opts.BackupSuffix == "" {
 		opts.BackupSuffix = "~"
 	}
+	if opts.Overwrite == OverwriteAsk {
+		// Questions come in the order cp asks them: one file at a time.
+		opts.Jobs = 1
+	}
 	if opts.Deref == DerefDefault {
 		// cp: symlinks are followed unless copying recursively, and
 		// always when making hard links.
@@ -143,7 +147,7 @@ func (c *Copier) collect(r result) {
 	}
 	if r.fallback != nil && !c.warned[r.fallback.pair] && c.opts.Warn != nil {
 		c.warned[r.fallback.pair] = true
-		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone %s to %s (%s); copying bytes between these filesystems\n",
+		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone %s to %s: %s; copying data instead, for this pair of filesystems\n",
 			Quote(r.fallback.src), Quote(r.fallback.dst), Reason(r.fallback.err))
 	}
 	if ev.Partial {

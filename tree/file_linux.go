@@ -63,7 +63,7 @@ func (c *Copier) copyFile(j job, r *result) {
 	later := how.inherit || c.opts.Preserve.Ownership && m.fresh.owner != [2]uint32{st.Uid, st.Gid}
 	perm := c.createPerm(&st, later)
 	m.fresh.perm = perm
-	m.permsSet = !how.inherit && !c.opts.Preserve.Mode
+	m.permsSet = !later && !c.opts.Preserve.Mode
 	if c.opts.AttrsOnly {
 		r.ev.Err = c.attributesOnly(at, m, old != nil && how.replace, perm)
 		r.ev.Progress = r.ev.Bytes

@@ -102,7 +102,9 @@ func (c *Copier) mode(m meta) (uint32, bool) {
 	case m.permsSet:
 		return 0, false
 	}
-	return m.st.Mode & 0o777 &^ c.umask, true
+	// Created private: the permissions creating it with createPerm would
+	// have given (not knowing about a default ACL here).
+	return c.createPerm(m.st, false) &^ c.umask, true
 }
 
 // createPerm is the mode to create an entry with. A plain copy creates it

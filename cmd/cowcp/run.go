@@ -67,6 +67,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, cowcp winds down cleanly; a second one
+		// gets the default action and ends it at once.
+		<-ctx.Done()
+		stop()
+	}()
 	rep := newReporter(&c, stdout, stderr)
 	opts.Observe = rep.observe
 	if !c.Quiet {
