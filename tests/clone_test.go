@@ -7,7 +7,6 @@ package tests
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,74 +22,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cloneTReport is cowcp's --json report.
-type cloneTReport struct {
-	Files       int64 `json:"files"`
-	Dirs        int64 `json:"dirs"`
-	Symlinks    int64 `json:"symlinks"`
-	Bytes       int64 `json:"bytes"`
-	ClonedBytes int64 `json:"cloned_bytes"`
-	CopiedBytes int64 `json:"copied_bytes"`
-	SavedBytes  int64 `json:"saved_bytes"`
-	Errors      int64 `json:"errors"`
-	Methods     struct {
-		Ficlone       int64 `json:"ficlone"`
-		Ficlonerange  int64 `json:"ficlonerange"`
-		CopyFileRange int64 `json:"copy_file_range"`
-		Sparse        int64 `json:"sparse"`
-		ReadWrite     int64 `json:"readwrite"`
-	} `json:"methods"`
-	Failures []struct {
-		Path  string `json:"path"`
-		Error string `json:"error"`
-	} `json:"failures"`
-}
-
-// cloneTJSON parses the single JSON object cowcp --json prints on stdout.
-func cloneTJSON(t testing.TB, r result) cloneTReport {
-	t.Helper()
-	var rep cloneTReport
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("cowcp --json stdout is not a JSON report: %v\nstdout: %q\nstderr: %s", err, r.stdout, r.stderr)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		t.Fatalf("cowcp --json printed more than one object: %q", r.stdout)
-	}
-	if rep.ClonedBytes+rep.CopiedBytes != rep.Bytes {
-		t.Errorf("report: cloned_bytes %d + copied_bytes %d != bytes %d", rep.ClonedBytes, rep.CopiedBytes, rep.Bytes)
-	}
-	return rep
-}
-
-// cloneTRunEnv runs cowcp with extra environment (t.Setenv would forbid
-// t.Parallel).
-func cloneTRunEnv(t testing.TB, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(cowcpBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running cowcp %q: %v", args, err)
-		}
-		r.code = ee.ExitCode()
-	}
-	return r
-}
-
 // cloneTMustCopy runs cowcp and fails unless it exits 0.
-func cloneTMustCopy(t testing.TB, env []string, args ...string) cloneTReport {
+func cloneTMustCopy(t testing.TB, env []string, args ...string) cowcpReport {
 	t.Helper()
-	r := cloneTRunEnv(t, env, args...)
+	r := runEnv(t, env, cowcpBin, args...)
 	if r.code != 0 {
 		t.Fatalf("cowcp %q: exit %d\nstderr: %s\nstdout: %s", args, r.code, r.stderr, r.stdout)
 	}
-	return cloneTJSON(t, r)
+	return parseReport(t, r)
 }
 
 // cloneTSeg is a run of data written at Off, Len bytes long.
@@ -281,7 +220,7 @@ func cloneTCheckContent(t testing.TB, path string, want []byte) {
 }
 
 // cloneTNoClone fails if the report claims any cloning.
-func cloneTNoClone(t testing.TB, rep cloneTReport) {
+func cloneTNoClone(t testing.TB, rep cowcpReport) {
 	t.Helper()
 	if rep.Methods.Ficlone != 0 || rep.Methods.Ficlonerange != 0 || rep.ClonedBytes != 0 || rep.SavedBytes != 0 {
 		t.Errorf("report claims cloning where none is possible: methods %+v, cloned_bytes %d, saved_bytes %d",
@@ -576,7 +515,7 @@ func TestCloneReflinkAlwaysFails(t *testing.T) {
 			if r.code != 1 {
 				t.Errorf("cowcp -a --reflink=always %s %s: exit %d, want 1\nstderr: %s", srcDir, tree, r.code, r.stderr)
 			}
-			rep := cloneTJSON(t, r)
+			rep := parseReport(t, r)
 			if rep.Errors != 2 || len(rep.Failures) != 2 {
 				t.Errorf("report: %d errors, failures %+v; want the 2 files", rep.Errors, rep.Failures)
 			}
@@ -751,7 +690,7 @@ func TestCloneExitCodes(t *testing.T) {
 	if want := "cowcp: cannot stat '" + missing + "': No such file or directory"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr %q; want %q", r.stderr, want)
 	}
-	rep := cloneTJSON(t, r)
+	rep := parseReport(t, r)
 	if rep.Errors != 1 || len(rep.Failures) != 1 || rep.Failures[0].Path != missing || rep.Files != 2 {
 		t.Errorf("report: %d files, %d errors, failures %+v; want 2 files and the missing one failed", rep.Files, rep.Errors, rep.Failures)
 	}

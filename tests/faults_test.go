@@ -267,7 +267,7 @@ func fltCheckFull(t *testing.T, r result, srcFP map[string]fltEntry, src, dst st
 	if enospc == 0 {
 		t.Errorf("stderr has no \"No space left on device\":\n%.3000s", r.stderr)
 	}
-	rep := repJSON(t, r)
+	rep := parseReport(t, r)
 	if rep.Errors == 0 || int64(len(rep.Failures)) != min(rep.Errors, 1000) {
 		t.Errorf("report: %d errors, %d failures listed", rep.Errors, len(rep.Failures))
 	}
@@ -587,7 +587,7 @@ func TestFaultInterrupt(t *testing.T) {
 				if code != 130 {
 					t.Errorf("exit %d after %v, want 130\nstderr: %.3000s", code, sig, r.stderr)
 				}
-				if rep := repJSON(t, r); !rep.Interrupted {
+				if rep := parseReport(t, r); !rep.Interrupted {
 					t.Errorf("report: interrupted is false after %v", sig)
 				}
 				missing := fltCheckCopy(t, srcFP, dst)

@@ -112,7 +112,17 @@ type result struct {
 // fails the test only if the binary could not be started at all.
 func run(t testing.TB, bin string, args ...string) result {
 	t.Helper()
+	return runEnv(t, nil, bin, args...)
+}
+
+// runEnv is run with extra environment variables ("K=V"); t.Setenv would
+// forbid parallel tests.
+func runEnv(t testing.TB, env []string, bin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()

@@ -7,7 +7,6 @@ package tests
 // touches those of tests running in parallel.
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,20 +41,7 @@ func loopfsTDir(t *testing.T) string {
 // loopfsT runs tests/loopfs with LOOPFS_DIR=dir and extra environment.
 func loopfsT(t testing.TB, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(repoRoot, "tests", "loopfs"), args...)
-	cmd.Env = append(append(os.Environ(), "LOOPFS_DIR="+dir), env...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running loopfs %q: %v", args, err)
-		}
-		r.code = ee.ExitCode()
-	}
-	return r
+	return runEnv(t, append([]string{"LOOPFS_DIR=" + dir}, env...), filepath.Join(repoRoot, "tests", "loopfs"), args...)
 }
 
 // loopfsTUp runs `loopfs up` and checks that stdout is exactly one line: an

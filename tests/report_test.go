@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -20,59 +19,6 @@ import (
 	"testing"
 	"time"
 )
-
-// repReport is cowcp's --json report; with --dry-run it also has Plan.
-// Pointers tell a missing field from a zero one.
-type repReport struct {
-	Files       int64  `json:"files"`
-	Dirs        int64  `json:"dirs"`
-	Symlinks    int64  `json:"symlinks"`
-	Bytes       int64  `json:"bytes"`
-	ClonedBytes int64  `json:"cloned_bytes"`
-	CopiedBytes int64  `json:"copied_bytes"`
-	SavedBytes  int64  `json:"saved_bytes"`
-	FSUsedBytes *int64 `json:"fs_used_bytes"`
-	FSMeasured  *bool  `json:"fs_measured"`
-	NeededBytes int64  `json:"needed_bytes"`
-	FreeBytes   int64  `json:"free_bytes"`
-	Errors      int64  `json:"errors"`
-	Interrupted bool   `json:"interrupted"`
-	Methods     struct {
-		Ficlone       int64 `json:"ficlone"`
-		Ficlonerange  int64 `json:"ficlonerange"`
-		CopyFileRange int64 `json:"copy_file_range"`
-		Sparse        int64 `json:"sparse"`
-		ReadWrite     int64 `json:"readwrite"`
-	} `json:"methods"`
-	Failures []struct {
-		Path  string `json:"path"`
-		Error string `json:"error"`
-	} `json:"failures"`
-	Plan []struct {
-		Src    string `json:"src"`
-		Dst    string `json:"dst"`
-		Action string `json:"action"`
-		Reason string `json:"reason"`
-		Bytes  int64  `json:"bytes"`
-	} `json:"plan"`
-}
-
-// repJSON parses the single JSON object cowcp --json printed on stdout.
-func repJSON(t testing.TB, r result) repReport {
-	t.Helper()
-	var rep repReport
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("cowcp --json: stdout is not a JSON report: %v\nstdout: %.2000s\nstderr: %.2000s", err, r.stdout, r.stderr)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		t.Fatalf("cowcp --json printed more than one object:\n%.2000s", r.stdout)
-	}
-	if rep.ClonedBytes+rep.CopiedBytes != rep.Bytes {
-		t.Errorf("report: cloned_bytes %d + copied_bytes %d != bytes %d", rep.ClonedBytes, rep.CopiedBytes, rep.Bytes)
-	}
-	return rep
-}
 
 // repGoroot copies the Go distribution into dir/go with `cp -a`, syncs,
 // and returns that path.
@@ -182,7 +128,7 @@ func repCowdu(t testing.TB, path string) (total, exclusive, shared int64) {
 
 // repRun is what repPredictThenCopy found.
 type repRun struct {
-	rep     repReport         // the real copy's report
+	rep     cowcpReport       // the real copy's report
 	planned map[string]string // the planned action of each regular file, by path relative to the copy
 	growth  int64             // the destination filesystem's used-space growth, measured by the test
 }
@@ -207,7 +153,7 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 	if r.code != 0 {
 		t.Fatalf("cowcp -a --dry-run --json %s %s: exit %d\nstderr: %.4000s", src, dst, r.code, r.stderr)
 	}
-	plan := repJSON(t, r)
+	plan := parseReport(t, r)
 	t.Logf("dry run took %.1fs", time.Since(start).Seconds())
 	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("--dry-run made %s (lstat: %v)", dst, err)
@@ -243,7 +189,7 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 	if r.code != 0 {
 		t.Fatalf("cowcp -a -v --json %s %s: exit %d\nstderr: %.4000s", src, dst, r.code, r.stderr)
 	}
-	actual := repJSON(t, r)
+	actual := parseReport(t, r)
 	growth := usedBytes(t, dst) - before
 	rel := map[string]string{}
 	for d, a := range predicted {
@@ -335,7 +281,7 @@ func repCheckUsed(t *testing.T, run repRun, clones bool) {
 // cowdu counts whole extents, block-rounded; saved_bytes counts file bytes
 // in those extents. So cowdu's shared bytes are at least saved_bytes, and
 // exceed it by less than a block per file.
-func repCheckSaved(t *testing.T, rep repReport, dst string, clones bool) {
+func repCheckSaved(t *testing.T, rep cowcpReport, dst string, clones bool) {
 	t.Helper()
 	syncFS(t, dst)
 	total, exclusive, shared := repCowdu(t, dst)
@@ -424,7 +370,7 @@ func TestReportRewrittenClone(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("cowcp --json %s %s: exit %d\nstderr: %s", big, clone, r.code, r.stderr)
 			}
-			if rep := repJSON(t, r); rep.Methods.Ficlone != 1 || rep.ClonedBytes != 64*mib {
+			if rep := parseReport(t, r); rep.Methods.Ficlone != 1 || rep.ClonedBytes != 64*mib {
 				t.Errorf("report: methods %+v, cloned_bytes %d; want one FICLONE of 64 MiB", rep.Methods, rep.ClonedBytes)
 			}
 			syncFS(t, mnt)
