@@ -28,17 +28,8 @@ const (
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c cli
 	exit := -1
-	parser, err := kong.New(&c,
-		kong.Name("cowcp"),
-		kong.Description(description),
-		kong.Vars{"version": "cowcp " + version},
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { exit = code }),
-	)
-	if err != nil {
-		panic(err) // the CLI struct itself is wrong: a programming error
-	}
-	_, err = parser.Parse(expandOptional(args))
+	parser := newParser(&c, stdout, stderr, kong.Exit(func(code int) { exit = code }))
+	_, err := parser.Parse(expandOptional(args))
 	if exit >= 0 {
 		return exit // --help or --version
 	}
@@ -93,6 +84,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// newParser builds the command line's parser around c.
+func newParser(c *cli, stdout, stderr io.Writer, opts ...kong.Option) *kong.Kong {
+	parser, err := kong.New(c, append([]kong.Option{
+		kong.Name("cowcp"),
+		kong.Description(description),
+		kong.Vars{"version": "cowcp " + version},
+		kong.Writers(stdout, stderr),
+	}, opts...)...)
+	if err != nil {
+		panic(err) // the CLI struct itself is wrong: a programming error
+	}
+	return parser
 }
 
 // expandOptional gives cp's options with optional values (--backup,

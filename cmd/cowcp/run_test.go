@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cowcp/cowcp/tree"
+)
+
+// runT runs the command in-process in dir and returns its exit status
+// and output.
+func runT(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"--no-such-flag", "a", "b"},
+		{"--reflink=sometimes", "a", "b"},
+		{"--sparse=maybe", "a", "b"},
+		{"-j", "many", "a", "b"},
+		{"--preserve=colour", "a", "b"},
+		{"--backup=fancy", "a", "b"},
+		{"-l", "-s", "a", "b"},
+		{},
+		{"only-one"},
+		{"-T", "a", "b", "c"},
+	} {
+		code, _, stderr := runT(t, t.TempDir(), args...)
+		if code != exitUsage {
+			t.Errorf("cowcp %q: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		}
+		if !strings.HasPrefix(stderr, "cowcp: ") || !strings.Contains(stderr, "Try 'cowcp --help'") {
+			t.Errorf("cowcp %q: stderr %q is not a cp-style usage error", args, stderr)
+		}
+	}
+}
+
+func TestHelpAndVersionExit0(t *testing.T) {
+	code, stdout, _ := runT(t, t.TempDir(), "--version")
+	if code != 0 || !strings.Contains(stdout, "cowcp "+version) {
+		t.Errorf("--version: exit %d, stdout %q", code, stdout)
+	}
+	code, stdout, _ = runT(t, t.TempDir(), "--help")
+	if code != 0 || !strings.Contains(stdout, "--reflink") || !strings.Contains(stdout, "--dry-run") {
+		t.Errorf("--help: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestCopyAndJSONReport(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a"), []byte("hello\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runT(t, dir, "--json", "--reflink=never", "a", "b")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep tree.Stats
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, stdout)
+	}
+	if rep.Files != 1 || rep.Bytes != 6 || rep.CopiedBytes != 6 || rep.Methods.ReadWrite != 1 {
+		t.Errorf("report %+v", rep)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "b"))
+	if err != nil || string(got) != "hello\n" {
+		t.Errorf("copy: %q, %v", got, err)
+	}
+	// Several sources onto a directory that is not there: cp's exit 1.
+	if code, _, stderr = runT(t, dir, "-q", "a", "missing", "d-not-there"); code != exitFailed ||
+		!strings.Contains(stderr, "target 'd-not-there': No such file or directory") {
+		t.Errorf("several sources onto a missing dir: exit %d, stderr %q", code, stderr)
+	}
+	// A missing source among good ones: exit 1, the good one copied.
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runT(t, dir, "-q", "a", "missing", "d")
+	if code != exitFailed || !strings.Contains(stderr, "cowcp: cannot stat 'missing': No such file or directory") {
+		t.Errorf("missing source: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d", "a")); err != nil {
+		t.Errorf("the good source was not copied: %v", err)
+	}
+}
+
+func TestLastOptionWins(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "-i", "a", "b"}, "i"},
+		{[]string{"-i", "-n", "a", "b"}, "n"},
+		{[]string{"-in", "a", "b"}, "n"},
+		{[]string{"--interactive", "--no-clobber", "a"}, "n"},
+		{[]string{"-a", "a", "b"}, ""},
+		{[]string{"-S", "-n", "-i", "a"}, "i"}, // -n is -S's value... no: -S takes "-n"
+		{[]string{"-S-n", "-i", "a"}, "i"},     // the rest of the cluster is -S's value
+		{[]string{"-t", "-n", "a"}, ""},        // "-n" is -t's directory
+		{[]string{"-i", "--", "-n", "b"}, "i"}, // "--" ends options
+		{[]string{"-ni", "--no-clobber", ""}, "n"},
+	} {
+		if got := lastOption(tc.args, overwriteGroup); got != tc.want {
+			t.Errorf("lastOption(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-aL", "x", "y"}, "L"},
+		{[]string{"-La", "x", "y"}, "P"},
+		{[]string{"-H", "-P"}, "P"},
+		{[]string{"--dereference", "-d"}, "P"},
+		{[]string{"-d", "-H"}, "H"},
+	} {
+		if got := lastOption(tc.args, derefGroup); got != tc.want {
+			t.Errorf("lastOption(%q, deref) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestOptionsMapping(t *testing.T) {
+	parse := func(args ...string) tree.Options {
+		t.Helper()
+		var out, errb bytes.Buffer
+		var c cli
+		p := newParser(&c, &out, &errb)
+		if _, err := p.Parse(expandOptional(args)); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		o, err := c.options(args, strings.NewReader(""), &errb)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		return o
+	}
+	o := parse("-a", "x", "y")
+	if !o.Recursive || o.Deref != tree.DerefNever || o.Preserve != (tree.Preserve{Mode: true, Ownership: true, Timestamps: true, Links: true, Xattr: true, Context: true}) {
+		t.Errorf("-a: %+v", o)
+	}
+	if o = parse("-aL", "x", "y"); o.Deref != tree.DerefAlways {
+		t.Errorf("-aL: deref %v", o.Deref)
+	}
+	if o = parse("--preserve", "x", "y"); !o.Preserve.Mode || !o.Preserve.Timestamps || o.Preserve.Xattr {
+		t.Errorf("bare --preserve: %+v (want mode,ownership,timestamps)", o.Preserve)
+	}
+	if o = parse("-a", "--no-preserve=mode", "x", "y"); o.Preserve.Mode || !o.DefaultMode {
+		t.Errorf("-a --no-preserve=mode: %+v", o)
+	}
+	if o = parse("-S", ".bak", "x", "y"); o.Backup == tree.BackupNone || o.BackupSuffix != ".bak" {
+		t.Errorf("-S implies a backup: %+v", o)
+	}
+	if o = parse("--backup", "x", "y"); o.Backup != tree.BackupExisting {
+		t.Errorf("bare --backup: %v", o.Backup)
+	}
+	if o = parse("--reflink=never", "--sparse=always", "x", "y"); o.Reflink != tree.ReflinkNever || o.Sparse != tree.SparseAlways {
+		t.Errorf("reflink/sparse: %+v", o)
+	}
+}
