@@ -18,7 +18,8 @@ type reporter struct {
 	stdout, stderr io.Writer
 	verbose        io.Writer
 	bar            *progressbar.ProgressBar
-	planned        int // --dry-run --json entries written
+	planned        int   // --dry-run --json entries written
+	entries        int64 // entries done, shown beside the bar
 }
 
 func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
@@ -37,7 +38,6 @@ func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
 			progressbar.OptionSetDescription("copying"),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("files"),
 			progressbar.OptionThrottle(100_000_000),
 			progressbar.OptionSpinnerType(14),
 			progressbar.OptionClearOnFinish(),
@@ -63,8 +63,16 @@ func (r *reporter) observe(ev tree.Event) {
 		}
 		return
 	}
-	if r.bar != nil && ev.Progress > 0 {
-		_ = r.bar.Add64(ev.Progress)
+	if r.bar != nil {
+		if !ev.Partial {
+			r.entries++
+			if r.entries%64 == 0 {
+				r.bar.Describe(fmt.Sprintf("copying: %s entries", tree.Thousands(r.entries)))
+			}
+		}
+		if ev.Progress > 0 {
+			_ = r.bar.Add64(ev.Progress)
+		}
 	}
 	if r.verbose != nil && !ev.Partial && !ev.Skipped {
 		if ev.Method != tree.MethodNone {
