@@ -43,7 +43,8 @@ func CopyRange(dst, src *os.File, off, n int64) (int64, error) {
 				// without support) answer 0 instead of an error.
 				return 0, fmt.Errorf("copy_file_range %s to %s: %w (returned 0)", src.Name(), dst.Name(), ErrUnsupported)
 			}
-			// The source shrank under us; the caller's size check finds it.
+			// The source shrank under us: return what was copied. Nothing
+			// checks sources changing during a copy yet (see the README).
 			return done, nil
 		}
 		done += int64(c)

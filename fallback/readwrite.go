@@ -52,7 +52,8 @@ func readLoop(src *os.File, off, n int64, buf []byte, write func(p []byte, at in
 			done += int64(r)
 		}
 		if rerr == io.EOF {
-			// The source shrank under us; the caller's size check finds it.
+			// The source shrank under us: return what was copied. Nothing
+			// checks sources changing during a copy yet (see the README).
 			return done, nil
 		}
 		if rerr != nil {

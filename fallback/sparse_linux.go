@@ -47,7 +47,8 @@ func Sparse(dst, src *os.File, size int64, copyRun RunCopier) (int64, error) {
 			return done, err
 		}
 		if c < hole-data {
-			// The source shrank while we copied; the caller checks sizes.
+			// The source shrank while we copied: stop (dst keeps the size
+			// it was given; sources changing mid-copy are not detected yet).
 			return done, nil
 		}
 		off = hole

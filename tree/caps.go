@@ -10,31 +10,32 @@ type pair struct{ src, dst uint64 }
 // Only "unsupported" answers are stored — never EIO, ENOSPC or EPERM —
 // and only for the pair they came from. Workers share it, so it locks.
 type capCache struct {
-	mu      sync.RWMutex
-	noClone map[pair]bool
-	noCFR   map[pair]bool
-	// noTmpfile is keyed by the destination device alone.
-	noTmpfile map[pair]bool
+	mu        sync.RWMutex
+	noClone   map[pair]bool
+	noCFR     map[pair]bool
+	noTmpfile map[uint64]bool // by destination device
 }
 
-func (c *capCache) cloneFails(p pair) bool       { return c.get(&c.noClone, p) }
-func (c *capCache) cfrFails(p pair) bool         { return c.get(&c.noCFR, p) }
-func (c *capCache) setCloneFails(p pair)         { c.set(&c.noClone, p) }
-func (c *capCache) setCFRFails(p pair)           { c.set(&c.noCFR, p) }
-func (c *capCache) tmpfileFails(dev uint64) bool { return c.get(&c.noTmpfile, pair{dst: dev}) }
-func (c *capCache) setTmpfileFails(dev uint64)   { c.set(&c.noTmpfile, pair{dst: dev}) }
+func (c *capCache) cloneFails(p pair) bool       { return cacheGet(&c.mu, &c.noClone, p) }
+func (c *capCache) cfrFails(p pair) bool         { return cacheGet(&c.mu, &c.noCFR, p) }
+func (c *capCache) tmpfileFails(dev uint64) bool { return cacheGet(&c.mu, &c.noTmpfile, dev) }
+func (c *capCache) setCloneFails(p pair)         { cacheSet(&c.mu, &c.noClone, p) }
+func (c *capCache) setCFRFails(p pair)           { cacheSet(&c.mu, &c.noCFR, p) }
+func (c *capCache) setTmpfileFails(dev uint64)   { cacheSet(&c.mu, &c.noTmpfile, dev) }
 
-func (c *capCache) get(m *map[pair]bool, p pair) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return (*m)[p]
+// cacheGet and cacheSet take the map by pointer: a nil map is made under
+// the lock, so the map itself must be read under it too.
+func cacheGet[K comparable](mu *sync.RWMutex, m *map[K]bool, k K) bool {
+	mu.RLock()
+	defer mu.RUnlock()
+	return (*m)[k]
 }
 
-func (c *capCache) set(m *map[pair]bool, p pair) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func cacheSet[K comparable](mu *sync.RWMutex, m *map[K]bool, k K) {
+	mu.Lock()
+	defer mu.Unlock()
 	if *m == nil {
-		*m = map[pair]bool{}
+		*m = map[K]bool{}
 	}
-	(*m)[p] = true
+	(*m)[k] = true
 }

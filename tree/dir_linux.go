@@ -30,9 +30,11 @@ type dirHandle struct {
 	dstSetgid bool
 	defACL    bool
 	// probeFd is the nearest existing destination directory: dstFd, or
-	// under --dry-run, where nothing is made, an ancestor's. Not owned.
-	probeFd int
-	refs    atomic.Int64
+	// under --dry-run, where nothing is made, an ancestor's. Owned (closed
+	// with the handle) only when ownProbe.
+	probeFd  int
+	ownProbe bool
+	refs     atomic.Int64
 	// fresh: cowcp created the destination directory, so nothing in it
 	// can exist yet and entries need no existence check.
 	fresh bool
@@ -61,6 +63,10 @@ func (d *dirHandle) close() {
 	}
 	if d.dstFd >= 0 {
 		unix.Close(d.dstFd)
+	}
+	if d.ownProbe {
+		unix.Close(d.probeFd)
+		d.ownProbe = false
 	}
 	d.srcFd, d.dstFd = -1, -1
 }

@@ -34,13 +34,13 @@ func (c *Copier) copyFile(j job, r *result) {
 	at := place{dir: j.dir.dstFd, name: j.dstName}
 	var how decision
 	var old *unix.Stat_t
+	defer at.close()
 	if !j.dir.fresh {
 		var err error
 		if old, err = c.existing(&at, &st, dst); err != nil {
 			r.ev.Err = err
 			return
 		}
-		defer at.close()
 	}
 	if old != nil {
 		if how, err = c.checkExisting(j, at, r, &st, old); !how.proceed || err != nil {
@@ -71,6 +71,14 @@ func (c *Copier) copyFile(j job, r *result) {
 	}
 
 	p := pair{src: st.Dev, dst: j.dir.dstDev}
+	if len(at.opened) > 0 {
+		// Written through a destination symlink, maybe on another
+		// filesystem: the capability cache must learn about that one.
+		var d unix.Stat_t
+		if err := fstatat(at.dir, ".", &d, true); err == nil {
+			p.dst = d.Dev
+		}
+	}
 	out, err := c.writeData(at, r, in, &st, p, how.replace, perm)
 	if err != nil {
 		r.ev.Err = err

@@ -29,6 +29,8 @@ func (p *place) close() {
 const maxLinkHops = 40
 
 // existing looks at what is at p already. It returns nil when nothing is.
+// Directories it opens on the way stay in p.opened, for p.close, also
+// when it fails.
 // A symlink there is followed, as cp does when it overwrites: p is moved to
 // the file the link points to, so that file is replaced and the link
 // stays. A dangling one is refused rather than created through.
@@ -40,7 +42,8 @@ func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Sta
 	case err != nil:
 		return nil, pathErr("cannot stat", display, err)
 	}
-	if old.Mode&unix.S_IFMT != unix.S_IFLNK || c.opts.Overwrite == OverwriteRemoveFirst {
+	if old.Mode&unix.S_IFMT != unix.S_IFLNK || c.opts.Overwrite == OverwriteRemoveFirst || c.opts.Backup != BackupNone {
+		// The symlink itself is removed or backed up, as cp does.
 		return &old, nil
 	}
 	var target unix.Stat_t
@@ -57,15 +60,15 @@ func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Sta
 		return &target, nil // checkExisting refuses to overwrite a directory
 	}
 	for hops := 0; ; hops++ {
-		if hops == maxLinkHops {
-			return nil, pathErr("cannot stat", display, unix.ELOOP)
-		}
 		link, err := readlinkat(p.dir, p.name)
 		if err == unix.EINVAL {
 			return &target, nil // not a symlink: p is the file itself
 		}
 		if err != nil {
 			return nil, pathErr("cannot read symbolic link", display, err)
+		}
+		if hops == maxLinkHops {
+			return nil, pathErr("cannot stat", display, unix.ELOOP)
 		}
 		dir, name := "", link
 		if i := strings.LastIndexByte(link, '/'); i >= 0 {

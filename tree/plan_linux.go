@@ -187,11 +187,11 @@ func (c *Copier) wouldSkip(st, old *unix.Stat_t) (bool, string) {
 // it exists, and otherwise notes that it would be made.
 func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState) error {
 	d.dstFd, d.probeFd, d.dstDev, d.fresh = -1, parent.probeFd, parent.dstDev, true
-	if parent.dstFd < 0 && !parent.operand {
-		return nil
+	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
+		return nil // the parent would be made too: so would this
 	}
 	var st unix.Stat_t
-	switch err := fstatat(parent.dstFd, dstName, &st, true); {
+	switch err := fstatat(parent.dstFd, dstName, &st, false); {
 	case err == unix.ENOENT:
 		return nil
 	case err != nil:
@@ -199,7 +199,7 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		return fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
 	}
-	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return pathErr("cannot open directory", d.dst, err)
 	}

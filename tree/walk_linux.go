@@ -105,9 +105,9 @@ func (c *Copier) Copy(dst, src string) {
 		return
 	}
 	op.parents = parents
-	c.watchFS(op.dstDev, op.dstFd)
+	c.watchFS(op.dstDev, op.probeFd)
 	if c.opts.DryRun {
-		c.freeSpace(op.dstDev, op.dstFd)
+		c.freeSpace(op.dstDev, op.probeFd)
 	}
 	state := &operandState{src: src, dst: dst}
 	if isDir {
@@ -170,6 +170,11 @@ func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
 	if i := strings.LastIndexByte(dst, '/'); i >= 0 {
 		op.dst, name = dst[:i+1], dst[i+1:]
 		fd, err := unix.Open(op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.ENOENT && c.opts.DryRun && c.opts.Parents {
+			// --parents would make it: plan against the nearest existing
+			// ancestor, as for any directory a dry run would make.
+			return c.plannedOperand(op, name)
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -183,6 +188,39 @@ func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
 	op.noteDst(op.dstFd, &st)
 	op.probeFd = op.dstFd
 	return op, name, nil
+}
+
+// plannedOperand is openOperand's answer under --dry-run --parents for a
+// destination whose parent does not exist yet: nothing exists to check
+// for entries, and the probe goes to the nearest existing ancestor.
+func (c *Copier) plannedOperand(op *dirHandle, name string) (*dirHandle, string, error) {
+	dir := strings.TrimRight(op.dst, "/")
+	for {
+		i := strings.LastIndexByte(dir, '/')
+		if i < 0 {
+			dir = "."
+		} else {
+			dir = dir[:i]
+			if dir == "" {
+				dir = "/"
+			}
+		}
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.ENOENT && dir != "." && dir != "/" {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return nil, "", err
+		}
+		op.dstFd, op.probeFd, op.ownProbe, op.fresh = -1, fd, true, true
+		op.noteDst(fd, &st)
+		return op, name, nil
+	}
 }
 
 // fail reports a failure the walker met.
@@ -302,8 +340,10 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	case err == nil:
 		d.fresh = true
 	case err == unix.EEXIST:
+		// A symlink there is not followed, even to a directory: cp
+		// refuses to fill a directory somewhere else.
 		var dst unix.Stat_t
-		if err := fstatat(parent.dstFd, dstName, &dst, true); err != nil {
+		if err := fstatat(parent.dstFd, dstName, &dst, false); err != nil {
 			return pathErr("cannot stat", d.dst, err)
 		}
 		if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -313,15 +353,16 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	default:
 		return pathErr("cannot create directory", d.dst, err)
 	}
-	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return pathErr("cannot open directory", d.dst, err)
 	}
-	d.dstFd, d.probeFd = fd, fd
 	var dst unix.Stat_t
 	if err := unix.Fstat(fd, &dst); err != nil {
+		unix.Close(fd)
 		return pathErr("cannot stat", d.dst, err)
 	}
+	d.dstFd, d.probeFd = fd, fd
 	d.noteDst(fd, &dst)
 	if parent.operand {
 		op.dstRoot, op.hasDstRoot = devIno{dst.Dev, dst.Ino}, true
