@@ -295,9 +295,9 @@ func wtDeepName(i, width int) string {
 	return s + strings.Repeat("x", width-len(s))
 }
 
-// wtDeepCheck walks the copy level by level with openat and reads the
-// leaf, as path-based calls cannot reach it.
-func wtDeepCheck(t testing.TB, root string, depth, width int) {
+// wtOpenDeep opens the deepest directory of a wtDeep tree level by level
+// with openat, as path-based calls cannot reach it. The caller closes it.
+func wtOpenDeep(t testing.TB, root string, depth, width int) int {
 	t.Helper()
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -307,10 +307,18 @@ func wtDeepCheck(t testing.TB, root string, depth, width int) {
 		next, err := unix.Openat(fd, wtDeepName(i, width), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
 		if err != nil {
-			t.Fatalf("copy: level %d missing: %v", i, err)
+			t.Fatalf("%s: level %d missing: %v", root, i, err)
 		}
 		fd = next
 	}
+	return fd
+}
+
+// wtDeepCheck walks the copy level by level with openat and reads the
+// leaf, as path-based calls cannot reach it.
+func wtDeepCheck(t testing.TB, root string, depth, width int) {
+	t.Helper()
+	fd := wtOpenDeep(t, root, depth, width)
 	defer unix.Close(fd)
 	lf, err := unix.Openat(fd, "leaf", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -447,18 +455,7 @@ func TestWalkDeepHardlinks(t *testing.T) {
 	os.Mkdir(src, 0o755)
 	wtDeep(t, src, depth, width)
 	// A second link of the leaf, beside it, below PATH_MAX.
-	fd, err := unix.Open(src, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range depth {
-		next, err := unix.Openat(fd, wtDeepName(i, width), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		unix.Close(fd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fd = next
-	}
+	fd := wtOpenDeep(t, src, depth, width)
 	if err := unix.Linkat(fd, "leaf", fd, "leaf2", 0); err != nil {
 		t.Fatal(err)
 	}
