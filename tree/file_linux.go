@@ -9,21 +9,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// copyFile copies one regular file.
-func (c *Copier) copyFile(j job, r *result) {
-	r.ev.Kind = KindFile
-	src, dst := r.ev.Src, r.ev.Dst
+// openSource opens the source of j for reading, through a final symlink
+// only when the job follows symlinks.
+func openSource(j job, display string) (*os.File, error) {
 	flags := unix.O_RDONLY | unix.O_CLOEXEC
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
 	}
 	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
-		r.ev.Err = &PathError{Op: "cannot open", Path: src, After: " for reading", Err: err}
+		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+	}
+	return os.NewFile(uintptr(fd), display), nil
+}
+
+// copyFile copies one regular file.
+func (c *Copier) copyFile(j job, r *result) {
+	r.ev.Kind = KindFile
+	src, dst := r.ev.Src, r.ev.Dst
+	in, err := openSource(j, src)
+	if err != nil {
+		r.ev.Err = err
 		return
 	}
-	in := os.NewFile(uintptr(fd), src)
 	defer in.Close()
+	fd := int(in.Fd())
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		r.ev.Err = pathErr("cannot fstat", src, err)
@@ -102,25 +112,20 @@ func (c *Copier) copyFile(j job, r *result) {
 // returns the open output, not yet committed.
 func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool, perm uint32) (*output, error) {
 	src, dst := r.ev.Src, r.ev.Dst
-	if st.Size == 0 {
-		// No data to share or copy: just the file.
-		kind := outEmpty
-		if replace {
-			kind = outReplace
-		}
-		return c.openOutput(at, dst, kind, perm, p.dst)
+	kind := outNew
+	switch {
+	case replace:
+		kind = outReplace
+	case st.Size == 0:
+		kind = outEmpty
+	}
+	out, err := c.openOutput(at, dst, kind, perm, p.dst)
+	if err != nil || st.Size == 0 {
+		return out, err // an empty file has no data to share or copy
 	}
 	tryClone := c.opts.Reflink != ReflinkNever && !c.caps.cloneFails(p)
 	if c.opts.Reflink == ReflinkAlways {
 		tryClone = true // a cached "unsupported" still must fail loudly, per file
-	}
-	kind := outNew
-	if replace {
-		kind = outReplace
-	}
-	out, err := c.openOutput(at, dst, kind, perm, p.dst)
-	if err != nil {
-		return nil, err
 	}
 	if tryClone {
 		method, err := c.clone(out.f, in, st.Size, r)

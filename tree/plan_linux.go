@@ -98,17 +98,13 @@ func (c *Copier) planEntry(j job, r *result) {
 		return
 	}
 	r.ev.Kind = KindFile
-	flags := unix.O_RDONLY | unix.O_CLOEXEC
-	if !j.follow {
-		flags |= unix.O_NOFOLLOW
-	}
-	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
+	in, err := openSource(j, r.ev.Src)
 	if err != nil {
-		r.ev.Err = &PathError{Op: "cannot open", Path: r.ev.Src, After: " for reading", Err: err}
+		r.ev.Err = err
 		return
 	}
-	in := os.NewFile(uintptr(fd), r.ev.Src)
 	defer in.Close()
+	fd := int(in.Fd())
 	st := j.st
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
