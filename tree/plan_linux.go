@@ -186,20 +186,12 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
 		return nil // the parent would be made too: so would this
 	}
-	var st unix.Stat_t
-	switch err := fstatat(parent.dstFd, dstName, &st, false); {
-	case err == unix.ENOENT:
-		return nil
-	case err != nil:
-		return pathErr("cannot stat", d.dst, err)
-	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-		return fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+	if exists, err := d.dstIsDir(parent, dstName); !exists || err != nil {
+		return err
 	}
-	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return pathErr("cannot open directory", d.dst, err)
+	if _, err := d.openDst(parent, dstName); err != nil {
+		return err
 	}
-	d.dstFd, d.probeFd, d.fresh, d.existed = fd, fd, false, true
-	d.noteDst(fd, &st)
+	d.fresh, d.existed = false, true
 	return nil
 }

@@ -340,34 +340,54 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	case err == nil:
 		d.fresh = true
 	case err == unix.EEXIST:
-		// A symlink there is not followed, even to a directory: cp
-		// refuses to fill a directory somewhere else.
-		var dst unix.Stat_t
-		if err := fstatat(parent.dstFd, dstName, &dst, false); err != nil {
-			return pathErr("cannot stat", d.dst, err)
-		}
-		if dst.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+		if _, err := d.dstIsDir(parent, dstName); err != nil {
+			return err
 		}
 		d.existed = true
 	default:
 		return pathErr("cannot create directory", d.dst, err)
 	}
-	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	dst, err := d.openDst(parent, dstName)
 	if err != nil {
-		return pathErr("cannot open directory", d.dst, err)
+		return err
 	}
-	var dst unix.Stat_t
-	if err := unix.Fstat(fd, &dst); err != nil {
-		unix.Close(fd)
-		return pathErr("cannot stat", d.dst, err)
-	}
-	d.dstFd, d.probeFd = fd, fd
-	d.noteDst(fd, &dst)
 	if parent.operand {
 		op.dstRoot, op.hasDstRoot = devIno{dst.Dev, dst.Ino}, true
 	}
 	return nil
+}
+
+// dstIsDir reports whether the destination dstName of parent exists. It
+// must be a directory: a symlink there is not followed, even to one, as cp
+// refuses to fill a directory somewhere else.
+func (d *dirHandle) dstIsDir(parent *dirHandle, dstName string) (bool, error) {
+	var st unix.Stat_t
+	switch err := fstatat(parent.dstFd, dstName, &st, false); {
+	case err == unix.ENOENT:
+		return false, nil
+	case err != nil:
+		return false, pathErr("cannot stat", d.dst, err)
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+	}
+	return true, nil
+}
+
+// openDst opens the existing destination directory dstName of parent as
+// d's, and returns its stat.
+func (d *dirHandle) openDst(parent *dirHandle, dstName string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return st, pathErr("cannot open directory", d.dst, err)
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return st, pathErr("cannot stat", d.dst, err)
+	}
+	d.dstFd, d.probeFd = fd, fd
+	d.noteDst(fd, &st)
+	return st, nil
 }
 
 // fstatat stats name in dir, following a final symlink only when follow.
