@@ -15,7 +15,11 @@ var promptMu sync.Mutex
 // decision is what to do about an entry already at a destination name.
 type decision struct {
 	proceed bool // copy; otherwise leave the entry alone
-	// replace: the entry is still there, so the copy is renamed over it.
+	// done: there is nothing to do and that is success (cp -l onto a
+	// link of the source).
+	done bool
+	// replace: the entry is still there, so the copy is renamed over it
+	// (or, for a regular file, written in place: see inPlace).
 	replace bool
 	// inherit: the copy keeps the entry's owner, mode and extended
 	// attributes, as cp's rewrite of an existing file in place does.
@@ -23,6 +27,9 @@ type decision struct {
 	// target, if set, is the name to write instead (a file copied onto
 	// itself with -fb is copied to its backup name).
 	target string
+	// backup is the name the entry was moved to (--backup), moved back
+	// if the copy fails.
+	backup string
 }
 
 // checkExisting decides what to do about old, an entry already at the
@@ -30,16 +37,16 @@ type decision struct {
 // it. A skip marks r skipped; a refusal is an error.
 func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t) (decision, error) {
 	src, dst := r.ev.Src, r.ev.Dst
-	if old.Dev == st.Dev && old.Ino == st.Ino {
-		switch {
-		case c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG:
-			// cp -fb f f: the file stays, and its copy becomes the backup.
-			return decision{proceed: true, target: c.backupName(at.dir, at.name)}, nil
-		case c.opts.Overwrite == OverwriteRemoveFirst && st.Nlink > 1 && !sameEntry(j, at):
-			// Another name of the same file: removing it is harmless.
-		default:
-			return decision{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
-		}
+	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG && !c.opts.HardLink && !c.opts.SymLink &&
+		sameInode(old, st) && sameEntry(j, at) {
+		// cp -fb f f: the file stays, and its copy becomes the backup.
+		return decision{proceed: true, target: c.backupName(at.dir, at.name)}, nil
+	}
+	switch c.sameFile(j, st, old) {
+	case sameDone:
+		return decision{done: true}, nil
+	case sameRefuse:
+		return decision{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
 	}
 	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return decision{}, fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
@@ -59,10 +66,15 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t)
 	}
 	switch {
 	case c.opts.Backup != BackupNone:
-		if err := c.backup(at.dir, at.name, dst); err != nil {
-			return decision{}, err
+		name := c.backupName(at.dir, at.name)
+		var b unix.Stat_t
+		if fstatat(at.dir, name, &b, true) == nil && sameInode(&b, st) {
+			return decision{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", Quote(dst), Quote(src))
 		}
-		return decision{proceed: true}, nil
+		if err := unix.Renameat(at.dir, at.name, at.dir, name); err != nil {
+			return decision{}, pathErr("cannot backup", dst, err)
+		}
+		return decision{proceed: true, backup: name}, nil
 	case c.opts.Overwrite == OverwriteRemoveFirst:
 		if err := unix.Unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
 			return decision{}, pathErr("cannot remove", dst, err)
@@ -81,6 +93,37 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t)
 		}
 	}
 	return d, nil
+}
+
+// sameFile applies cp's same-file rules to the source of j (stat st, as
+// the copy opened it) and old, the entry at its destination.
+func (c *Copier) sameFile(j job, st, old *unix.Stat_t) sameVerdict {
+	dstDir, dstName := j.dir.dstFd, j.dstName
+	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
+		return func() *unix.Stat_t {
+			var s unix.Stat_t
+			if fstatat(dir, name, &s, follow) != nil {
+				return nil
+			}
+			return &s
+		}
+	}
+	return sameFileOK(sameFacts{
+		src: st, dst: old,
+		srcL:     stat(j.dir.srcFd, j.srcName, false),
+		dstL:     stat(dstDir, dstName, false),
+		srcS:     stat(j.dir.srcFd, j.srcName, true),
+		dstS:     stat(dstDir, dstName, true),
+		sameName: func() bool { return sameEntry(j, place{dir: dstDir, name: dstName}) },
+	}, c.sameOptions())
+}
+
+// restoreBackup moves an entry --backup moved aside back to its name,
+// when the copy that was to replace it failed.
+func restoreBackup(dir int, name, backup string) {
+	if backup != "" {
+		unix.Renameat2(dir, backup, dir, name, unix.RENAME_NOREPLACE)
+	}
 }
 
 // sameEntry reports whether the destination at is the very directory
@@ -116,14 +159,6 @@ func newer(a, b *unix.Stat_t) bool {
 		return a.Mtim.Sec > b.Mtim.Sec
 	}
 	return a.Mtim.Nsec > b.Mtim.Nsec
-}
-
-// backup renames name in dir to its backup name (--backup).
-func (c *Copier) backup(dir int, name, display string) error {
-	if err := unix.Renameat(dir, name, dir, c.backupName(dir, name)); err != nil {
-		return pathErr("cannot backup", display, err)
-	}
-	return nil
 }
 
 // backupName is the name --backup gives the old name in dir.
