@@ -279,6 +279,12 @@ func (c *Copier) copyEntry(j job, r *result) {
 		case unix.S_IFLNK:
 			c.copySymlink(j, r)
 		default:
+			if !c.opts.Recursive || c.opts.CopyContents {
+				// cp reads FIFOs and devices like files unless it copies
+				// recursively without --copy-contents.
+				c.copyFile(j, r)
+				return
+			}
 			c.copySpecial(j, r)
 		}
 	}

@@ -23,7 +23,8 @@ func openSource(j job, display string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), display), nil
 }
 
-// copyFile copies one regular file.
+// copyFile copies one regular file, or reads a FIFO, a device or a /proc
+// file into one, as cp does without -R (or with --copy-contents).
 func (c *Copier) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
 	src, dst := r.ev.Src, r.ev.Dst
@@ -39,7 +40,10 @@ func (c *Copier) copyFile(j job, r *result) {
 		r.ev.Err = pathErr("cannot fstat", src, err)
 		return
 	}
-	r.ev.Bytes = st.Size
+	stream := isStream(fd, &st)
+	if !stream {
+		r.ev.Bytes = st.Size
+	}
 
 	at := place{dir: j.dir.dstFd, name: j.dstName}
 	var how decision
@@ -52,28 +56,44 @@ func (c *Copier) copyFile(j job, r *result) {
 			return
 		}
 	}
+	kind := outNew
 	if old != nil {
-		if how, err = c.checkExisting(j, at, r, &st, old); !how.proceed || err != nil {
+		if how, err = c.checkExisting(j, at, r, &st, old); how.done {
+			r.ev.Skipped = true
+			return
+		}
+		if !how.proceed || err != nil {
 			r.ev.Err = err
 			return
 		}
+		defer func() {
+			if r.ev.Err != nil {
+				restoreBackup(at.dir, at.name, how.backup)
+			}
+		}()
 		if how.target != "" {
 			at.name = how.target
 			var t unix.Stat_t
 			how.replace = fstatat(at.dir, at.name, &t, false) == nil
 		}
-	}
-	m := meta{src: fdNode(fd), st: &st, display: dst}
-	if how.inherit {
-		m.inherit, m.inheritNode = old, atNode{at.dir, at.name}
+		switch {
+		case how.replace && how.inherit && c.writeInPlace(at, old):
+			kind = outInPlace
+			stream = stream || old.Mode&unix.S_IFMT != unix.S_IFREG
+		case how.replace:
+			kind = outReplace
+		}
 	}
 	// Created private when its owner or mode will change afterwards, so
 	// nobody can open it in between.
-	m.fresh = j.dir.created(c, 0)
-	later := how.inherit || c.opts.Preserve.Ownership && m.fresh.owner != [2]uint32{st.Uid, st.Gid}
+	fresh := j.dir.created(c, 0)
+	later := kind == outReplace && how.inherit || c.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid}
 	perm := c.createPerm(&st, later)
-	m.fresh.perm = perm
-	m.permsSet = !later && !c.opts.Preserve.Mode
+	fresh.perm = perm
+	m := meta{src: fdNode(fd), st: &st, display: dst, fresh: fresh, permsSet: !later && !c.opts.Preserve.Mode}
+	if kind == outReplace && how.inherit {
+		m.inherit, m.inheritNode = old, atNode{at.dir, at.name}
+	}
 	if c.opts.AttrsOnly {
 		r.ev.Err = c.attributesOnly(at, m, old != nil && how.replace, perm)
 		r.ev.Progress = r.ev.Bytes
@@ -89,10 +109,22 @@ func (c *Copier) copyFile(j job, r *result) {
 			p.dst = d.Dev
 		}
 	}
-	out, err := c.writeData(at, r, in, &st, p, how.replace, perm)
+	out, err := c.writeData(at, r, in, &st, p, kind, perm, stream)
+	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) {
+		// No room for the old file and its replacement at once: rewrite it
+		// in place as cp does, which frees the old blocks first.
+		kind, m.inherit, m.inheritNode = outInPlace, nil, nil
+		r.ev.Progress = 0
+		out, err = c.writeData(at, r, in, &st, p, kind, perm, stream)
+	}
 	if err != nil {
 		r.ev.Err = err
 		return
+	}
+	if kind == outInPlace {
+		// The file keeps its owner, mode and attributes; only what the
+		// options preserve changes.
+		m.fresh, m.permsSet = nil, true
 	}
 	m.dst = fdNode(out.f.Fd())
 	if err := c.applyMeta(m); err != nil {
@@ -100,7 +132,7 @@ func (c *Copier) copyFile(j job, r *result) {
 		r.ev.Err = err
 		return
 	}
-	if err := out.commit(how.replace); err != nil {
+	if err := out.commit(kind == outReplace || kind == outInPlace); err != nil {
 		r.ev.Err = pathErr("cannot create regular file", dst, err)
 		return
 	}
@@ -110,13 +142,12 @@ func (c *Copier) copyFile(j job, r *result) {
 
 // writeData makes dst's data from in, by the best method that works, and
 // returns the open output, not yet committed.
-func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, replace bool, perm uint32) (*output, error) {
+func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, kind outKind, perm uint32, stream bool) (*output, error) {
+	if stream {
+		return c.writeStream(at, r, in, p, kind, perm)
+	}
 	src, dst := r.ev.Src, r.ev.Dst
-	kind := outNew
-	switch {
-	case replace:
-		kind = outReplace
-	case st.Size == 0:
+	if kind == outNew && st.Size == 0 {
 		kind = outEmpty
 	}
 	out, err := c.openOutput(at, dst, kind, perm, p.dst)

@@ -77,9 +77,12 @@ type Options struct {
 	// of a new file (0666 or 0777, less the umask) instead of the source's.
 	DefaultMode bool
 	AttrsOnly   bool // --attributes-only
-	HardLink    bool // -l: link files instead of copying
-	SymLink     bool // -s: make symlinks instead of copying
-	DryRun      bool
+	// CopyContents (--copy-contents) reads FIFOs and devices met while
+	// copying recursively like files, instead of making new nodes.
+	CopyContents bool
+	HardLink     bool // -l: link files instead of copying
+	SymLink      bool // -s: make symlinks instead of copying
+	DryRun       bool
 	// MeasureFS syncs the destination filesystems before and after the
 	// copy to report their used-space growth (Stats.FSUsedBytes).
 	MeasureFS     bool

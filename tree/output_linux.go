@@ -14,13 +14,17 @@ import (
 // file that replaces another (or a new one where O_TMPFILE is not
 // supported) is written under a temporary name in the same directory and
 // renamed into place. Only an empty file, complete when created, is made
-// at its name directly.
+// at its name directly. The exception is a file that must be rewritten in
+// place because cp's result demands it (see writeInPlace): it is truncated
+// and written like cp does, and removed again if the copy fails.
 type output struct {
-	f     *os.File
-	dirFd int
-	name  string // final name in dirFd
-	tmp   string // temporary name, or ""
-	anon  bool   // an O_TMPFILE inode, nameless until commit
+	f       *os.File
+	dirFd   int
+	name    string // final name in dirFd
+	tmp     string // temporary name, or ""
+	anon    bool   // an O_TMPFILE inode, nameless until commit
+	inPlace bool   // the existing file itself, opened for writing
+	regular bool   // with inPlace: it is a regular file (not a FIFO or device)
 }
 
 // outKind says how an output is made.
@@ -30,6 +34,7 @@ const (
 	outEmpty   outKind = iota // empty and new: at its name at once
 	outNew                    // new: O_TMPFILE where possible, else a temporary name
 	outReplace                // replaces an entry: a temporary name, renamed over it
+	outInPlace                // the existing entry, truncated and rewritten as cp does
 )
 
 func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
@@ -50,6 +55,8 @@ func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32,
 	var out *output
 	var err error
 	switch {
+	case kind == outInPlace:
+		out, err = openInPlace(at, display)
 	case kind == outEmpty:
 		var f *os.File
 		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
@@ -84,6 +91,27 @@ func openAnon(at place, display string, perm uint32) (*output, error) {
 	}
 }
 
+// openInPlace opens the existing file at for rewriting, as cp does: a
+// regular file is truncated, a FIFO or device is written into.
+func openInPlace(at place, display string) (*output, error) {
+	for {
+		fd, err := unix.Openat(at.dir, at.name, unix.O_WRONLY|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name,
+			inPlace: true, regular: st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
+	}
+}
+
 // tmpfileUnsupported: the filesystem has no O_TMPFILE (FUSE, NFS, ...).
 func tmpfileUnsupported(err error) bool {
 	return err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL
@@ -115,6 +143,8 @@ func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
 // written is the name o's data stands under now, or "" if none.
 func (o *output) written() string {
 	switch {
+	case o.inPlace && !o.regular:
+		return "" // a FIFO or device stays what it is
 	case o.anon:
 		return ""
 	case o.tmp != "":
@@ -160,10 +190,38 @@ func (o *output) commit(replace bool) error {
 	if replace {
 		err = unix.Renameat(o.dirFd, o.tmp, o.dirFd, o.name)
 	} else {
-		err = unix.Renameat2(o.dirFd, o.tmp, o.dirFd, o.name, unix.RENAME_NOREPLACE)
+		err = renameNoReplace(o.dirFd, o.tmp, o.name)
 	}
 	if err != nil {
 		unix.Unlinkat(o.dirFd, o.tmp, 0)
 	}
 	return err
+}
+
+// renameNoReplace renames tmp to name in dir unless name exists. NFS,
+// sshfs and many FUSE filesystems refuse renameat2's flags (EINVAL); there
+// a hard link does the same atomically, and where links are refused too,
+// a plain rename after checking the name is free: the small race that
+// leaves is the one cp's own open has.
+func renameNoReplace(dir int, tmp, name string) error {
+	err := unix.Renameat2(dir, tmp, dir, name, unix.RENAME_NOREPLACE)
+	if !renameFlagsUnsupported(err) {
+		return err
+	}
+	switch err := unix.Linkat(dir, tmp, dir, name, 0); err {
+	case nil:
+		unix.Unlinkat(dir, tmp, 0)
+		return nil
+	case unix.EEXIST:
+		return err
+	}
+	var st unix.Stat_t
+	if fstatat(dir, name, &st, false) == nil {
+		return unix.EEXIST
+	}
+	return unix.Renameat(dir, tmp, dir, name)
+}
+
+func renameFlagsUnsupported(err error) bool {
+	return err == unix.EINVAL || err == unix.ENOSYS || err == unix.EOPNOTSUPP
 }

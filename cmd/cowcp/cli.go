@@ -8,6 +8,7 @@ import (
 type cli struct {
 	Archive              bool   `short:"a" help:"Same as -dR --preserve=all."`
 	AttributesOnly       bool   `name:"attributes-only" help:"Don't copy the file data, just the attributes."`
+	CopyContents         bool   `name:"copy-contents" help:"Copy contents of special files when recursive."`
 	Backup               string `name:"backup" placeholder:"CONTROL" help:"Make a backup of each existing destination file (none, off, numbered, t, existing, nil, simple, never)."`
 	BackupExisting       bool   `short:"b" help:"Like --backup but does not accept an argument."`
 	NoDerefPreserveLinks bool   `short:"d" help:"Same as --no-dereference --preserve=links."`

@@ -135,6 +135,7 @@ func (c *cli) options(args []string, stdin io.Reader, stderr io.Writer) (tree.Op
 		OneFS:        c.OneFileSystem,
 		Parents:      c.Parents,
 		AttrsOnly:    c.AttributesOnly,
+		CopyContents: c.CopyContents,
 		HardLink:     c.Link,
 		SymLink:      c.SymbolicLink,
 		DryRun:       c.DryRun,

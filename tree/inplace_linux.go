@@ -1,0 +1,50 @@
+package tree
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeInPlace reports whether the existing entry old at at must be
+// rewritten in place, as cp does, rather than replaced by a complete copy
+// renamed over it. The rename keeps the old content whole until the new
+// one is, but it makes a new inode, and that is only the same result as
+// cp's where nobody can tell:
+//   - a FIFO or device is written into, never replaced by a file;
+//   - other hard links must see the new content;
+//   - a new inode would belong to us, not to the file's owner and group;
+//   - a writable file in a directory we may not write (0555, or someone
+//     else's file in a sticky directory) cannot be renamed over;
+//   - a bind-mounted file (container /etc/hosts) cannot be renamed over.
+func (c *Copier) writeInPlace(at place, old *unix.Stat_t) bool {
+	switch {
+	case old.Mode&unix.S_IFMT != unix.S_IFREG:
+		return true
+	case old.Nlink > 1:
+		return true
+	case c.euid != 0 && (old.Uid != c.euid || old.Gid != c.egid):
+		return true
+	case unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
+		return true
+	}
+	return isMountRoot(at.dir, at.name)
+}
+
+// isMountRoot reports whether name in dir is a mount point, such as a file
+// bind-mounted over another.
+func isMountRoot(dir int, name string) bool {
+	var stx unix.Statx_t
+	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_DONT_SYNC
+	if unix.Statx(dir, name, flags, 0, &stx) != nil {
+		return false
+	}
+	return stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}
+
+// outOfSpace reports whether err is the filesystem or a quota running out:
+// a replacement that needs room for old and new at once may still fit when
+// written in place.
+func outOfSpace(err error) bool {
+	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
+}

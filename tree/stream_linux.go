@@ -1,0 +1,112 @@
+package tree
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"github.com/cowcp/cowcp/fallback"
+	"golang.org/x/sys/unix"
+)
+
+// pseudoFS are the filesystems whose files report a size that is not
+// their content's: /proc says 0, sysfs 4096, whatever a read returns.
+var pseudoFS = map[int64]bool{
+	unix.PROC_SUPER_MAGIC:    true,
+	unix.SYSFS_MAGIC:         true,
+	unix.DEBUGFS_MAGIC:       true,
+	unix.TRACEFS_MAGIC:       true,
+	unix.SECURITYFS_MAGIC:    true,
+	unix.CGROUP_SUPER_MAGIC:  true,
+	unix.CGROUP2_SUPER_MAGIC: true,
+	0x62656570:// configfs
+	true,
+	unix.EFIVARFS_MAGIC: true,
+}
+
+// isStream reports whether the open source fd (stat st) must be read to its
+// end rather than trusted for its size, as cp reads it: anything not a
+// regular file (a FIFO, a device, a pipe named as /dev/stdin), and the
+// files of /proc and /sys. An empty regular file is read once too (a
+// FUSE or network file may say 0 and hold data); that costs one read.
+func isStream(fd int, st *unix.Stat_t) bool {
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG, st.Size == 0:
+		return true
+	case st.Blocks != 0:
+		return false // real data on disk: the size is real
+	}
+	var fs unix.Statfs_t
+	return unix.Fstatfs(fd, &fs) == nil && pseudoFS[int64(fs.Type)]
+}
+
+// writeStream reads in to its end into a new output (or the existing
+// entry, for kind outInPlace), the way cp reads a FIFO, a device or a
+// /proc file: no clone, no size trusted, no holes made. An empty source
+// makes an empty file at once.
+func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outKind, perm uint32) (*output, error) {
+	src, dst := r.ev.Src, r.ev.Dst
+	bp := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(bp)
+	buf := *bp
+	n, err := readFull(in, buf)
+	if err != nil {
+		return nil, pathErr("error reading", src, err)
+	}
+	if n == 0 && kind == outNew {
+		kind = outEmpty
+	}
+	out, err := c.openOutput(at, dst, kind, perm, p.dst)
+	if err != nil || n == 0 {
+		return out, err
+	}
+	if c.opts.Reflink == ReflinkAlways {
+		// cp --reflink=always tries the clone and fails where, as here,
+		// there is nothing it can share.
+		err := c.ops.clone(out.f, in)
+		if err == nil {
+			err = unix.EINVAL
+		}
+		out.discard()
+		return nil, &PathError{Op: "failed to clone", Path: dst, After: " from " + Quote(src), Err: err}
+	}
+	if _, err := out.f.Write(buf[:n]); err != nil {
+		out.discard()
+		return nil, pathErr("error writing", dst, err)
+	}
+	total, pending := int64(n), int64(n)
+	_, err = fallback.Stream(out.f, in, buf, func(w int64) {
+		total += w
+		if pending += w; pending >= c.opts.ProgressBytes {
+			c.progress(r, pending)
+			pending = 0
+		}
+	})
+	if err != nil {
+		out.discard()
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Op == "read" {
+			return nil, pathErr("error reading", src, pe.Err)
+		}
+		return nil, pathErr("error writing", dst, err)
+	}
+	r.ev.Bytes, r.copied, r.ev.Method = total, total, MethodReadWrite
+	return out, nil
+}
+
+// readFull reads until buf is full or in ends (a pipe hands over what a
+// writer wrote, a little at a time).
+func readFull(in *os.File, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := in.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
