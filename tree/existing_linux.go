@@ -81,6 +81,12 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t)
 		}
 		return decision{proceed: true}, nil
 	}
+	if c.opts.Preserve.Links && old.Nlink > 1 {
+		// cp removes a destination with other links before copying when
+		// it preserves links (so they keep the old content), and makes
+		// the file anew: a new file renamed over it is that result.
+		return decision{proceed: true, replace: true}, nil
+	}
 	d := decision{proceed: true, replace: true, inherit: true}
 	if old.Mode&unix.S_IFMT == unix.S_IFREG {
 		// cp opens the file for writing: a read-only one is refused, or
