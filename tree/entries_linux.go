@@ -50,6 +50,12 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 			r.ev.Err = err
 			return
 		}
+		if how.replace && c.opts.AttrsOnly {
+			// --attributes-only does not replace an entry that is still
+			// there: cp's symlink or mknod meets it and fails.
+			r.ev.Err = pathErr(verb, dst, unix.EEXIST)
+			return
+		}
 	}
 	at := name
 	if how.replace {
@@ -95,7 +101,11 @@ func (c *Copier) copySymlink(j job, r *result) {
 func (c *Copier) copySpecial(j job, r *result) {
 	r.ev.Kind = KindSpecial
 	perm := c.createPerm(&j.st, false)
-	c.placeAt(j, r, "cannot create special file", false,
+	verb := "cannot create special file"
+	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		verb = "cannot create fifo"
+	}
+	c.placeAt(j, r, verb, false,
 		func(name string) error {
 			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
@@ -218,7 +228,8 @@ func (c *Copier) attributesOnly(at place, m meta, exists bool, perm uint32) erro
 			return pathErr("cannot open", m.display, err)
 		}
 		f = os.NewFile(uintptr(fd), m.display)
-		m.inherit, m.inheritNode, m.permsSet = nil, nil, true
+		// Not made by this run: nothing about its mode is known.
+		m.inherit, m.inheritNode, m.permsSet, m.fresh = nil, nil, true, nil
 	} else {
 		var err error
 		if f, err = createAt(at.dir, at.name, m.display, perm); err != nil {

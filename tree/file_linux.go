@@ -87,7 +87,10 @@ func (c *Copier) copyFile(j job, r *result) {
 	// Created private when its owner or mode will change afterwards, so
 	// nobody can open it in between.
 	fresh := j.dir.created(c, 0)
-	later := kind == outReplace && how.inherit || c.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid}
+	later := kind == outReplace && how.inherit || c.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid} ||
+		// Without privilege, setting xattrs needs write permission on
+		// the inode: a read-only source's copy gets its mode afterwards.
+		c.opts.Preserve.Xattr && c.euid != 0 && st.Mode&0o200 == 0
 	perm := c.createPerm(&st, later)
 	fresh.perm = perm
 	m := meta{src: fdNode(fd), st: &st, display: dst, fresh: fresh, permsSet: !later && !c.opts.Preserve.Mode}

@@ -3,7 +3,6 @@ package tree
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -43,9 +42,11 @@ type created struct {
 // every other change could touch them).
 func (c *Copier) applyMeta(m meta) error {
 	pr := c.opts.Preserve
+	ownerKept := true
 	switch {
 	case pr.Ownership && !(m.fresh != nil && m.fresh.owner == [2]uint32{m.st.Uid, m.st.Gid}):
-		if err := c.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
+		var err error
+		if ownerKept, err = c.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
 			return &PathError{Op: "failed to preserve ownership for", Path: m.display, Err: err}
 		}
 	case !pr.Ownership && m.inherit != nil:
@@ -71,7 +72,13 @@ func (c *Copier) applyMeta(m meta) error {
 		}
 	}
 	if !m.link {
-		if mode, set := c.mode(m); set {
+		mode, set := c.mode(m)
+		if !ownerKept && pr.Mode {
+			// As cp: setuid, setgid and sticky bits are not given to a
+			// file whose owner could not be kept (it would be ours).
+			mode &^= unix.S_ISUID | unix.S_ISGID | unix.S_ISVTX
+		}
+		if set {
 			if err := m.dst.chmod(mode); err != nil {
 				return &PathError{Op: "failed to preserve permissions for", Path: m.display, Err: err}
 			}
@@ -140,19 +147,23 @@ func (c *Copier) dirPerm(st *unix.Stat_t) uint32 {
 }
 
 // chown sets the owner. Without privilege it falls back to the group
-// alone, and gives up silently, as cp does for non-root users.
-func (c *Copier) chown(dst inode, uid, gid int) error {
-	err := dst.chown(uid, gid)
-	if err == nil || os.Geteuid() == 0 && !errors.Is(err, unix.EPERM) {
-		return err
+// alone, and gives up silently, as cp does for non-root users; kept says
+// whether the owner and group were both set.
+func (c *Copier) chown(dst inode, uid, gid int) (kept bool, err error) {
+	err = dst.chown(uid, gid)
+	if err == nil {
+		return true, nil
+	}
+	if c.euid == 0 && !errors.Is(err, unix.EPERM) {
+		return false, err
 	}
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
-		if os.Geteuid() != 0 {
+		if c.euid != 0 {
 			_ = dst.chown(-1, gid)
-			return nil
+			return false, nil
 		}
 	}
-	return err
+	return false, err
 }
 
 // copyXattrs copies the extended attributes of src that keep() accepts,
