@@ -31,22 +31,12 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 	}
 	how := decision{proceed: true}
 	if old != nil {
-		// cp's same-file rules come first: -l onto a link of the source
-		// is already done, -d of a symlink onto its target is refused.
-		switch c.sameFile(j, &j.st, old) {
-		case sameDone:
-			r.ev.Skipped = true
-			return
-		case sameRefuse:
-			r.ev.Err = fmt.Errorf("%s and %s are the same file", Quote(r.ev.Src), Quote(dst))
-			return
-		}
-		if exclusive && !c.opts.Force && c.opts.Overwrite != OverwriteRemoveFirst {
-			r.ev.Err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: unix.EEXIST}
-			return
-		}
 		var err error
-		if how, err = c.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old); !how.proceed || err != nil {
+		how, err = c.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, exclusive)
+		if err == unix.EEXIST {
+			err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: err}
+		}
+		if !how.proceed || err != nil {
 			r.ev.Err = err
 			return
 		}

@@ -32,73 +32,110 @@ type decision struct {
 	backup string
 }
 
-// checkExisting decides what to do about old, an entry already at the
-// destination name at, before the source j (whose stat is st) replaces
-// it. A skip marks r skipped; a refusal is an error.
-func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t) (decision, error) {
-	src, dst := r.ev.Src, r.ev.Dst
-	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG && !c.opts.HardLink && !c.opts.SymLink &&
+// verdict is what cp's rules say about an existing destination, decided
+// without changing anything, so that the copy and --dry-run decide alike.
+type verdict struct {
+	decision
+	skip   string // why the entry is left alone, or ""
+	ask    bool   // -i: the user decides whether to go on
+	remove bool   // --remove-destination: unlink it first
+}
+
+// judgeExisting applies cp's rules to old, an entry already at the
+// destination name at, which the source j (whose stat is st) would
+// replace. exclusive is set for -l and -s, which make a new entry and so
+// meet an existing one unless it is moved away or removed. A refusal is
+// an error; nothing is changed.
+func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
+	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG && !exclusive &&
 		sameInode(old, st) && sameEntry(j, at) {
 		// cp -fb f f: the file stays, and its copy becomes the backup.
-		return decision{proceed: true, target: c.backupName(at.dir, at.name)}, nil
+		return verdict{decision: decision{proceed: true, target: c.backupName(at.dir, at.name)}}, nil
 	}
 	switch c.sameFile(j, st, old) {
 	case sameDone:
-		return decision{done: true}, nil
+		return verdict{decision: decision{done: true}}, nil
 	case sameRefuse:
-		return decision{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
+		return verdict{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
 	}
 	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return decision{}, fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
+		return verdict{}, fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
 	}
-	skip := false
 	switch {
 	case c.opts.Overwrite == OverwriteNever:
-		skip = true
+		return verdict{skip: "destination exists (-n)"}, nil
 	case c.opts.Update && !newer(st, old):
-		skip = true
-	case c.opts.Overwrite == OverwriteAsk:
-		skip = !c.ask(fmt.Sprintf("overwrite %s? ", Quote(dst)))
+		return verdict{skip: "destination is not older (-u)"}, nil
 	}
-	if skip {
-		r.ev.Skipped = true
-		return decision{}, nil
-	}
+	v := verdict{ask: c.opts.Overwrite == OverwriteAsk}
+	v.proceed = true
 	switch {
 	case c.opts.Backup != BackupNone:
 		name := c.backupName(at.dir, at.name)
 		var b unix.Stat_t
 		if fstatat(at.dir, name, &b, true) == nil && sameInode(&b, st) {
-			return decision{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", Quote(dst), Quote(src))
+			return verdict{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", Quote(dst), Quote(src))
 		}
-		if err := unix.Renameat(at.dir, at.name, at.dir, name); err != nil {
-			return decision{}, pathErr("cannot backup", dst, err)
-		}
-		return decision{proceed: true, backup: name}, nil
+		v.backup = name
+		return v, nil
 	case c.opts.Overwrite == OverwriteRemoveFirst:
-		if err := unix.Unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
-			return decision{}, pathErr("cannot remove", dst, err)
-		}
-		return decision{proceed: true}, nil
+		v.remove = true
+		return v, nil
+	case exclusive && !c.opts.Force:
+		return verdict{}, unix.EEXIST // the caller words it
 	}
+	v.replace = true
 	if c.opts.Preserve.Links && old.Nlink > 1 {
 		// cp removes a destination with other links before copying when
 		// it preserves links (so they keep the old content), and makes
 		// the file anew: a new file renamed over it is that result.
-		return decision{proceed: true, replace: true}, nil
+		return v, nil
 	}
-	d := decision{proceed: true, replace: true, inherit: true}
-	if old.Mode&unix.S_IFMT == unix.S_IFREG {
+	v.inherit = true
+	if old.Mode&unix.S_IFMT == unix.S_IFREG && !exclusive {
 		// cp opens the file for writing: a read-only one is refused, or
 		// with -f removed and made anew (with the source's mode).
 		if err := unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
 			if !c.opts.Force {
-				return decision{}, pathErr("cannot create regular file", dst, err)
+				return verdict{}, pathErr("cannot create regular file", dst, err)
 			}
-			d.inherit = false
+			v.inherit = false
 		}
 	}
-	return d, nil
+	return v, nil
+}
+
+// checkExisting decides what to do about old, an entry already at the
+// destination name at, and does what must happen first: asks (-i), moves
+// the entry to its backup name, or removes it. A skip marks r skipped; a
+// refusal is an error.
+func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t, exclusive bool) (decision, error) {
+	src, dst := r.ev.Src, r.ev.Dst
+	v, err := c.judgeExisting(j, at, st, old, src, dst, exclusive)
+	switch {
+	case err != nil:
+		return decision{}, err
+	case v.done:
+		r.ev.Skipped = true
+		return v.decision, nil
+	case v.skip != "":
+		r.ev.Skipped = true
+		return decision{}, nil
+	case v.ask && !c.ask(fmt.Sprintf("overwrite %s? ", Quote(dst))):
+		r.ev.Skipped = true
+		return decision{}, nil
+	}
+	switch {
+	case v.backup != "":
+		if err := unix.Renameat(at.dir, at.name, at.dir, v.backup); err != nil {
+			return decision{}, pathErr("cannot backup", dst, err)
+		}
+	case v.remove:
+		if err := unix.Unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
+			return decision{}, pathErr("cannot remove", dst, err)
+		}
+	}
+	return v.decision, nil
 }
 
 // sameFile applies cp's same-file rules to the source of j (stat st, as

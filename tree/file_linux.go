@@ -58,11 +58,7 @@ func (c *Copier) copyFile(j job, r *result) {
 	}
 	kind := outNew
 	if old != nil {
-		if how, err = c.checkExisting(j, at, r, &st, old); how.done {
-			r.ev.Skipped = true
-			return
-		}
-		if !how.proceed || err != nil {
+		if how, err = c.checkExisting(j, at, r, &st, old, false); !how.proceed || err != nil {
 			r.ev.Err = err
 			return
 		}

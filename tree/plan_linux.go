@@ -77,24 +77,22 @@ func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
 
 // planEntry says what copying j would do, without doing it.
 func (c *Copier) planEntry(j job, r *result) {
+	regular := j.st.Mode&unix.S_IFMT == unix.S_IFREG || !c.opts.Recursive || c.opts.CopyContents
 	switch {
 	case j.link != nil:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
 		return
 	case c.opts.HardLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
-		return
 	case c.opts.SymLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindSymlink, MethodSymlink, "-s"
-		return
-	}
-	switch j.st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
-	case unix.S_IFLNK:
+	case j.st.Mode&unix.S_IFMT == unix.S_IFLNK:
 		r.ev.Kind, r.ev.Reason = KindSymlink, "symbolic link"
-		return
-	default:
+	case !regular:
 		r.ev.Kind, r.ev.Reason = KindSpecial, "special file"
+	}
+	if !regular || c.opts.HardLink || c.opts.SymLink || j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		c.planExisting(j, r, &j.st, false)
 		return
 	}
 	r.ev.Kind = KindFile
@@ -108,14 +106,12 @@ func (c *Copier) planEntry(j job, r *result) {
 	st := j.st
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
-	if !j.dir.fresh {
-		var old unix.Stat_t
-		if err := fstatat(j.dir.dstFd, j.dstName, &old, true); err == nil {
-			if skip, why := c.wouldSkip(&st, &old); skip {
-				r.ev.Skipped, r.ev.Reason = true, why
-				return
-			}
-		}
+	if c.planExisting(j, r, &st, true) {
+		return
+	}
+	if isStream(fd, &st) {
+		r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a special or /proc file)"
+		return
 	}
 	if c.opts.AttrsOnly || st.Size == 0 {
 		r.ev.Reason = "no data to copy"
@@ -168,15 +164,75 @@ func (c *Copier) planEntry(j job, r *result) {
 	}
 }
 
-// wouldSkip applies -n and -u to an existing destination, for planning.
-func (c *Copier) wouldSkip(st, old *unix.Stat_t) (bool, string) {
-	switch {
-	case c.opts.Overwrite == OverwriteNever:
-		return true, "destination exists (-n)"
-	case c.opts.Update && !newer(st, old):
-		return true, "destination is not older (-u)"
+// planExisting decides, as the copy would, what happens to an entry at
+// j's destination and whether the destination can be written, and says
+// so in r. It reports whether the plan for j ends there (a failure or a
+// skip). file is set for a regular file's copy, which writes through a
+// destination symlink as cp does.
+func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (stop bool) {
+	dst := r.ev.Dst
+	if j.dir.fresh {
+		return false // in a directory the copy would make: nothing is there
 	}
-	return false, ""
+	at := place{dir: j.dir.dstFd, name: j.dstName}
+	defer at.close()
+	var old *unix.Stat_t
+	if file {
+		var err error
+		if old, err = c.existing(&at, st, dst); err != nil {
+			r.ev.Err = err
+			return true
+		}
+	} else {
+		var o unix.Stat_t
+		switch err := fstatat(at.dir, at.name, &o, false); {
+		case err == nil:
+			old = &o
+		case err != unix.ENOENT:
+			r.ev.Err = pathErr("cannot stat", dst, err)
+			return true
+		}
+	}
+	verb := createVerb(st.Mode)
+	switch {
+	case c.opts.HardLink:
+		verb = "cannot create hard link"
+	case c.opts.SymLink:
+		verb = "cannot create symbolic link"
+	}
+	inPlace := false
+	if old != nil {
+		v, err := c.judgeExisting(j, at, st, old, r.ev.Src, dst, c.opts.HardLink || c.opts.SymLink)
+		switch {
+		case err == unix.EEXIST:
+			r.ev.Err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: err}
+			return true
+		case err != nil:
+			r.ev.Err = err
+			return true
+		case v.done:
+			r.ev.Skipped, r.ev.Reason = true, "already a link of the source"
+			return true
+		case v.skip != "":
+			r.ev.Skipped, r.ev.Reason = true, v.skip
+			return true
+		case v.ask:
+			r.ev.Reason = "would ask (-i)"
+		}
+		inPlace = file && v.replace && v.inherit && c.writeInPlace(at, old)
+	}
+	// The copy writes a new entry into the directory, or rewrites the file.
+	var err error
+	if inPlace {
+		err = unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS)
+	} else {
+		err = unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS)
+	}
+	if err != nil {
+		r.ev.Err = pathErr(verb, dst, err)
+		return true
+	}
+	return false
 }
 
 // planDir is makeDir for --dry-run: it opens the destination directory if
@@ -186,8 +242,16 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
 		return nil // the parent would be made too: so would this
 	}
-	if exists, err := d.dstIsDir(parent, dstName); !exists || err != nil {
+	exists, err := d.dstIsDir(parent, dstName)
+	if err != nil {
 		return err
+	}
+	if !exists {
+		// The copy would make it: say now if it could not.
+		if err := unix.Faccessat(parent.dstFd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+			return pathErr("cannot create directory", d.dst, err)
+		}
+		return nil
 	}
 	if _, err := d.openDst(parent, dstName); err != nil {
 		return err
