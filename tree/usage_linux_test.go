@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -273,4 +274,178 @@ func BenchmarkUsage(b *testing.B) {
 		n = len(u.Files)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// deepFile is a file usageDeepTree wrote: its whole path and its data.
+type deepFile struct {
+	path string
+	data uint64
+}
+
+// usageDeepTree makes a wtDeep chain of depth directories of width-byte
+// names under root and, reaching each level with openat, writes a file of
+// whole 4 KiB blocks at every seventh level and at the bottom (the leaf is
+// rewritten with 8 KiB, so that its usage does not depend on inline data),
+// a sparse file and a hard link to the top file at the bottom. It returns
+// the distinct files, each under the name a listing shows (the smaller of
+// the hard link's two), and their total data.
+func usageDeepTree(t *testing.T, root string, depth, width int) ([]deepFile, uint64) {
+	t.Helper()
+	wtDeep(t, root, depth, width)
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(t, err)
+	top := -1
+	dir := root
+	var files []deepFile
+	var sum uint64
+	put := func(fd int, name string, off, n, size int64) string {
+		t.Helper()
+		f, err := unix.Openat(fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+		must(t, err)
+		defer unix.Close(f)
+		buf := make([]byte, n)
+		for i := range buf {
+			buf[i] = byte(i%251 + 1)
+		}
+		if _, err := unix.Pwrite(f, buf, off); err != nil {
+			t.Fatal(err)
+		}
+		must(t, unix.Ftruncate(f, max(size, off+n)))
+		return dir + "/" + name
+	}
+	for i := 0; ; i++ {
+		if i%7 == 0 {
+			n := int64(4*kib) * int64(1+i%3)
+			files = append(files, deepFile{put(fd, "data", 0, n, 0), uint64(n)})
+			sum += uint64(n)
+		}
+		if i == depth {
+			break
+		}
+		name := wtDeepName(i, width)
+		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		must(t, err)
+		if i == 0 {
+			top = fd
+		} else {
+			unix.Close(fd)
+		}
+		fd, dir = next, dir+"/"+name
+	}
+	defer unix.Close(fd)
+	defer unix.Close(top)
+	files = append(files, deepFile{put(fd, "leaf", 0, 8*kib, 0), 8 * kib})
+	files = append(files, deepFile{put(fd, "sparse", 256*kib, 4*kib, 1<<20), 4 * kib})
+	sum += 8*kib + 4*kib
+	must(t, unix.Linkat(top, "data", fd, "link", 0))
+	// The link's name sorts first: "0000-..." < "data".
+	link := dir + "/link"
+	if link < files[0].path {
+		files[0].path = link
+	}
+	slices.SortFunc(files, func(a, b deepFile) int { return strings.Compare(a.path, b.path) })
+	if len(files[0].path) <= unix.PathMax && len(files[len(files)-1].path) <= unix.PathMax {
+		t.Fatal("the test tree is not deeper than PATH_MAX")
+	}
+	return files, sum
+}
+
+// TestUsageDeeperThanPathMax measures trees whose paths run far past
+// PATH_MAX, as du does: every file is found and counted once, and the
+// listing names each by its whole path.
+func TestUsageDeeperThanPathMax(t *testing.T) {
+	for _, tc := range []struct{ depth, width int }{{200, 250}, {1000, 8}} {
+		t.Run(fmt.Sprintf("%dx%d", tc.depth, tc.width), func(t *testing.T) {
+			root := t.TempDir()
+			requireFiemapAt(t, root)
+			files, data := usageDeepTree(t, root, tc.depth, tc.width)
+			before := rvOpenFds(t)
+			var errs []error
+			c := NewUsageCounter(UsageOptions{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
+			u := measure(t, c, root)
+			if len(errs) != 0 || u.Errors != 0 {
+				t.Fatalf("%d errors, first: %.200v", u.Errors, errs)
+			}
+			if u.Total != data || u.Exclusive != data || u.Shared != 0 || u.SetShared != 0 {
+				t.Errorf("usage Total %d Exclusive %d Shared %d SetShared %d; want %d of data written, all exclusive",
+					u.Total, u.Exclusive, u.Shared, u.SetShared, data)
+			}
+			if len(u.Files) != len(files) {
+				t.Fatalf("%d files listed, want %d", len(u.Files), len(files))
+			}
+			for i, f := range u.Files {
+				if f.Path != files[i].path || f.Total != files[i].data {
+					t.Errorf("file %d: %d bytes at ...%s; want %d at ...%s", i,
+						f.Total, f.Path[max(0, len(f.Path)-60):], files[i].data, files[i].path[max(0, len(files[i].path)-60):])
+				}
+			}
+			rvFdsLeft(t, before)
+		})
+	}
+}
+
+// TestUsageDeepChainFewDescriptors checks that a directory is closed once
+// its subdirectories are open, so that a chain deeper than the descriptor
+// limit is measured: holding every level open would need 1000 descriptors.
+func TestUsageDeepChainFewDescriptors(t *testing.T) {
+	const depth, width = 1000, 8
+	root := t.TempDir()
+	requireFiemapAt(t, root)
+	_, data := usageDeepTree(t, root, depth, width)
+	var old unix.Rlimit
+	must(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &old))
+	// One worker queues at most 64 files, each holding its directory.
+	limit := unix.Rlimit{Cur: uint64(rvOpenFds(t)) + 100, Max: old.Max}
+	if limit.Cur >= depth {
+		t.Skipf("%d descriptors open already", limit.Cur-100)
+	}
+	must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &limit))
+	u, err := NewUsageCounter(UsageOptions{Workers: 1}).Measure(root)
+	must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &old))
+	if err != nil || u.Errors != 0 || u.Total != data {
+		t.Errorf("with %d descriptors: error %v, %d errors, Total %d; want %d", limit.Cur, err, u.Errors, u.Total, data)
+	}
+}
+
+// TestUsageDeepUnreadable checks that an error below PATH_MAX's reach
+// names the directory by its whole path, as du does. It needs a user that
+// permissions apply to.
+func TestUsageDeepUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every directory")
+	}
+	const depth, width = 30, 250
+	root := t.TempDir()
+	requireFiemapAt(t, root)
+	files, data := usageDeepTree(t, root, depth, width)
+	// Lock level 25: the files at levels 28 and below go uncounted.
+	fd := wtOpenDeep(t, root, 24, width)
+	name := wtDeepName(24, width)
+	locked := root
+	for i := range 25 {
+		locked += "/" + wtDeepName(i, width)
+	}
+	must(t, unix.Fchmodat(fd, name, 0, 0))
+	t.Cleanup(func() { // before TempDir's removal, which needs it open
+		unix.Fchmodat(fd, name, 0o755, 0)
+		unix.Close(fd)
+	})
+	var lost uint64
+	for _, f := range files {
+		// The hard link at the bottom is still counted at the top.
+		if strings.HasPrefix(f.path, locked+"/") && !strings.HasSuffix(f.path, "/link") {
+			lost += f.data
+		}
+	}
+	var errs []error
+	u := measure(t, NewUsageCounter(UsageOptions{OnError: func(err error) { errs = append(errs, err) }}), root)
+	if u.Errors != 1 || len(errs) != 1 || !errors.Is(errs[0], unix.EACCES) {
+		t.Fatalf("Errors %d, reported %.300v; want one EACCES", u.Errors, errs)
+	}
+	if want := "cannot read directory " + Quote(locked) + ": Permission denied"; errs[0].Error() != want {
+		t.Errorf("error\n%s\nwant\n%s", errs[0], want)
+	}
+	if u.Total != data-lost {
+		t.Errorf("Total %d, want %d (all but the %d bytes under the locked directory)", u.Total, data-lost, lost)
+	}
 }
