@@ -82,7 +82,7 @@ func data(n int) []byte {
 	return b
 }
 
-func TestPassthroughShowsEveryChangeInTheBackingDirectory(t *testing.T) {
+func TestFusePassthroughShowsEveryChangeInTheBackingDirectory(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{})
 	if err := os.WriteFile(filepath.Join(mnt, "f"), data(300<<10), 0o640); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestPassthroughShowsEveryChangeInTheBackingDirectory(t *testing.T) {
 	}
 }
 
-func TestTmpfileIsLinkedIntoPlace(t *testing.T) {
+func TestFuseTmpfileTakesMetadataAndIsLinkedIntoPlace(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{})
 	fd, err := unix.Open(mnt, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
 	if err != nil {
@@ -121,15 +121,40 @@ func TestTmpfileIsLinkedIntoPlace(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	writeAll(t, fd, data(5000))
+	// What a copier does to a file before it names it.
+	mtime := unix.NsecToTimespec(1500000000_123456789)
+	err = errors.Join(
+		unix.Fchown(fd, 1000, 1000),
+		unix.Fchmod(fd, 0o751),
+		unix.Fsetxattr(fd, "user.k", []byte("v"), 0),
+		unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), []unix.Timespec{mtime, mtime}, 0),
+	)
+	if err != nil {
+		t.Fatalf("setting the metadata of an O_TMPFILE file: %v", err)
+	}
+	if sz, err := unix.Flistxattr(fd, make([]byte, 100)); err != nil || sz != len("user.k\x00") {
+		t.Errorf("listing the xattrs of an O_TMPFILE file: %d, %v", sz, err)
+	}
 	err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, filepath.Join(mnt, "named"), unix.AT_SYMLINK_FOLLOW)
 	if err != nil {
 		t.Fatalf("linking the O_TMPFILE file to a name: %v", err)
 	}
 	closeFd(t, fd)
-	wantFile(t, filepath.Join(backing, "named"), data(5000))
+	p := filepath.Join(backing, "named")
+	wantFile(t, p, data(5000))
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	v := make([]byte, 10)
+	n, err := unix.Getxattr(p, "user.k", v)
+	if st.Uid != 1000 || st.Gid != 1000 || st.Mode&0o7777 != 0o751 || st.Mtim != mtime || err != nil || string(v[:n]) != "v" {
+		t.Errorf("the linked file: owner %d:%d mode %o mtime %v xattr %q (%v); want 1000:1000 751 %v \"v\"",
+			st.Uid, st.Gid, st.Mode&0o7777, st.Mtim, v[:max(n, 0)], err, mtime)
+	}
 }
 
-func TestNoTmpfileRefusesOTmpfile(t *testing.T) {
+func TestFuseNoTmpfileRefusesOTmpfile(t *testing.T) {
 	_, mnt := mountDirs(t, Options{NoTmpfile: true})
 	for range 2 { // the kernel remembers the refusal; the answer must not change
 		fd, err := unix.Open(mnt, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
@@ -143,7 +168,7 @@ func TestNoTmpfileRefusesOTmpfile(t *testing.T) {
 	}
 }
 
-func TestRenameNoreplaceWorksOnAFullPassthrough(t *testing.T) {
+func TestFuseRenameNoreplaceWorksOnAFullPassthrough(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{})
 	for _, n := range []string{"a", "b"} {
 		if err := os.WriteFile(filepath.Join(mnt, n), []byte(n), 0o644); err != nil {
@@ -159,7 +184,7 @@ func TestRenameNoreplaceWorksOnAFullPassthrough(t *testing.T) {
 	wantFile(t, filepath.Join(backing, "c"), []byte("a"))
 }
 
-func TestNoRenameFlagsFailsRenameat2WithEINVAL(t *testing.T) {
+func TestFuseNoRenameFlagsFailsRenameat2WithEINVAL(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{NoRenameFlags: true})
 	for _, n := range []string{"a", "b"} {
 		if err := os.WriteFile(filepath.Join(mnt, n), []byte(n), 0o644); err != nil {
@@ -184,7 +209,7 @@ func TestNoRenameFlagsFailsRenameat2WithEINVAL(t *testing.T) {
 	wantFile(t, filepath.Join(backing, "b"), []byte("a"))
 }
 
-func TestNoLinkFailsLinkWithEPERM(t *testing.T) {
+func TestFuseNoLinkFailsLinkWithEPERM(t *testing.T) {
 	_, mnt := mountDirs(t, Options{NoLink: true})
 	if err := os.WriteFile(filepath.Join(mnt, "a"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -194,7 +219,7 @@ func TestNoLinkFailsLinkWithEPERM(t *testing.T) {
 	}
 }
 
-func TestFailWriteFailsWritesPastTheLimitInSelectedFilesOnly(t *testing.T) {
+func TestFuseFailWriteFailsWritesPastTheLimitInSelectedFilesOnly(t *testing.T) {
 	const limit = 64 << 10
 	backing, mnt := mountDirs(t, Options{FailWrite: "bad/*", FailWriteAfter: limit}, "bad", "good")
 
@@ -230,7 +255,7 @@ func TestFailWriteFailsWritesPastTheLimitInSelectedFilesOnly(t *testing.T) {
 	wantFile(t, filepath.Join(backing, "good", "f"), data(4*limit))
 }
 
-func TestFailFlushFailsCloseAfterTheDataIsWritten(t *testing.T) {
+func TestFuseFailFlushFailsCloseAfterTheDataIsWritten(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{FailFlush: "bad/*"}, "bad", "good")
 	fd := create(t, filepath.Join(mnt, "bad", "f"))
 	writeAll(t, fd, data(10000))
@@ -243,7 +268,7 @@ func TestFailFlushFailsCloseAfterTheDataIsWritten(t *testing.T) {
 	closeFd(t, fd)
 }
 
-func TestShortWritesReturnLessThanAskedAndLoseNothing(t *testing.T) {
+func TestFuseShortWritesReturnLessThanAskedAndLoseNothing(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{ShortWrites: true})
 	fd := create(t, filepath.Join(mnt, "f"))
 	n, err := unix.Write(fd, data(8192))
@@ -261,7 +286,7 @@ func TestShortWritesReturnLessThanAskedAndLoseNothing(t *testing.T) {
 	wantFile(t, filepath.Join(backing, "g"), data(1<<20))
 }
 
-func TestMountIsUnmountedWhenTheTestEnds(t *testing.T) {
+func TestFuseMountIsUnmountedWhenTheTestEnds(t *testing.T) {
 	var mnt string
 	t.Run("mounted", func(t *testing.T) {
 		_, mnt = mountDirs(t, Options{})
