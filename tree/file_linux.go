@@ -132,6 +132,13 @@ func (c *Copier) copyFile(j job, r *result) {
 		return
 	}
 	if err := out.commit(kind == outReplace || kind == outInPlace); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Op == "close" {
+			// Data a filesystem could not write back (NFS, FUSE, quotas)
+			// shows up at close: cp's words for it.
+			r.ev.Err = pathErr("failed to close", dst, pe.Err)
+			return
+		}
 		r.ev.Err = pathErr("cannot create regular file", dst, err)
 		return
 	}
