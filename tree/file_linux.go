@@ -109,9 +109,11 @@ func (c *Copier) copyFile(j job, r *result) {
 		}
 	}
 	out, err := c.writeData(at, r, in, &st, p, kind, perm, stream)
-	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) {
-		// No room for the old file and its replacement at once: rewrite it
-		// in place as cp does, which frees the old blocks first.
+	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) && fitsInPlace(at.dir, old, &st) {
+		// No room for the old file and its replacement at once, but for
+		// the new one alone: rewrite it in place as cp does, which frees
+		// the old blocks first. (Where even that cannot fit, the old
+		// file is kept whole, where cp would leave it truncated.)
 		kind, m.inherit, m.inheritNode = outInPlace, nil, nil
 		r.ev.Progress = 0
 		out, err = c.writeData(at, r, in, &st, p, kind, perm, stream)

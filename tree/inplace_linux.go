@@ -48,3 +48,16 @@ func isMountRoot(dir int, name string) bool {
 func outOfSpace(err error) bool {
 	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
 }
+
+// fitsInPlace reports whether src's data would fit in dir's filesystem
+// once old's blocks are freed, with a margin for metadata: the condition
+// for rewriting old in place after its replacement ran out of space.
+func fitsInPlace(dir int, old, src *unix.Stat_t) bool {
+	var fs unix.Statfs_t
+	if unix.Fstatfs(dir, &fs) != nil {
+		return false
+	}
+	free := int64(fs.Bavail) * fs.Bsize
+	need := min(src.Size, src.Blocks*512)
+	return free+old.Blocks*512 >= need+need/64+1<<20
+}

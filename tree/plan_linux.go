@@ -109,7 +109,8 @@ func (c *Copier) planEntry(j job, r *result) {
 	if c.planExisting(j, r, &st, true) {
 		return
 	}
-	if isStream(fd, &st) {
+	emptyFile := st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && !onPseudoFS(fd)
+	if !c.opts.AttrsOnly && !emptyFile && isStream(fd, &st) {
 		r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a special or /proc file)"
 		return
 	}

@@ -36,6 +36,11 @@ func isStream(fd int, st *unix.Stat_t) bool {
 	case st.Blocks != 0:
 		return false // real data on disk: the size is real
 	}
+	return onPseudoFS(fd)
+}
+
+// onPseudoFS reports whether fd is a file of /proc, /sys or the like.
+func onPseudoFS(fd int) bool {
 	var fs unix.Statfs_t
 	return unix.Fstatfs(fd, &fs) == nil && pseudoFS[int64(fs.Type)]
 }
