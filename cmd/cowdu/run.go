@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/alecthomas/kong"
+	"github.com/cowcp/cowcp/internal/errwriter"
 	"github.com/cowcp/cowcp/tree"
 )
 
@@ -47,7 +48,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Files:   c.All,
 		OnError: func(err error) { fmt.Fprintf(stderr, "cowdu: %v\n", err) },
 	})
-	w := &errWriter{w: stdout}
+	// A full disk or a closed pipe on stdout is reported once, at the
+	// end, with a failing exit status.
+	w := errwriter.New(stdout)
 	out := newPrinter(&c, w)
 	code := exitOK
 	for _, path := range c.Paths {
@@ -67,27 +70,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out.path(u)
 	}
 	out.total(counter.Total())
-	if w.err != nil {
-		fmt.Fprintf(stderr, "cowdu: write error: %s\n", tree.Reason(w.err))
+	if w.Err() != nil {
+		fmt.Fprintf(stderr, "cowdu: write error: %s\n", tree.Reason(w.Err()))
 		return exitFailed
 	}
 	return code
-}
-
-// errWriter keeps the first write error, so that a full disk or a closed
-// pipe on stdout is reported once, at the end, with a failing exit status.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, err
 }
 
 // printer writes the report, as lines or as one JSON object at the end.
