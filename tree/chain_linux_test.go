@@ -268,8 +268,12 @@ func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
 	if c.caps.cfrFails(p) {
 		t.Error("copy_file_range marked as failing though it worked")
 	}
-	if n := strings.Count(warn.String(), "cannot clone"); n != 1 {
-		t.Errorf("%d fallback notices, want 1:\n%s", n, warn.String())
+	if len(st.NotCloned) != 1 || st.NotCloned[0].Src != filepath.Join(src, "a") ||
+		st.NotCloned[0].Reason != "Operation not supported" {
+		t.Errorf("not cloned %+v, want one pair, found with a (Operation not supported)", st.NotCloned)
+	}
+	if warn.Len() != 0 {
+		t.Errorf("notices printed mid-copy: %q", warn.String())
 	}
 	ttNoLeftovers(t, dst)
 }

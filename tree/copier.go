@@ -145,10 +145,10 @@ func (c *Copier) collect(r result) {
 	if r.notice != "" && c.opts.Warn != nil {
 		fmt.Fprintf(c.opts.Warn, "cowcp: %s\n", r.notice)
 	}
-	if r.fallback != nil && !c.warned[r.fallback.pair] && c.opts.Warn != nil {
+	if r.fallback != nil && !c.warned[r.fallback.pair] {
+		// Reported in the statistics, not printed: cp is silent on success.
 		c.warned[r.fallback.pair] = true
-		fmt.Fprintf(c.opts.Warn, "cowcp: cannot clone %s to %s: %s; copying data instead, for this pair of filesystems\n",
-			Quote(r.fallback.src), Quote(r.fallback.dst), Reason(r.fallback.err))
+		c.stats.notCloned(r.fallback)
 	}
 	if ev.Partial {
 		if c.opts.Observe != nil {

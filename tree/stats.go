@@ -1,6 +1,11 @@
 package tree
 
-import "time"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
 
 // Method is how a regular file's data reached its copy.
 type Method int
@@ -81,11 +86,26 @@ type Stats struct {
 	FreeBytes   int64   `json:"free_bytes,omitempty"`
 	Seconds     float64 `json:"seconds"`
 
-	Methods     MethodCounts `json:"methods"`
-	Failures    []Failure    `json:"failures"`
-	Interrupted bool         `json:"interrupted"`
+	Methods  MethodCounts `json:"methods"`
+	Failures []Failure    `json:"failures"`
+	// NotCloned has one entry per pair of filesystems where cloning could
+	// not work and data was copied instead (--reflink=auto), in the order
+	// met. It replaces a notice printed mid-copy: cp prints nothing on
+	// success, so neither does cowcp when stderr is not a terminal.
+	NotCloned   []NotCloned `json:"not_cloned"`
+	Interrupted bool        `json:"interrupted"`
 
 	start time.Time
+}
+
+// NotCloned is a pair of filesystems that could not clone, with the first
+// file that showed it.
+type NotCloned struct {
+	Src    string `json:"src"`
+	Dst    string `json:"dst"`
+	SrcFS  string `json:"src_fs"` // filesystem type, e.g. "btrfs"; "" if unknown
+	DstFS  string `json:"dst_fs"`
+	Reason string `json:"reason"` // why cloning failed, e.g. "Invalid cross-device link"
 }
 
 // MethodCounts counts regular files per copy method.
@@ -117,4 +137,48 @@ func (s *Stats) fail(path string, err error) {
 	if len(s.Failures) < maxFailures {
 		s.Failures = append(s.Failures, Failure{Path: path, Err: err.Error()})
 	}
+}
+
+// notCloned records a pair of filesystems that cannot clone. The collector
+// calls it once per pair, so looking up the filesystems' types costs a few
+// system calls per pair, not per file.
+func (s *Stats) notCloned(n *fallbackNote) {
+	s.NotCloned = append(s.NotCloned, NotCloned{
+		Src: n.src, Dst: n.dst,
+		SrcFS: fsType(n.pair.src, n.src),
+		// A destination whose copy then failed is gone: its directory
+		// tells instead.
+		DstFS:  fsType(n.pair.dst, n.dst, filepath.Dir(n.dst)),
+		Reason: Reason(n.err),
+	})
+}
+
+// maxNotClonedShown bounds the pairs the summary line names.
+const maxNotClonedShown = 3
+
+// NotClonedSummary is the summary line's part about the pairs of
+// filesystems that could not clone, e.g. "not cloned: btrfs → ext4
+// (Invalid cross-device link), copied instead"; "" when every pair cloned.
+func (s *Stats) NotClonedSummary() string {
+	if len(s.NotCloned) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, n := range s.NotCloned {
+		if i == maxNotClonedShown {
+			parts = append(parts, fmt.Sprintf("%d more", len(s.NotCloned)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s → %s (%s)", fsLabel(n.SrcFS, n.Src), fsLabel(n.DstFS, n.Dst), n.Reason))
+	}
+	return "not cloned: " + strings.Join(parts, ", ") + ", copied instead"
+}
+
+// fsLabel is a filesystem's type, or the file's name where the type is
+// unknown.
+func fsLabel(fs, path string) string {
+	if fs != "" {
+		return fs
+	}
+	return Quote(path)
 }
