@@ -544,7 +544,7 @@ func fltWaitMidCopy(dir string, timeout time.Duration) bool {
 }
 
 // TestFaultInterrupt: Ctrl-C (or SIGTERM) in the middle of a byte copy of
-// a big tree exits 130, reports the interruption, and leaves only
+// a big tree exits 130 (143), reports the interruption, and leaves only
 // complete files and no temporary file.
 func TestFaultInterrupt(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "2G")
@@ -584,8 +584,8 @@ func TestFaultInterrupt(t *testing.T) {
 					continue
 				}
 				r := result{code: code, stdout: so.String(), stderr: se.String()}
-				if code != 130 {
-					t.Errorf("exit %d after %v, want 130\nstderr: %.3000s", code, sig, r.stderr)
+				if want := 128 + int(sig.(syscall.Signal)); code != want {
+					t.Errorf("exit %d after %v, want %d\nstderr: %.3000s", code, sig, want, r.stderr)
 				}
 				if rep := parseReport(t, r); !rep.Interrupted {
 					t.Errorf("report: interrupted is false after %v", sig)

@@ -18,6 +18,7 @@ type reporter struct {
 	stdout, stderr io.Writer
 	verbose        io.Writer
 	bar            *progressbar.ProgressBar
+	summary        bool  // print the summary line at the end
 	planned        int   // --dry-run --json entries written
 	entries        int64 // entries done, shown beside the bar
 }
@@ -31,6 +32,9 @@ func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
 			r.verbose = stderr
 		}
 	}
+	// A successful cp prints nothing, and scripts check for an empty
+	// stderr: the summary is for a person at a terminal.
+	r.summary = !c.Quiet && !c.JSON && isTerminal(stderr)
 	showBar := c.Progress == "always" || (c.Progress == "auto" && isTerminal(stderr))
 	if showBar && !c.Quiet && !c.Verbose {
 		r.bar = progressbar.NewOptions64(-1,
@@ -105,7 +109,17 @@ func (r *reporter) finish(s *tree.Stats) {
 		fmt.Fprintln(r.stderr, s.PlanSummary())
 		return
 	}
-	if !r.c.Quiet {
-		fmt.Fprintln(r.stderr, s.Summary())
+	if r.summary {
+		fmt.Fprintln(r.stderr, summaryLine(s))
 	}
+}
+
+// summaryLine is the summary and, where some pair of filesystems could not
+// clone, which and why.
+func summaryLine(s *tree.Stats) string {
+	line := s.Summary()
+	if nc := s.NotClonedSummary(); nc != "" {
+		line += "; " + nc
+	}
+	return line
 }

@@ -8,28 +8,33 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/cowcp/cowcp/internal/errwriter"
 	"github.com/cowcp/cowcp/tree"
 )
 
-// Exit statuses.
+// Exit statuses. A signal gives 128+N (see interrupt).
 const (
-	exitOK          = 0
-	exitFailed      = 1   // some files could not be copied
-	exitUsage       = 2   // the command line was wrong
-	exitInterrupted = 130 // SIGINT or SIGTERM
+	exitOK     = 0
+	exitFailed = 1 // some files could not be copied, or stdout could not be written
+	exitUsage  = 2 // the command line was wrong
 )
 
 // run is the whole command, testable without exec.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// As with cp, output that cannot be written (stdout on a full disk)
+	// does not stop the copy; it is reported at the end, exit status 1.
+	out := errwriter.New(stdout)
 	var c cli
 	exit := -1
-	parser := newParser(&c, stdout, stderr, kong.Exit(func(code int) { exit = code }))
+	parser := newParser(&c, out, stderr, kong.Exit(func(code int) { exit = code }))
 	_, err := parser.Parse(expandOptional(args))
+	if out.Err() != nil {
+		return writeError(stderr, out.Err()) // --help or --version
+	}
 	if exit >= 0 {
 		return exit // --help or --version
 	}
@@ -56,15 +61,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel, stop := watchSignals()
 	defer stop()
-	go func() {
-		// After the first signal, cowcp winds down cleanly; a second one
-		// gets the default action and ends it at once.
-		<-ctx.Done()
-		stop()
-	}()
-	rep := newReporter(&c, stdout, stderr)
+	out.OnError = func(err error) {
+		// cp dies of SIGPIPE when the reader of its output goes away;
+		// cowcp stops the same way, cleaning up first.
+		if errors.Is(err, syscall.EPIPE) {
+			cancel(interrupt{syscall.SIGPIPE})
+		}
+	}
+	rep := newReporter(&c, out, stderr)
 	opts.Observe = rep.observe
 	if !c.Quiet {
 		opts.Warn = stderr
@@ -76,14 +82,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	stats := copier.Close()
 	rep.finish(&stats)
 
+	var in interrupt
 	switch {
-	case stats.Interrupted:
-		fmt.Fprintln(stderr, "cowcp: interrupted")
-		return exitInterrupted
+	case errors.As(context.Cause(ctx), &in):
+		// Killed by SIGPIPE, cp says nothing, and neither does the shell.
+		if in.sig != syscall.SIGPIPE {
+			fmt.Fprintf(stderr, "cowcp: %v\n", in)
+		}
+		return in.exitStatus()
+	case out.Err() != nil:
+		return writeError(stderr, out.Err())
 	case stats.Errors > 0:
 		return exitFailed
 	}
 	return exitOK
+}
+
+// writeError reports output that could not be written, in cp's words.
+func writeError(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "cowcp: write error: %s\n", tree.Reason(err))
+	return exitFailed
 }
 
 // newParser builds the command line's parser around c.
@@ -288,6 +306,9 @@ func writeJSON(w io.Writer, s *tree.Stats) {
 	enc.SetIndent("", "  ")
 	if s.Failures == nil {
 		s.Failures = []tree.Failure{}
+	}
+	if s.NotCloned == nil {
+		s.NotCloned = []tree.NotCloned{}
 	}
 	_ = enc.Encode(s)
 }
