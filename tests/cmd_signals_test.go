@@ -48,7 +48,7 @@ func cmdWaitOutput(pid int, dir string, size int64, timeout time.Duration) bool 
 }
 
 // cmdWait waits for cmd, killing it after timeout, and returns its exit
-// status; a process a signal killed gives -1.
+// status as a shell shows it (128+N for a process signal N killed).
 func cmdWait(t testing.TB, cmd *exec.Cmd, timeout time.Duration) int {
 	t.Helper()
 	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })

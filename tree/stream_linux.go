@@ -1,9 +1,12 @@
 package tree
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/cowcp/cowcp/fallback"
 	"golang.org/x/sys/unix"
@@ -54,7 +57,12 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 	bp := c.bufs.Get().(*[]byte)
 	defer c.bufs.Put(bp)
 	buf := *bp
-	n, err := readFull(in, buf)
+	rd, done := c.cancellable(in)
+	defer done()
+	n, err := readFull(rd, buf)
+	if err == nil {
+		err = c.ctx.Err()
+	}
 	if err != nil {
 		return nil, pathErr("error reading", src, err)
 	}
@@ -80,13 +88,16 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 		return nil, pathErr("error writing", dst, err)
 	}
 	total, pending := int64(n), int64(n)
-	_, err = fallback.Stream(out.f, in, buf, func(w int64) {
+	_, err = fallback.Stream(out.f, rd, buf, func(w int64) {
 		total += w
 		if pending += w; pending >= c.opts.ProgressBytes {
 			c.progress(r, pending)
 			pending = 0
 		}
 	})
+	if err == nil {
+		err = c.ctx.Err() // interrupted: what was read is not the whole stream
+	}
 	if err != nil {
 		out.discard()
 		var pe *os.PathError
@@ -99,9 +110,30 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 	return out, nil
 }
 
+// cancellable returns a reader of in that an interrupt stops: a FIFO,
+// pipe or terminal may wait for its writer forever. It is in reopened
+// through /proc, which os.OpenFile registers with Go's poller, so a read
+// deadline set when the copy is cancelled ends a blocked read. A regular
+// file (never blocking) is in itself. The returned func releases it.
+func (c *Copier) cancellable(in *os.File) (io.Reader, func()) {
+	var st unix.Stat_t
+	if unix.Fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return in, func() {}
+	}
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(in.Fd())), os.O_RDONLY, 0)
+	if err != nil {
+		return in, func() {}
+	}
+	stop := context.AfterFunc(c.ctx, func() { f.SetReadDeadline(time.Now()) })
+	return f, func() {
+		stop()
+		f.Close()
+	}
+}
+
 // readFull reads until buf is full or in ends (a pipe hands over what a
 // writer wrote, a little at a time).
-func readFull(in *os.File, buf []byte) (int, error) {
+func readFull(in io.Reader, buf []byte) (int, error) {
 	n := 0
 	for n < len(buf) {
 		m, err := in.Read(buf[n:])

@@ -8,5 +8,7 @@ import "os"
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	status := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	dieLikeSignal(status)
+	os.Exit(status)
 }

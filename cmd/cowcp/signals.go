@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,5 +63,23 @@ func watchSignals() (context.Context, context.CancelCauseFunc, func()) {
 		signal.Stop(sigs)
 		close(done)
 		cancel(nil)
+	}
+}
+
+// dieLikeSignal ends the process by the signal an exit status 128+N
+// stands for, once cowcp has cleaned up after it, for SIGINT, SIGHUP and
+// SIGTERM: a shell running a loop or a script stops it only for a child
+// that died by SIGINT, not for one that exited 130. It returns when the
+// status is not such a signal's (SIGQUIT would dump core; SIGPIPE is not
+// fatal to Go programs outside stdout and stderr, so it exits 141).
+func dieLikeSignal(status int) {
+	sig := syscall.Signal(status - 128)
+	if status <= 128 || !slices.Contains([]syscall.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM}, sig) {
+		return
+	}
+	signal.Reset(sig)
+	// Go's runtime, with no handler of ours, dies by these signals.
+	if syscall.Kill(os.Getpid(), sig) == nil {
+		time.Sleep(time.Second) // delivered to another thread: wait for it
 	}
 }
