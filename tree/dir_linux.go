@@ -22,6 +22,7 @@ type dirHandle struct {
 	srcDir       *os.File // the open source directory, read by the walker
 	srcFd, dstFd int
 	src, dst     string      // display paths; may be longer than PATH_MAX
+	srcName      string      // its name in parent's source directory
 	st           unix.Stat_t // the source directory, for its metadata
 	dstDev       uint64      // device of the destination directory
 	// What entries created in the destination directory get: its group

@@ -40,6 +40,12 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 			r.ev.Err = err
 			return
 		}
+		if how.target != "" {
+			// cp -bfl f f: the link (or symlink) is made at the backup name.
+			name = how.target
+			var t unix.Stat_t
+			how.replace = fstatat(dir, name, &t, false) == nil
+		}
 		if how.replace && c.opts.AttrsOnly {
 			// --attributes-only does not replace an entry that is still
 			// there: cp's symlink or mknod meets it and fails.

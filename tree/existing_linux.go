@@ -47,12 +47,12 @@ type verdict struct {
 // meet an existing one unless it is moved away or removed. A refusal is
 // an error; nothing is changed.
 func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
-	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG && !exclusive &&
-		sameInode(old, st) && sameEntry(j, at) {
+	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+		sameInode(old, st) && sameEntry(j.dir.srcFd, j.srcName, at) {
 		// cp -fb f f: the file stays, and its copy becomes the backup.
 		return verdict{decision: decision{proceed: true, target: c.backupName(at.dir, at.name)}}, nil
 	}
-	switch c.sameFile(j, st, old) {
+	switch c.sameFile(j.dir.srcFd, j.srcName, j.dir.dstFd, j.dstName, st, old) {
 	case sameDone:
 		return verdict{decision: decision{done: true}}, nil
 	case sameRefuse:
@@ -81,7 +81,9 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	case c.opts.Overwrite == OverwriteRemoveFirst:
 		v.remove = true
 		return v, nil
-	case exclusive && !c.opts.Force:
+	case exclusive && !c.opts.Force && !(c.opts.Deref == DerefNever && st.Mode&unix.S_IFMT != unix.S_IFREG):
+		// (cp removes the destination first for a symlink or special
+		// source it does not follow, whatever it makes of it.)
 		return verdict{}, unix.EEXIST // the caller words it
 	}
 	v.replace = true
@@ -138,10 +140,9 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 	return v.decision, nil
 }
 
-// sameFile applies cp's same-file rules to the source of j (stat st, as
-// the copy opened it) and old, the entry at its destination.
-func (c *Copier) sameFile(j job, st, old *unix.Stat_t) sameVerdict {
-	dstDir, dstName := j.dir.dstFd, j.dstName
+// sameFile applies cp's same-file rules to the source srcName in srcDir
+// (stat st, as the copy opened it) and old, the entry dstName in dstDir.
+func (c *Copier) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
 	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
 		return func() *unix.Stat_t {
 			var s unix.Stat_t
@@ -153,11 +154,11 @@ func (c *Copier) sameFile(j job, st, old *unix.Stat_t) sameVerdict {
 	}
 	return sameFileOK(sameFacts{
 		src: st, dst: old,
-		srcL:     stat(j.dir.srcFd, j.srcName, false),
+		srcL:     stat(srcDir, srcName, false),
 		dstL:     stat(dstDir, dstName, false),
-		srcS:     stat(j.dir.srcFd, j.srcName, true),
+		srcS:     stat(srcDir, srcName, true),
 		dstS:     stat(dstDir, dstName, true),
-		sameName: func() bool { return sameEntry(j, place{dir: dstDir, name: dstName}) },
+		sameName: func() bool { return sameEntry(srcDir, srcName, place{dir: dstDir, name: dstName}) },
 	}, c.sameOptions())
 }
 
@@ -170,10 +171,10 @@ func restoreBackup(dir int, name, backup string) {
 }
 
 // sameEntry reports whether the destination at is the very directory
-// entry the source j was opened by (same directory, same name), not just
+// entry srcName in srcDir names (same directory, same name), not just
 // another link to the same file.
-func sameEntry(j job, at place) bool {
-	dir, name := ".", j.srcName
+func sameEntry(srcDir int, srcName string, at place) bool {
+	dir, name := ".", srcName
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		dir, name = name[:i+1], name[i+1:]
 	}
@@ -181,7 +182,7 @@ func sameEntry(j job, at place) bool {
 		return false
 	}
 	var a, b unix.Stat_t
-	if fstatat(j.dir.srcFd, dir, &a, true) != nil || fstatat(at.dir, ".", &b, true) != nil {
+	if fstatat(srcDir, dir, &a, true) != nil || fstatat(at.dir, ".", &b, true) != nil {
 		return true // cannot tell: assume the worst
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino

@@ -73,7 +73,9 @@ func (c *Copier) copyFile(j job, r *result) {
 			how.replace = fstatat(at.dir, at.name, &t, false) == nil
 		}
 		switch {
-		case how.replace && how.inherit && c.writeInPlace(at, old):
+		case how.replace && how.inherit && (stream || c.writeInPlace(at, old)):
+			// A stream (cp /dev/null f, a FIFO, /proc) is read into the
+			// file itself, as cp truncates and writes it.
 			kind = outInPlace
 			stream = stream || old.Mode&unix.S_IFMT != unix.S_IFREG
 		case how.replace:
@@ -128,11 +130,9 @@ func (c *Copier) copyFile(j job, r *result) {
 		m.fresh, m.permsSet = nil, true
 	}
 	m.dst = fdNode(out.f.Fd())
-	if err := c.applyMeta(m); err != nil {
-		out.discard()
-		r.ev.Err = err
-		return
-	}
+	// A metadata failure fails the file, but its data is whole: cp keeps
+	// such a copy under its name, and so does cowcp.
+	metaErr := c.applyMeta(m)
 	if err := out.commit(kind == outReplace || kind == outInPlace); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) && pe.Op == "close" {
@@ -144,6 +144,7 @@ func (c *Copier) copyFile(j job, r *result) {
 		r.ev.Err = pathErr("cannot create regular file", dst, err)
 		return
 	}
+	r.ev.Err = metaErr
 	// The final event carries the bytes not yet reported as progress.
 	r.ev.Progress = max(r.ev.Bytes-r.ev.Progress, 0)
 }

@@ -37,11 +37,21 @@ type created struct {
 }
 
 // applyMeta gives dst the metadata of src that the options preserve, in
-// the order that keeps it: owner first (chown clears setuid/setgid), then
-// extended attributes and ACLs, then the mode, then the times (last, as
-// every other change could touch them).
+// cp's order: the times first (none of the other changes touch them),
+// then the owner (chown clears setuid/setgid), then extended attributes
+// and ACLs, then the mode. As with cp, the first failure ends it.
 func (c *Copier) applyMeta(m meta) error {
 	pr := c.opts.Preserve
+	if pr.Timestamps {
+		ts := []unix.Timespec{m.st.Atim, m.st.Mtim}
+		if err := m.dst.utimes(ts); err != nil {
+			op := "preserving times for"
+			if m.link {
+				op = "failed to preserve times for" // cp's words for a symlink
+			}
+			return &PathError{Op: op, Path: m.display, Err: err}
+		}
+	}
 	ownerKept := true
 	switch {
 	case pr.Ownership && !(m.fresh != nil && m.fresh.owner == [2]uint32{m.st.Uid, m.st.Gid}):
@@ -80,14 +90,8 @@ func (c *Copier) applyMeta(m meta) error {
 		}
 		if set {
 			if err := m.dst.chmod(mode); err != nil {
-				return &PathError{Op: "failed to preserve permissions for", Path: m.display, Err: err}
+				return &PathError{Op: "preserving permissions for", Path: m.display, Err: err}
 			}
-		}
-	}
-	if pr.Timestamps {
-		ts := []unix.Timespec{m.st.Atim, m.st.Mtim}
-		if err := m.dst.utimes(ts); err != nil {
-			return &PathError{Op: "failed to preserve times for", Path: m.display, Err: err}
 		}
 	}
 	return nil

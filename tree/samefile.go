@@ -34,12 +34,11 @@ type sameOptions struct {
 func (c *Copier) sameOptions() sameOptions {
 	o := c.opts
 	return sameOptions{
-		derefNever: o.Deref == DerefNever,
-		hardLink:   o.HardLink,
-		symLink:    o.SymLink,
-		backup:     o.Backup != BackupNone,
-		// cp -f with -l or -s removes the destination before linking.
-		removeFirst: o.Overwrite == OverwriteRemoveFirst || o.Force && (o.HardLink || o.SymLink),
+		derefNever:  o.Deref == DerefNever,
+		hardLink:    o.HardLink,
+		symLink:     o.SymLink,
+		backup:      o.Backup != BackupNone,
+		removeFirst: o.Overwrite == OverwriteRemoveFirst,
 	}
 }
 

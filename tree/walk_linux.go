@@ -263,7 +263,7 @@ func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 		return
 	}
 	srcDir := os.NewFile(uintptr(srcFd), srcPath)
-	d := &dirHandle{parent: parent, srcDir: srcDir, srcFd: srcFd, dstFd: -1, src: srcPath, dst: dstPath, st: *st}
+	d := &dirHandle{parent: parent, srcDir: srcDir, srcFd: srcFd, dstFd: -1, src: srcPath, dst: dstPath, st: *st, srcName: srcName}
 	if err := c.makeDir(d, parent, dstName, op); err != nil {
 		srcDir.Close()
 		c.fail(srcPath, dstPath, err)
@@ -340,7 +340,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	case err == nil:
 		d.fresh = true
 	case err == unix.EEXIST:
-		if _, err := d.dstIsDir(parent, dstName); err != nil {
+		if _, err := c.dstIsDir(d, parent, dstName); err != nil {
 			return err
 		}
 		d.existed = true
@@ -360,7 +360,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 // dstIsDir reports whether the destination dstName of parent exists. It
 // must be a directory: a symlink there is not followed, even to one, as cp
 // refuses to fill a directory somewhere else.
-func (d *dirHandle) dstIsDir(parent *dirHandle, dstName string) (bool, error) {
+func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string) (bool, error) {
 	var st unix.Stat_t
 	switch err := fstatat(parent.dstFd, dstName, &st, false); {
 	case err == unix.ENOENT:
@@ -368,6 +368,10 @@ func (d *dirHandle) dstIsDir(parent *dirHandle, dstName string) (bool, error) {
 	case err != nil:
 		return false, pathErr("cannot stat", d.dst, err)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		if c.sameFile(parent.srcFd, d.srcName, parent.dstFd, dstName, &d.st, &st) == sameRefuse {
+			// cp -rT d ld, ld a symlink to d
+			return false, fmt.Errorf("%s and %s are the same file", Quote(d.src), Quote(d.dst))
+		}
 		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
 	}
 	return true, nil
