@@ -111,7 +111,7 @@ func (c *Copier) copyFile(j job, r *result) {
 		}
 	}
 	out, err := c.writeData(at, r, in, &st, p, kind, perm, stream)
-	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) && fitsInPlace(at.dir, old, &st) {
+	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) && c.fitsInPlace(at.dir, old, &st) {
 		// No room for the old file and its replacement at once, but for
 		// the new one alone: rewrite it in place as cp does, which frees
 		// the old blocks first. (Where even that cannot fit, the old
