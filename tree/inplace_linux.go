@@ -50,8 +50,8 @@ func outOfSpace(err error) bool {
 }
 
 // fitsInPlace reports whether src's data would fit in dir's filesystem
-// once old's blocks are freed, with a small margin for the extent tree:
-// the condition for rewriting old in place after its replacement ran out
+// once old's blocks are freed (which count its extent tree too): the
+// condition for rewriting old in place after its replacement ran out
 // of space. Root may use the blocks reserved for it, as cp would.
 func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 	var fs unix.Statfs_t
@@ -63,5 +63,5 @@ func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 		free = int64(fs.Bfree) * fs.Bsize
 	}
 	need := min(src.Size, src.Blocks*512)
-	return free+old.Blocks*512 >= need+need/256+64<<10
+	return free+old.Blocks*512 >= need
 }
