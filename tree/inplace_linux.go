@@ -55,7 +55,7 @@ func outOfSpace(err error) bool {
 // of space. Root may use the blocks reserved for it, as cp would.
 func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 	var fs unix.Statfs_t
-	if unix.Fstatfs(dir, &fs) != nil {
+	if statfsAt(dir, &fs) != nil {
 		return false
 	}
 	free := int64(fs.Bavail) * fs.Bsize
@@ -64,4 +64,12 @@ func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 	}
 	need := min(src.Size, src.Blocks*512)
 	return free+old.Blocks*512 >= need
+}
+
+// statfsAt is fstatfs of a directory descriptor, AT_FDCWD included.
+func statfsAt(dir int, fs *unix.Statfs_t) error {
+	if dir == unix.AT_FDCWD {
+		return unix.Statfs(".", fs)
+	}
+	return unix.Fstatfs(dir, fs)
 }
