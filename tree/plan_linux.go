@@ -243,7 +243,7 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
 		return nil // the parent would be made too: so would this
 	}
-	exists, err := c.dstIsDir(d, parent, dstName)
+	exists, err := c.dstIsDir(d, parent, dstName, op)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,8 @@ const readBatch = 256
 
 // operandState is what the walker knows about the operand being copied.
 type operandState struct {
-	src, dst string // as given on the command line
+	src, dst string // as given on the command line (dst without trailing slashes)
+	typed    string // dst as typed, for cp's messages about the operand itself
 	// dstRoot identifies the directory made for a directory operand, so
 	// copying a directory into itself skips the copy instead of recursing
 	// forever (cp's "cannot copy a directory into itself").
@@ -83,6 +84,7 @@ func (c *Copier) Copy(dst, src string) {
 	if !c.firstTime(src, dst, &st) {
 		return
 	}
+	typed := dst
 	if trimmed := strings.TrimRight(dst, "/"); trimmed != dst && trimmed != "" {
 		if !isDir {
 			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, unix.ENOTDIR))
@@ -109,7 +111,7 @@ func (c *Copier) Copy(dst, src string) {
 	if c.opts.DryRun {
 		c.freeSpace(op.dstDev, op.probeFd)
 	}
-	state := &operandState{src: src, dst: dst}
+	state := &operandState{src: src, dst: dst, typed: typed}
 	if isDir {
 		if within(op.dstFd, &st) {
 			// Said once, up front, as cp does; the copy still goes on, and
@@ -340,7 +342,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	case err == nil:
 		d.fresh = true
 	case err == unix.EEXIST:
-		if _, err := c.dstIsDir(d, parent, dstName); err != nil {
+		if _, err := c.dstIsDir(d, parent, dstName, op); err != nil {
 			return err
 		}
 		d.existed = true
@@ -360,7 +362,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 // dstIsDir reports whether the destination dstName of parent exists. It
 // must be a directory: a symlink there is not followed, even to one, as cp
 // refuses to fill a directory somewhere else.
-func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string) (bool, error) {
+func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState) (bool, error) {
 	var st unix.Stat_t
 	switch err := fstatat(parent.dstFd, dstName, &st, false); {
 	case err == unix.ENOENT:
@@ -370,7 +372,11 @@ func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string) (bool, error) {
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		if c.sameFile(parent.srcFd, d.srcName, parent.dstFd, dstName, &d.st, &st) == sameRefuse {
 			// cp -rT d ld, ld a symlink to d
-			return false, fmt.Errorf("%s and %s are the same file", Quote(d.src), Quote(d.dst))
+			shown := d.dst
+			if parent.operand && op != nil {
+				shown = op.typed
+			}
+			return false, fmt.Errorf("%s and %s are the same file", Quote(d.src), Quote(shown))
 		}
 		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
 	}
