@@ -120,7 +120,9 @@ func (c *Copier) cancellable(in *os.File) (io.Reader, func()) {
 	if unix.Fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
 		return in, func() {}
 	}
-	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(in.Fd())), os.O_RDONLY, 0)
+	// O_NONBLOCK: opening a FIFO for reading would wait for a writer,
+	// and the one in has met may be gone already, its data still queued.
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(in.Fd())), os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return in, func() {}
 	}
