@@ -184,7 +184,7 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 
 	before := usedBytes(t, filepath.Dir(dst))
 	start = time.Now()
-	r = cowcp(t, "-a", "-v", "--json", src, dst)
+	r = cowcp(t, "-a", "-v", "--json", "--sync", src, dst)
 	t.Logf("cowcp -a -v --json took %.1fs", time.Since(start).Seconds())
 	if r.code != 0 {
 		t.Fatalf("cowcp -a -v --json %s %s: exit %d\nstderr: %.4000s", src, dst, r.code, r.stderr)

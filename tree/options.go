@@ -83,8 +83,10 @@ type Options struct {
 	HardLink     bool // -l: link files instead of copying
 	SymLink      bool // -s: make symlinks instead of copying
 	DryRun       bool
-	// MeasureFS syncs the destination filesystems before and after the
-	// copy to report their used-space growth (Stats.FSUsedBytes).
+	// MeasureFS (--sync) syncs the destination filesystems before and
+	// after the copy to report their used-space growth
+	// (Stats.FSUsedBytes). Off by default: cp never syncs, and a sync
+	// waits for every dirty page of the filesystem, not only the copy's.
 	MeasureFS     bool
 	Jobs          int   // workers; 0 means the number of CPUs, at least 4
 	CloneChunk    int64 // files larger than this are cloned range by range; 0 means 1 GiB

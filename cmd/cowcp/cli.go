@@ -41,6 +41,7 @@ type cli struct {
 	Progress string `name:"progress" default:"auto" enum:"auto,always,never" help:"Show a progress bar on stderr: auto (when stderr is a terminal), always, never."`
 	Quiet    bool   `short:"q" name:"quiet" help:"Print no summary, notices or progress; errors only."`
 	JSON     bool   `name:"json" help:"Print a JSON report on stdout at the end."`
+	Sync     bool   `name:"sync" help:"Flush the copy to disk before exiting (syncfs of each destination filesystem) and report how much their used space grew."`
 	DryRun   bool   `name:"dry-run" help:"Show what would be done, without doing it."`
 
 	Version kong.VersionFlag `name:"version" help:"Print the version and exit."`

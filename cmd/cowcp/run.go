@@ -157,7 +157,7 @@ func (c *cli) options(args []string, stdin io.Reader, stderr io.Writer) (tree.Op
 		HardLink:     c.Link,
 		SymLink:      c.SymbolicLink,
 		DryRun:       c.DryRun,
-		MeasureFS:    (!c.Quiet || c.JSON) && !c.DryRun,
+		MeasureFS:    c.Sync && !c.DryRun,
 		Update:       c.Update,
 		Force:        c.Force,
 		BackupSuffix: c.Suffix,
