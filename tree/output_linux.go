@@ -35,6 +35,7 @@ const (
 	outNew                    // new: O_TMPFILE where possible, else a temporary name
 	outReplace                // replaces an entry: a temporary name, renamed over it
 	outInPlace                // the existing entry, truncated and rewritten as cp does
+	outDirect                 // new, at its name at once, as cp makes it (a FIFO's copy)
 )
 
 func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
@@ -57,7 +58,7 @@ func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32,
 	switch {
 	case kind == outInPlace:
 		out, err = openInPlace(at, display)
-	case kind == outEmpty:
+	case kind == outEmpty || kind == outDirect:
 		var f *os.File
 		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
 			out = &output{f: f, dirFd: at.dir, name: at.name}

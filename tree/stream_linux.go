@@ -57,21 +57,42 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 	bp := c.bufs.Get().(*[]byte)
 	defer c.bufs.Put(bp)
 	buf := *bp
-	rd, done := c.cancellable(in)
+	rd, regular, done := c.cancellable(in)
 	defer done()
-	n, err := readFull(rd, buf)
-	if err == nil {
-		err = c.ctx.Err()
-	}
-	if err != nil {
-		return nil, pathErr("error reading", src, err)
-	}
-	if n == 0 && kind == outNew {
-		kind = outEmpty
-	}
-	out, err := c.openOutput(at, dst, kind, perm, p.dst)
-	if err != nil || n == 0 {
-		return out, err
+	var out *output
+	var n int
+	var err error
+	if !regular {
+		// A FIFO, pipe or device: cp makes the file, then reads, and a
+		// writer may wait to see the file before it closes (coreutils'
+		// file-perm-race does). So it stands under its name while the
+		// data comes, as cp's does, and is removed if the copy fails.
+		if kind == outNew {
+			kind = outDirect
+		}
+		if out, err = c.openOutput(at, dst, kind, perm, p.dst); err != nil {
+			return nil, err
+		}
+	} else {
+		// A /proc file or an empty one: the first read says whether
+		// there is data at all.
+		n, err = rd.Read(buf)
+		if err == io.EOF {
+			err = nil
+		}
+		if err == nil {
+			err = c.ctx.Err()
+		}
+		if err != nil {
+			return nil, pathErr("error reading", src, err)
+		}
+		if n == 0 && kind == outNew {
+			kind = outEmpty
+		}
+		out, err = c.openOutput(at, dst, kind, perm, p.dst)
+		if err != nil || n == 0 {
+			return out, err
+		}
 	}
 	if c.opts.Reflink == ReflinkAlways {
 		// cp --reflink=always tries the clone and fails where, as here,
@@ -110,42 +131,26 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 	return out, nil
 }
 
-// cancellable returns a reader of in that an interrupt stops: a FIFO,
-// pipe or terminal may wait for its writer forever. It is in reopened
-// through /proc, which os.OpenFile registers with Go's poller, so a read
-// deadline set when the copy is cancelled ends a blocked read. A regular
-// file (never blocking) is in itself. The returned func releases it.
-func (c *Copier) cancellable(in *os.File) (io.Reader, func()) {
+// cancellable returns a reader of in that an interrupt stops, and whether
+// in is a regular file (a /proc file), which never blocks and is its own
+// reader. A FIFO, pipe or terminal may wait for its writer forever: it is
+// reopened through /proc, which os.OpenFile registers with Go's poller,
+// so a read deadline set when the copy is cancelled ends a blocked read.
+// The returned func releases it.
+func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func()) {
 	var st unix.Stat_t
 	if unix.Fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
-		return in, func() {}
+		return in, true, func() {}
 	}
 	// O_NONBLOCK: opening a FIFO for reading would wait for a writer,
 	// and the one in has met may be gone already, its data still queued.
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(in.Fd())), os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return in, func() {}
+		return in, false, func() {}
 	}
 	stop := context.AfterFunc(c.ctx, func() { f.SetReadDeadline(time.Now()) })
-	return f, func() {
+	return f, false, func() {
 		stop()
 		f.Close()
 	}
-}
-
-// readFull reads until buf is full or in ends (a pipe hands over what a
-// writer wrote, a little at a time).
-func readFull(in io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := in.Read(buf[n:])
-		n += m
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
