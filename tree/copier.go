@@ -56,6 +56,9 @@ func New(ctx context.Context, opts Options) *Copier {
 	if opts.ProgressBytes <= 0 {
 		opts.ProgressBytes = 64 << 20
 	}
+	if opts.Name == "" {
+		opts.Name = "cowcp"
+	}
 	if opts.BackupSuffix == "" {
 		opts.BackupSuffix = "~"
 	}
@@ -143,7 +146,7 @@ type fallbackNote struct {
 func (c *Copier) collect(r result) {
 	ev := r.ev
 	if r.notice != "" && c.opts.Warn != nil {
-		fmt.Fprintf(c.opts.Warn, "cowcp: %s\n", r.notice)
+		fmt.Fprintf(c.opts.Warn, "%s: %s\n", c.opts.Name, r.notice)
 	}
 	if r.fallback != nil && !c.warned[r.fallback.pair] {
 		// Reported in the statistics, not printed: cp is silent on success.

@@ -101,6 +101,9 @@ type Options struct {
 	// verbose lines without locking.
 	Observe func(Event)
 
+	// Name begins every notice: "cowcp" when empty.
+	Name string
+
 	// Warn receives notices that are not errors (fallbacks). Called from
 	// the collector goroutine.
 	Warn io.Writer

@@ -58,7 +58,7 @@ func isTerminal(w io.Writer) bool {
 func (r *reporter) observe(ev tree.Event) {
 	if ev.Err != nil {
 		r.clearBar()
-		fmt.Fprintf(r.stderr, "cowcp: %v\n", ev.Err)
+		fmt.Fprintf(r.stderr, "%s: %v\n", progName, ev.Err)
 		return
 	}
 	if r.c.DryRun {

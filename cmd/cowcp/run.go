@@ -39,12 +39,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exit // --help or --version
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
+		fmt.Fprintf(stderr, "%s: %v\nTry '%s --help' for more information.\n", progName, err, progName)
 		return exitUsage
 	}
 	opts, err := c.options(args, stdin, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "cowcp: %v\nTry 'cowcp --help' for more information.\n", err)
+		fmt.Fprintf(stderr, "%s: %v\nTry '%s --help' for more information.\n", progName, err, progName)
 		return exitUsage
 	}
 	targets, err := tree.Operands{
@@ -52,10 +52,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		StripSlashes: c.StripSlashes,
 	}.Resolve()
 	if err != nil {
-		fmt.Fprintf(stderr, "cowcp: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
 		var ue *tree.UsageError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "Try 'cowcp --help' for more information.")
+			fmt.Fprintf(stderr, "Try '%s --help' for more information.\n", progName)
 			return exitUsage
 		}
 		return exitFailed
@@ -74,6 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts.Observe = rep.observe
 	if !c.Quiet {
 		opts.Warn = stderr
+		opts.Name = progName
 	}
 	copier := tree.New(ctx, opts)
 	for _, t := range targets {
@@ -87,7 +88,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(context.Cause(ctx), &in):
 		// Killed by SIGPIPE, cp says nothing, and neither does the shell.
 		if in.sig != syscall.SIGPIPE {
-			fmt.Fprintf(stderr, "cowcp: %v\n", in)
+			fmt.Fprintf(stderr, "%s: %v\n", progName, in)
 		}
 		return in.exitStatus()
 	case out.Err() != nil:
@@ -100,14 +101,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // writeError reports output that could not be written, in cp's words.
 func writeError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "cowcp: write error: %s\n", tree.Reason(err))
+	fmt.Fprintf(stderr, "%s: write error: %s\n", progName, tree.Reason(err))
 	return exitFailed
 }
 
 // newParser builds the command line's parser around c.
 func newParser(c *cli, stdout, stderr io.Writer, opts ...kong.Option) *kong.Kong {
 	parser, err := kong.New(c, append([]kong.Option{
-		kong.Name("cowcp"),
+		kong.Name(progName),
 		kong.Description(description),
 		kong.Vars{"version": "cowcp " + version},
 		kong.Writers(stdout, stderr),
@@ -294,7 +295,7 @@ func backupControl(s string) (tree.Backup, error) {
 func prompter(stdin io.Reader, stderr io.Writer) func(string) bool {
 	in := bufio.NewReader(stdin)
 	return func(q string) bool {
-		fmt.Fprintf(stderr, "cowcp: %s", q)
+		fmt.Fprintf(stderr, "%s: %s", progName, q)
 		line, _ := in.ReadString('\n')
 		return strings.HasPrefix(line, "y") || strings.HasPrefix(line, "Y")
 	}
