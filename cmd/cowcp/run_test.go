@@ -18,17 +18,9 @@ import (
 // and output.
 func runT(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
-	var stdout, stderr bytes.Buffer
-	code := run(args, strings.NewReader(""), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
+	var stdout bytes.Buffer
+	code, stderr := runTo(t, dir, &stdout, args...)
+	return code, stdout.String(), stderr
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
