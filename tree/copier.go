@@ -237,7 +237,10 @@ func (c *Copier) work(j job) result {
 	c.copyEntry(j, &r)
 	if j.first != nil {
 		// Later links of this inode wait for this: publish the outcome.
-		ok := r.ev.Err == nil && !r.ev.Skipped && !c.opts.DryRun
+		// One left alone by -u is there, up to date: cp links the later
+		// names to it all the same.
+		kept := r.ev.Skipped && r.ev.Reason == skipNotOlder
+		ok := r.ev.Err == nil && (!r.ev.Skipped || kept) && !c.opts.DryRun
 		j.first.finish(r.ev.Dst, c.holdForLinks(j, ok), ok)
 	}
 	if r.ev.Err != nil && c.ctx.Err() != nil {

@@ -122,6 +122,10 @@ func (c *Copier) copyLink(j job, r *result) {
 	}
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
+	if c.alreadyLinked(j) {
+		r.ev.Skipped = true
+		return
+	}
 	c.placeAt(j, r, "cannot create hard link", false,
 		func(name string) error {
 			if j.link.fd >= 0 {
@@ -131,6 +135,26 @@ func (c *Copier) copyLink(j job, r *result) {
 			}
 			return unix.Linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
 		}, noMeta)
+}
+
+// alreadyLinked reports whether j's destination already is a link of the
+// first copy of its inode (cp -au onto a copy made before): renaming one
+// link over another of the same inode would do nothing.
+func (c *Copier) alreadyLinked(j job) bool {
+	if j.dir.fresh {
+		return false
+	}
+	var have, first unix.Stat_t
+	if fstatat(j.dir.dstFd, j.dstName, &have, false) != nil {
+		return false
+	}
+	var err error
+	if j.link.fd >= 0 {
+		err = unix.Fstat(j.link.fd, &first)
+	} else {
+		err = fstatat(unix.AT_FDCWD, j.link.dst, &first, false)
+	}
+	return err == nil && sameInode(&have, &first)
 }
 
 // linkSource makes the destination a hard link to the source (-l).

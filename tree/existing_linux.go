@@ -32,6 +32,9 @@ type decision struct {
 	backup string
 }
 
+// skipNotOlder is why -u leaves a destination alone.
+const skipNotOlder = "destination is not older (-u)"
+
 // verdict is what cp's rules say about an existing destination, decided
 // without changing anything, so that the copy and --dry-run decide alike.
 type verdict struct {
@@ -64,8 +67,11 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	switch {
 	case c.opts.Overwrite == OverwriteNever:
 		return verdict{skip: "destination exists (-n)"}, nil
-	case c.opts.Update && !newer(st, old):
-		return verdict{skip: "destination is not older (-u)"}, nil
+	case c.opts.Update && !newer(st, old) && j.link == nil:
+		// (A later link of a file copied in this run replaces its
+		// destination whatever its age, as cp's does, so that the
+		// links stay links.)
+		return verdict{skip: skipNotOlder}, nil
 	}
 	v := verdict{ask: c.opts.Overwrite == OverwriteAsk}
 	v.proceed = true
@@ -121,7 +127,7 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 		r.ev.Skipped = true
 		return v.decision, nil
 	case v.skip != "":
-		r.ev.Skipped = true
+		r.ev.Skipped, r.ev.Reason = true, v.skip
 		return decision{}, nil
 	case v.ask && !c.ask(fmt.Sprintf("overwrite %s? ", Quote(dst))):
 		r.ev.Skipped = true

@@ -235,9 +235,10 @@ func (c *Copier) submit(d *dirHandle, srcName, dstName string, st *unix.Stat_t, 
 	j := job{dir: d, srcName: srcName, dstName: dstName, st: *st, follow: follow}
 	if c.opts.Preserve.Links && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		nlink := uint64(st.Nlink)
-		if c.opts.Deref == DerefAlways {
+		if c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine && d.operand {
 			// Through symlinks one inode can be met more often than it
-			// has links, and a single-link file twice: remember them all.
+			// has links, and a single-link file twice: remember them all
+			// (with -H, those named on the command line).
 			nlink = ^uint64(0)
 		}
 		g, first := c.links.see(st.Dev, st.Ino, nlink)
