@@ -33,7 +33,7 @@ type Copier struct {
 
 	// walker-only state
 	links     *linkSet
-	operands  map[string]devIno // destinations made from operands, and their sources
+	operands  map[string]madeFrom // destinations made from operands, and their sources
 	fsWatch   map[uint64]*fsUsed
 	freeSeen  map[uint64]bool
 	freeBytes int64
@@ -79,7 +79,7 @@ func New(ctx context.Context, opts Options) *Copier {
 		ops:      defaultOps,
 		ctx:      ctx,
 		links:    newLinkSet(),
-		operands: map[string]devIno{},
+		operands: map[string]madeFrom{},
 		fsWatch:  map[uint64]*fsUsed{},
 		freeSeen: map[uint64]bool{},
 		warned:   map[pair]bool{},

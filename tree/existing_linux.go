@@ -99,6 +99,9 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 		// the file anew: a new file renamed over it is that result.
 		return v, nil
 	}
+	if old.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return v, nil // a symlink loop cp -f replaces: a new file, nothing inherited
+	}
 	v.inherit = true
 	if old.Mode&unix.S_IFMT == unix.S_IFREG && !exclusive {
 		// cp opens the file for writing: a read-only one is refused, or

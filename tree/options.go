@@ -77,6 +77,10 @@ type Options struct {
 	// of a new file (0666 or 0777, less the umask) instead of the source's.
 	DefaultMode bool
 	AttrsOnly   bool // --attributes-only
+	// ThroughDangling (cp under POSIXLY_CORRECT) writes a file through a
+	// dangling destination symlink, creating what it names, instead of
+	// refusing.
+	ThroughDangling bool
 	// CopyContents (--copy-contents) reads FIFOs and devices met while
 	// copying recursively like files, instead of making new nodes.
 	CopyContents bool

@@ -47,22 +47,35 @@ func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Sta
 		return &old, nil
 	}
 	var target unix.Stat_t
+	dangling := false
 	switch err := fstatat(p.dir, p.name, &target, true); {
+	case err == unix.ENOENT && c.opts.ThroughDangling:
+		// POSIXLY_CORRECT: cp creates the file the symlink names.
+		dangling = true
 	case err == unix.ENOENT:
 		return nil, fmt.Errorf("not writing through dangling symlink %s", Quote(display))
+	case err == unix.ELOOP && c.opts.Force:
+		// cp -f cannot open it, so removes the symlink and makes the
+		// file anew: the symlink itself is what gets replaced.
+		return &old, nil
+	case err == unix.ELOOP:
+		return nil, pathErr("cannot create regular file", display, err)
 	case err != nil:
 		return nil, pathErr("cannot stat", display, err)
 	}
-	if target.Dev == src.Dev && target.Ino == src.Ino {
+	if !dangling && target.Dev == src.Dev && target.Ino == src.Ino {
 		return &target, nil // checkExisting reports "the same file"
 	}
-	if target.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if !dangling && target.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return &target, nil // checkExisting refuses to overwrite a directory
 	}
 	for hops := 0; ; hops++ {
 		link, err := readlinkat(p.dir, p.name)
 		if err == unix.EINVAL {
 			return &target, nil // not a symlink: p is the file itself
+		}
+		if err == unix.ENOENT && dangling {
+			return nil, nil // the name the dangling symlink points to
 		}
 		if err != nil {
 			return nil, pathErr("cannot read symbolic link", display, err)

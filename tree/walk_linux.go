@@ -150,16 +150,26 @@ func (c *Copier) finishLater(parents []parentDir) {
 // refuses to overwrite a file it just made from another source.
 func (c *Copier) firstTime(src, dst string, st *unix.Stat_t) bool {
 	prev, seen := c.operands[dst]
-	c.operands[dst] = devIno{st.Dev, st.Ino}
+	c.operands[dst] = madeFrom{devIno{st.Dev, st.Ino}, st.Mode&unix.S_IFMT == unix.S_IFLNK || c.opts.SymLink}
 	switch {
 	case !seen:
 		return true
-	case prev == (devIno{st.Dev, st.Ino}):
+	case prev.src == (devIno{st.Dev, st.Ino}):
 		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", Quote(src))})
+	case prev.symlink:
+		// The symlink may not be made yet (workers copy behind the
+		// walker), but it will be: cp refuses to write through it.
+		c.fail(src, dst, fmt.Errorf("will not copy %s through just-created symlink %s", Quote(src), Quote(dst)))
 	default:
 		c.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", Quote(dst), Quote(src)))
 	}
 	return false
+}
+
+// madeFrom is what an operand's destination was made from.
+type madeFrom struct {
+	src     devIno
+	symlink bool // the copy is a symlink
 }
 
 // openOperand makes the pseudo-directory of an operand: the source is

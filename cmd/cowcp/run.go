@@ -155,13 +155,15 @@ func (c *cli) options(args []string, stdin io.Reader, stderr io.Writer) (tree.Op
 		Parents:      c.Parents,
 		AttrsOnly:    c.AttributesOnly,
 		CopyContents: c.CopyContents,
-		HardLink:     c.Link,
-		SymLink:      c.SymbolicLink,
-		DryRun:       c.DryRun,
-		MeasureFS:    c.Sync && !c.DryRun,
-		Update:       c.Update,
-		Force:        c.Force,
-		BackupSuffix: c.Suffix,
+		// cp writes through a dangling destination symlink under POSIX.
+		ThroughDangling: os.Getenv("POSIXLY_CORRECT") != "",
+		HardLink:        c.Link,
+		SymLink:         c.SymbolicLink,
+		DryRun:          c.DryRun,
+		MeasureFS:       c.Sync && !c.DryRun,
+		Update:          c.Update,
+		Force:           c.Force,
+		BackupSuffix:    c.Suffix,
 	}
 	if c.Jobs < 0 {
 		return o, fmt.Errorf("invalid number of jobs: %d", c.Jobs)
