@@ -41,6 +41,7 @@ type verdict struct {
 	decision
 	skip   string // why the entry is left alone, or ""
 	ask    bool   // -i: the user decides whether to go on
+	refuse error  // the copy fails, once -i has asked
 	remove bool   // --remove-destination: unlink it first
 }
 
@@ -61,9 +62,6 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	case sameRefuse:
 		return verdict{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
 	}
-	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return verdict{}, fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
-	}
 	switch {
 	case c.opts.Overwrite == OverwriteNever:
 		return verdict{skip: "destination exists (-n)"}, nil
@@ -74,6 +72,12 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 		return verdict{skip: skipNotOlder}, nil
 	}
 	v := verdict{ask: c.opts.Overwrite == OverwriteAsk}
+	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
+		// Refused, but only after -i asked (cp -iR asks first, and a
+		// "no" is no error).
+		v.refuse = fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
+		return v, nil
+	}
 	v.proceed = true
 	switch {
 	case c.opts.Backup != BackupNone:
@@ -135,6 +139,8 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 	case v.ask && !c.ask(fmt.Sprintf("overwrite %s? ", Quote(dst))):
 		r.ev.Skipped = true
 		return decision{}, nil
+	case v.refuse != nil:
+		return decision{}, v.refuse
 	}
 	switch {
 	case v.backup != "":

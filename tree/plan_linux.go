@@ -219,6 +219,9 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 			return true
 		case v.ask:
 			r.ev.Reason = "would ask (-i)"
+		case v.refuse != nil:
+			r.ev.Err = v.refuse
+			return true
 		}
 		inPlace = file && v.replace && v.inherit && c.writeInPlace(at, old)
 	}
