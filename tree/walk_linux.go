@@ -284,7 +284,10 @@ func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
 	parent.hold()
-	c.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
+	if !d.existed {
+		// A directory merged into is not made: cp -v says nothing of it.
+		c.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
+	}
 	defer c.pool.Report(result{release: d})
 
 	if c.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev {
