@@ -65,6 +65,8 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	switch {
 	case c.opts.Overwrite == OverwriteNever:
 		return verdict{skip: "destination exists (-n)"}, nil
+	case c.opts.RefuseExisting:
+		return verdict{}, fmt.Errorf("not replacing %s", Quote(dst))
 	case c.opts.Update && !newer(st, old) && j.link == nil:
 		// (A later link of a file copied in this run replaces its
 		// destination whatever its age, as cp's does, so that the

@@ -87,6 +87,12 @@ type Options struct {
 	HardLink     bool // -l: link files instead of copying
 	SymLink      bool // -s: make symlinks instead of copying
 	DryRun       bool
+	// RefuseExisting (--update=none-fail) makes an existing destination
+	// an error ("not replacing"), before any question or backup.
+	RefuseExisting bool
+	// KeepDirSymlink (--keep-directory-symlink) follows a symlink to a
+	// directory met where a directory is copied, and fills that directory.
+	KeepDirSymlink bool
 	// MeasureFS (--sync) syncs the destination filesystems before and
 	// after the copy to report their used-space growth
 	// (Stats.FSUsedBytes). Off by default: cp never syncs, and a sync

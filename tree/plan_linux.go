@@ -257,7 +257,7 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 		}
 		return nil
 	}
-	if _, err := d.openDst(parent, dstName); err != nil {
+	if _, err := d.openDst(parent, dstName, c.opts.KeepDirSymlink); err != nil {
 		return err
 	}
 	d.fresh, d.existed = false, true

@@ -363,7 +363,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	default:
 		return pathErr("cannot create directory", d.dst, err)
 	}
-	dst, err := d.openDst(parent, dstName)
+	dst, err := d.openDst(parent, dstName, c.opts.KeepDirSymlink)
 	if err != nil {
 		return err
 	}
@@ -375,7 +375,8 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 
 // dstIsDir reports whether the destination dstName of parent exists. It
 // must be a directory: a symlink there is not followed, even to one, as cp
-// refuses to fill a directory somewhere else.
+// refuses to fill a directory somewhere else, unless
+// --keep-directory-symlink asks for that.
 func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState) (bool, error) {
 	var st unix.Stat_t
 	switch err := fstatat(parent.dstFd, dstName, &st, false); {
@@ -392,16 +393,25 @@ func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 			}
 			return false, fmt.Errorf("%s and %s are the same file", Quote(d.src), Quote(shown))
 		}
+		if c.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
+			fstatat(parent.dstFd, dstName, &st, true) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return true, nil
+		}
 		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
 	}
 	return true, nil
 }
 
 // openDst opens the existing destination directory dstName of parent as
-// d's, and returns its stat.
-func (d *dirHandle) openDst(parent *dirHandle, dstName string) (unix.Stat_t, error) {
+// d's, and returns its stat. A symlink there is followed only when follow
+// (--keep-directory-symlink).
+func (d *dirHandle) openDst(parent *dirHandle, dstName string, follow bool) (unix.Stat_t, error) {
 	var st unix.Stat_t
-	fd, err := unix.Openat(parent.dstFd, dstName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	if follow {
+		flags &^= unix.O_NOFOLLOW
+	}
+	fd, err := unix.Openat(parent.dstFd, dstName, flags, 0)
 	if err != nil {
 		return st, pathErr("cannot open directory", d.dst, err)
 	}
