@@ -43,7 +43,8 @@ func (o Operands) Resolve() ([]Target, error) {
 	dest := o.TargetDir
 	if o.TargetDir != "" {
 		if o.NoTargetDir {
-			return nil, &UsageError{"cannot combine --target-directory (-t) and --no-target-directory (-T)"}
+			// cp says this one without the hint to --help.
+			return nil, fmt.Errorf("cannot combine --target-directory (-t) and --no-target-directory (-T)")
 		}
 		if !isDir(dest) {
 			return nil, targetNotDir("target directory", dest)
@@ -63,7 +64,7 @@ func (o Operands) Resolve() ([]Target, error) {
 		if len(args) > 1 || o.Parents {
 			if !isDir(dest) {
 				if o.Parents && len(args) == 1 {
-					return nil, fmt.Errorf("with --parents, the destination must be a directory")
+					return nil, &UsageError{"with --parents, the destination must be a directory"}
 				}
 				return nil, targetNotDir("target", dest)
 			}

@@ -67,7 +67,7 @@ func TestOperandsResolve(t *testing.T) {
 		{name: "NoTargetDirExtraDir", ops: Operands{Args: []string{"a", "b", "d"}, NoTargetDir: true},
 			err: "extra operand 'd'", usage: true},
 		{name: "BothTargetOptions", ops: Operands{Args: []string{"a"}, TargetDir: "d", NoTargetDir: true},
-			err: "cannot combine --target-directory (-t) and --no-target-directory (-T)", usage: true},
+			err: "cannot combine --target-directory (-t) and --no-target-directory (-T)"},
 		{name: "NoOperands", ops: Operands{},
 			err: "missing file operand", usage: true},
 		{name: "NoDestination", ops: Operands{Args: []string{"a"}},
@@ -77,7 +77,7 @@ func TestOperandsResolve(t *testing.T) {
 		{name: "Parents", ops: Operands{Args: []string{"a/b/c", "/abs/e", "d"}, Parents: true},
 			want: []tg{{Dst: "d/a/b/c", Src: "a/b/c"}, {Dst: "d/abs/e", Src: "/abs/e"}}},
 		{name: "ParentsNoDir", ops: Operands{Args: []string{"a/b", "x"}, Parents: true},
-			err: "with --parents, the destination must be a directory"},
+			err: "with --parents, the destination must be a directory", usage: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
