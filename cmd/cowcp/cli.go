@@ -1,54 +1,304 @@
 package main
 
 import (
-	"github.com/alecthomas/kong"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/cowcp/cowcp/tree"
 )
 
-// cli is the whole command line, in cp's words.
-type cli struct {
-	Archive              bool   `short:"a" help:"Same as -dR --preserve=all."`
-	AttributesOnly       bool   `name:"attributes-only" help:"Don't copy the file data, just the attributes."`
-	CopyContents         bool   `name:"copy-contents" help:"Copy contents of special files when recursive."`
-	Backup               string `name:"backup" placeholder:"CONTROL" help:"Make a backup of each existing destination file (none, off, numbered, t, existing, nil, simple, never)."`
-	BackupExisting       bool   `short:"b" help:"Like --backup but does not accept an argument."`
-	NoDerefPreserveLinks bool   `short:"d" help:"Same as --no-dereference --preserve=links."`
-	Force                bool   `short:"f" help:"If an existing destination file cannot be opened, remove it and try again."`
-	Interactive          bool   `short:"i" help:"Prompt before overwrite."`
-	DerefCmdline         bool   `short:"H" help:"Follow command-line symbolic links in SOURCE."`
-	Link                 bool   `short:"l" help:"Hard link files instead of copying."`
-	Dereference          bool   `short:"L" help:"Always follow symbolic links in SOURCE."`
-	NoClobber            bool   `short:"n" name:"no-clobber" help:"Do not overwrite an existing file."`
-	NoDereference        bool   `short:"P" name:"no-dereference" help:"Never follow symbolic links in SOURCE."`
-	PreserveDefault      bool   `short:"p" help:"Same as --preserve=mode,ownership,timestamps."`
-	Preserve             string `name:"preserve" placeholder:"ATTR_LIST" help:"Preserve the specified attributes (mode,ownership,timestamps,links,context,xattr,all)."`
-	NoPreserve           string `name:"no-preserve" placeholder:"ATTR_LIST" help:"Don't preserve the specified attributes."`
-	Parents              bool   `name:"parents" help:"Use full source file name under DIRECTORY."`
-	Recursive            bool   `short:"R" name:"recursive" help:"Copy directories recursively."`
-	RecursiveLower       bool   `short:"r" hidden:"" help:"Same as -R."`
-	Reflink              string `name:"reflink" default:"auto" enum:"auto,always,never" help:"Clone with copy-on-write: auto (clone, else copy), always (clone or fail), never (a true byte copy)."`
-	RemoveDest           bool   `name:"remove-destination" help:"Remove each existing destination file before attempting to open it."`
-	Sparse               string `name:"sparse" default:"auto" enum:"auto,always,never" help:"Control creation of sparse files."`
-	StripSlashes         bool   `name:"strip-trailing-slashes" help:"Remove any trailing slashes from each SOURCE argument."`
-	SymbolicLink         bool   `short:"s" name:"symbolic-link" help:"Make symbolic links instead of copying."`
-	Suffix               string `short:"S" name:"suffix" placeholder:"SUFFIX" help:"Override the usual backup suffix."`
-	TargetDir            string `short:"t" name:"target-directory" placeholder:"DIRECTORY" help:"Copy all SOURCE arguments into DIRECTORY."`
-	NoTargetDir          bool   `short:"T" name:"no-target-directory" help:"Treat DEST as a normal file."`
-	Update               bool   `short:"u" name:"update" help:"Copy only when the SOURCE file is newer than the destination file or when the destination file is missing."`
-	Verbose              bool   `short:"v" name:"verbose" help:"Explain what is being done, one line per file with how it was copied."`
-	OneFileSystem        bool   `short:"x" name:"one-file-system" help:"Stay on this file system."`
+// cp 9.5's options, in the order of cp's own table (glibc lists the
+// possibilities of an ambiguous prefix in that order), then cowcp's own.
+// Short options that have a long name share its id; the other long
+// options have ids past 255, as in cp.
+const (
+	optAttributesOnly rune = 256 + iota
+	optCopyContents
+	optDebug
+	optNoPreserve
+	optParents
+	optPreserve
+	optReflink
+	optSparse
+	optStripSlashes
+	optRemoveDest
+	optKeepDirSymlink
+	optHelp
+	optVersion
+	optProgress
+	optJSON
+	optDryRun
+	optSync
+)
 
-	Jobs     int    `short:"j" name:"jobs" default:"0" help:"Copy this many files at once (0: one per CPU, at least 4)."`
-	Progress string `name:"progress" default:"auto" enum:"auto,always,never" help:"Show a progress bar on stderr: auto (when stderr is a terminal), always, never."`
-	Quiet    bool   `short:"q" name:"quiet" help:"Print no summary, notices or progress; errors only."`
-	JSON     bool   `name:"json" help:"Print a JSON report on stdout at the end."`
-	Sync     bool   `name:"sync" help:"Flush the copy to disk before exiting (syncfs of each destination filesystem) and report how much their used space grew."`
-	DryRun   bool   `name:"dry-run" help:"Show what would be done, without doing it."`
+// shortOpts are cp's short options, then cowcp's -j N and -q.
+const shortOpts = "abdfHilLnprst:uvxPRS:TZ" + "j:q"
 
-	Version kong.VersionFlag `name:"version" help:"Print the version and exit."`
+var longOpts = []longOpt{
+	{name: "archive", id: 'a'},
+	{name: "attributes-only", id: optAttributesOnly},
+	{name: "backup", arg: optionalArg, id: 'b'},
+	{name: "copy-contents", id: optCopyContents},
+	{name: "debug", id: optDebug},
+	{name: "dereference", id: 'L'},
+	{name: "force", id: 'f'},
+	{name: "interactive", id: 'i'},
+	{name: "link", id: 'l'},
+	{name: "no-clobber", id: 'n'},
+	{name: "no-dereference", id: 'P'},
+	{name: "no-preserve", arg: requiredArg, id: optNoPreserve},
+	{name: "no-target-directory", id: 'T'},
+	{name: "one-file-system", id: 'x'},
+	{name: "parents", id: optParents},
+	{name: "path", id: optParents}, // cp's old name for --parents
+	{name: "preserve", arg: optionalArg, id: optPreserve},
+	{name: "recursive", id: 'R'},
+	{name: "remove-destination", id: optRemoveDest},
+	{name: "sparse", arg: requiredArg, id: optSparse},
+	{name: "reflink", arg: optionalArg, id: optReflink},
+	{name: "strip-trailing-slashes", id: optStripSlashes},
+	{name: "suffix", arg: requiredArg, id: 'S'},
+	{name: "symbolic-link", id: 's'},
+	{name: "target-directory", arg: requiredArg, id: 't'},
+	{name: "update", arg: optionalArg, id: 'u'},
+	{name: "verbose", id: 'v'},
+	{name: "keep-directory-symlink", id: optKeepDirSymlink},
+	{name: "context", arg: optionalArg, id: 'Z'},
+	{name: "help", id: optHelp},
+	{name: "version", id: optVersion},
 
-	Files []string `arg:"" optional:"" name:"FILE" help:"SOURCE... DEST, or SOURCE... with -t DIRECTORY."`
+	{name: "jobs", arg: requiredArg, id: 'j', own: true},
+	{name: "progress", arg: requiredArg, id: optProgress, own: true},
+	{name: "quiet", id: 'q', own: true},
+	{name: "json", id: optJSON, own: true},
+	{name: "dry-run", id: optDryRun, own: true},
+	{name: "sync", id: optSync, own: true},
 }
 
-const description = `Copy SOURCE to DEST, or multiple SOURCEs to DIRECTORY, cloning file data
-with copy-on-write reflinks (FICLONE) where the filesystem supports it and
-falling back to the fastest byte copy elsewhere.`
+// interactive is what -i and -n said last.
+type interactive int
+
+const (
+	interactiveUnset interactive = iota
+	interactiveAsk               // -i
+	interactiveSkip              // -n
+)
+
+// update is --update's policy for an existing destination.
+type update int
+
+const (
+	updateAll      update = iota // replace it (the default)
+	updateOlder                  // -u: replace it if older than the source
+	updateNone                   // skip it, as -n
+	updateNoneFail               // refuse it: an error, nothing replaced
+)
+
+// cli is the command line once read: what cp's option loop leaves in its
+// variables, each option setting them in turn, then the rules cp applies
+// after the loop.
+type cli struct {
+	recursive, attrsOnly, copyContents, force     bool
+	hardLink, symLink, oneFS, removeDest          bool
+	parents, stripSlashes, noTargetDir, keepDirSL bool
+	verbose, debug                                bool
+
+	targetDir    string
+	hasTargetDir bool
+	deref        tree.Deref
+	preserve     tree.Preserve
+	// explicitNoPreserveMode (--no-preserve=mode or all, not undone by a
+	// later --preserve=mode or all) gives new files a new file's mode.
+	explicitNoPreserveMode bool
+	requireContext         bool // --preserve=context
+	setContext             bool // -Z or --context on an SELinux system
+	reflink                tree.Reflink
+	sparse                 tree.Sparse
+	interactive            interactive
+	update                 update
+	backup                 bool
+	backupType             tree.Backup
+	versionControl         string // --backup=CONTROL
+	suffix                 string // -S
+	hasSuffix              bool
+
+	jobs     int
+	progress string
+	quiet    bool
+	json     bool
+	dryRun   bool
+	sync     bool
+
+	help, version bool
+	files         []string // the operands
+	warnings      []string // said on stderr before anything else, as cp says them
+
+	selinux bool // the kernel enforces SELinux contexts
+}
+
+// errStop ends the reading at --help or --version, as cp exits there.
+var errStop = errors.New("stop")
+
+// parseArgs reads the command line once, in order.
+func parseArgs(args []string) (*cli, error) {
+	c := &cli{progress: "auto", selinux: selinuxEnabled()}
+	_, posixly := os.LookupEnv("POSIXLY_CORRECT")
+	files, err := getopt(args, shortOpts, longOpts, posixly, c.apply)
+	switch {
+	case errors.Is(err, errStop):
+		return c, nil
+	case err != nil:
+		return c, err
+	}
+	c.files = files
+	return c, c.settle()
+}
+
+// apply is cp's option loop body for one option: one case per option, in
+// one switch as in cp, so that what each option overrides reads in one place.
+func (c *cli) apply(o parsedOpt) (err error) {
+	switch o.id {
+	case optSparse:
+		c.sparse, err = argmatch("--sparse", o.arg, sparseChoices)
+	case optReflink:
+		c.reflink = tree.ReflinkAlways // --reflink alone
+		if o.hasArg {
+			c.reflink, err = argmatch("--reflink", o.arg, reflinkChoices)
+		}
+	case 'a':
+		c.deref = tree.DerefNever
+		c.preserve.Links, c.preserve.Ownership, c.preserve.Mode, c.preserve.Timestamps = true, true, true, true
+		c.preserve.Context = c.preserve.Context || c.selinux
+		c.preserve.Xattr = true
+		c.recursive = true
+	case 'b':
+		c.backup = true
+		if o.hasArg {
+			c.versionControl = o.arg
+		}
+	case optAttributesOnly:
+		c.attrsOnly = true
+	case optDebug:
+		c.debug, c.verbose = true, true
+	case optCopyContents:
+		c.copyContents = true
+	case 'd':
+		c.preserve.Links = true
+		c.deref = tree.DerefNever
+	case 'f':
+		c.force = true
+	case 'H':
+		c.deref = tree.DerefCommandLine
+	case 'i':
+		c.interactive = interactiveAsk
+	case 'l':
+		c.hardLink = true
+	case 'L':
+		c.deref = tree.DerefAlways
+	case 'n':
+		c.interactive = interactiveSkip
+	case 'P':
+		c.deref = tree.DerefNever
+	case optNoPreserve:
+		err = c.decodePreserve("--no-preserve", o.arg, false)
+	case optPreserve:
+		if o.hasArg {
+			return c.decodePreserve("--preserve", o.arg, true)
+		}
+		c.preserve.Ownership, c.preserve.Mode, c.preserve.Timestamps = true, true, true
+	case 'p':
+		c.preserve.Ownership, c.preserve.Mode, c.preserve.Timestamps = true, true, true
+	case optParents:
+		c.parents = true
+	case 'r', 'R':
+		c.recursive = true
+	case optRemoveDest:
+		c.removeDest = true
+	case optStripSlashes:
+		c.stripSlashes = true
+	case 's':
+		c.symLink = true
+	case 't':
+		if c.hasTargetDir {
+			return &usageError{msg: "multiple target directories specified"}
+		}
+		c.targetDir, c.hasTargetDir = o.arg, true
+	case 'T':
+		c.noTargetDir = true
+	case 'u':
+		c.update = updateOlder
+		if o.hasArg {
+			c.update, err = argmatch("--update", o.arg, updateChoices)
+		}
+	case 'v':
+		c.verbose = true
+	case optKeepDirSymlink:
+		c.keepDirSL = true
+	case 'x':
+		c.oneFS = true
+	case 'Z':
+		err = c.context(o)
+	case 'S':
+		c.backup = true
+		c.suffix, c.hasSuffix = o.arg, true
+	case optHelp:
+		c.help = true
+		return errStop
+	case optVersion:
+		c.version = true
+		return errStop
+	default:
+		return c.applyOwn(o)
+	}
+	return err
+}
+
+// applyOwn handles cowcp's own options.
+func (c *cli) applyOwn(o parsedOpt) (err error) {
+	switch o.id {
+	case 'j':
+		n, aerr := strconv.Atoi(o.arg)
+		if aerr != nil || n < 0 {
+			return badUsage("invalid number of jobs: %s", tree.Quote(o.arg))
+		}
+		c.jobs = n
+	case optProgress:
+		c.progress, err = argmatch("--progress", o.arg, progressChoices)
+	case 'q':
+		c.quiet = true
+	case optJSON:
+		c.json = true
+	case optDryRun:
+		c.dryRun = true
+	case optSync:
+		c.sync = true
+	default:
+		panic(fmt.Sprintf("option %q is in the table but not handled", o.name))
+	}
+	return err
+}
+
+// context is -Z and --context[=CTX]. Without SELinux cp ignores -Z and
+// warns that it ignores a context it was given. With SELinux, new files
+// get the policy's default context when the source's is not kept, which
+// is what -Z asks for; cowcp cannot set a given one.
+func (c *cli) context(o parsedOpt) error {
+	switch {
+	case c.selinux:
+		c.setContext = true
+		if o.hasArg {
+			c.warnings = append(c.warnings, "warning: ignoring --context; cowcp cannot set a given SELinux context")
+		}
+	case o.hasArg:
+		c.warnings = append(c.warnings, "warning: ignoring --context; it requires an SELinux-enabled kernel")
+	}
+	return nil
+}
+
+// selinuxEnabled is libselinux's is_selinux_enabled: selinuxfs is mounted.
+func selinuxEnabled() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
+}

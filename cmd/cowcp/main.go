@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 )
 
-// version is set by the release build (-ldflags "-X main.version=...").
-var version = "dev"
-
 // progName starts every message. Installed as cp (a symlink named cp),
 // cowcp speaks as cp, so scripts and cp's own tests read cp's words.
 var progName = "cowcp"

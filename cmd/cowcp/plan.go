@@ -42,7 +42,7 @@ func action(ev tree.Event) string {
 
 func (r *reporter) plan(ev tree.Event) {
 	a := action(ev)
-	if !r.c.JSON {
+	if !r.c.json {
 		if ev.Reason != "" {
 			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Reason)
 		} else {

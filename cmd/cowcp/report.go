@@ -25,18 +25,18 @@ type reporter struct {
 
 func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
 	r := &reporter{c: c, stdout: stdout, stderr: stderr}
-	if c.Verbose {
+	if c.verbose {
 		// Verbose lines go to stdout like cp's, unless stdout carries JSON.
 		r.verbose = stdout
-		if c.JSON {
+		if c.json {
 			r.verbose = stderr
 		}
 	}
 	// A successful cp prints nothing, and scripts check for an empty
 	// stderr: the summary is for a person at a terminal.
-	r.summary = !c.Quiet && !c.JSON && isTerminal(stderr)
-	showBar := c.Progress == "always" || (c.Progress == "auto" && isTerminal(stderr))
-	if showBar && !c.Quiet && !c.Verbose {
+	r.summary = !c.quiet && !c.json && isTerminal(stderr)
+	showBar := c.progress == "always" || (c.progress == "auto" && isTerminal(stderr))
+	if showBar && !c.quiet && !c.verbose {
 		r.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("copying"),
@@ -61,7 +61,7 @@ func (r *reporter) observe(ev tree.Event) {
 		fmt.Fprintf(r.stderr, "%s: %v\n", progName, ev.Err)
 		return
 	}
-	if r.c.DryRun {
+	if r.c.dryRun {
 		if !ev.Partial {
 			r.plan(ev)
 		}
@@ -78,13 +78,47 @@ func (r *reporter) observe(ev tree.Event) {
 			_ = r.bar.Add64(ev.Progress)
 		}
 	}
-	if r.verbose != nil && !ev.Partial && !ev.Skipped {
-		if ev.Method != tree.MethodNone {
-			fmt.Fprintf(r.verbose, "%s -> %s (%s)\n", tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Method)
-		} else {
-			fmt.Fprintf(r.verbose, "%s -> %s\n", tree.Quote(ev.Src), tree.Quote(ev.Dst))
-		}
+	if r.verbose == nil || ev.Partial {
+		return
 	}
+	if ev.Skipped {
+		if r.c.debug && ev.Kind != tree.KindDir {
+			fmt.Fprintf(r.verbose, "skipped %s\n", tree.Quote(ev.Dst))
+		}
+		return
+	}
+	if ev.Method != tree.MethodNone {
+		fmt.Fprintf(r.verbose, "%s -> %s (%s)\n", tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Method)
+	} else {
+		fmt.Fprintf(r.verbose, "%s -> %s\n", tree.Quote(ev.Src), tree.Quote(ev.Dst))
+	}
+	if r.c.debug && ev.Kind == tree.KindFile && !r.c.attrsOnly &&
+		ev.Method != tree.MethodHardlink && ev.Method != tree.MethodSymlink {
+		fmt.Fprintln(r.verbose, debugLine(ev.Method, r.c.reflink))
+	}
+}
+
+// debugLine is cp 9.5's --debug line for a regular file's data, in cp's
+// terms for what cowcp did: whether copy_file_range copied it (copy
+// offload), whether it was cloned (reflink), and how its holes were found
+// (sparse detection: SEEK_HOLE runs, in which zero blocks become holes too).
+func debugLine(m tree.Method, policy tree.Reflink) string {
+	offload, reflink, sparse := "unsupported", "unsupported", "no"
+	if policy == tree.ReflinkNever {
+		offload, reflink = "avoided", "no"
+	}
+	switch m {
+	case tree.MethodFiclone, tree.MethodFicloneRange:
+		offload, reflink, sparse = "unknown", "yes", "unknown"
+	case tree.MethodCopyFileRange:
+		offload = "yes"
+	case tree.MethodSparse:
+		offload, sparse = "avoided", "SEEK_HOLE + zeros"
+	case tree.MethodReadWrite:
+	default: // no data to copy: nothing was tried
+		offload, reflink, sparse = "unknown", "unknown", "unknown"
+	}
+	return fmt.Sprintf("copy offload: %s, reflink: %s, sparse detection: %s", offload, reflink, sparse)
 }
 
 func (r *reporter) clearBar() {
@@ -97,15 +131,15 @@ func (r *reporter) finish(s *tree.Stats) {
 	if r.bar != nil {
 		_ = r.bar.Finish()
 	}
-	if r.c.JSON {
-		if r.c.DryRun {
+	if r.c.json {
+		if r.c.dryRun {
 			r.endPlan(s)
 			return
 		}
 		writeJSON(r.stdout, s)
 		return
 	}
-	if r.c.DryRun {
+	if r.c.dryRun {
 		fmt.Fprintln(r.stderr, s.PlanSummary())
 		return
 	}

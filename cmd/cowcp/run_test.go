@@ -23,40 +23,6 @@ func runT(t *testing.T, dir string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr
 }
 
-func TestUsageErrorsExit2(t *testing.T) {
-	for _, args := range [][]string{
-		{"--no-such-flag", "a", "b"},
-		{"--reflink=sometimes", "a", "b"},
-		{"--sparse=maybe", "a", "b"},
-		{"-j", "many", "a", "b"},
-		{"--preserve=colour", "a", "b"},
-		{"--backup=fancy", "a", "b"},
-		{"-l", "-s", "a", "b"},
-		{},
-		{"only-one"},
-		{"-T", "a", "b", "c"},
-	} {
-		code, _, stderr := runT(t, t.TempDir(), args...)
-		if code != exitUsage {
-			t.Errorf("cowcp %q: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
-		}
-		if !strings.HasPrefix(stderr, "cowcp: ") || !strings.Contains(stderr, "Try 'cowcp --help'") {
-			t.Errorf("cowcp %q: stderr %q is not a cp-style usage error", args, stderr)
-		}
-	}
-}
-
-func TestHelpAndVersionExit0(t *testing.T) {
-	code, stdout, _ := runT(t, t.TempDir(), "--version")
-	if code != 0 || !strings.Contains(stdout, "cowcp "+version) {
-		t.Errorf("--version: exit %d, stdout %q", code, stdout)
-	}
-	code, stdout, _ = runT(t, t.TempDir(), "--help")
-	if code != 0 || !strings.Contains(stdout, "--reflink") || !strings.Contains(stdout, "--dry-run") {
-		t.Errorf("--help: exit %d, stdout %q", code, stdout)
-	}
-}
-
 func TestCopyAndJSONReport(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "a"), []byte("hello\n"), 0o640); err != nil {
@@ -92,81 +58,6 @@ func TestCopyAndJSONReport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "d", "a")); err != nil {
 		t.Errorf("the good source was not copied: %v", err)
-	}
-}
-
-func TestLastOptionWins(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-n", "-i", "a", "b"}, "i"},
-		{[]string{"-i", "-n", "a", "b"}, "n"},
-		{[]string{"-in", "a", "b"}, "n"},
-		{[]string{"--interactive", "--no-clobber", "a"}, "n"},
-		{[]string{"-a", "a", "b"}, ""},
-		{[]string{"-S", "-n", "-i", "a"}, "i"}, // -n is -S's value... no: -S takes "-n"
-		{[]string{"-S-n", "-i", "a"}, "i"},     // the rest of the cluster is -S's value
-		{[]string{"-t", "-n", "a"}, ""},        // "-n" is -t's directory
-		{[]string{"-i", "--", "-n", "b"}, "i"}, // "--" ends options
-		{[]string{"-ni", "--no-clobber", ""}, "n"},
-	} {
-		if got := lastOption(tc.args, overwriteGroup); got != tc.want {
-			t.Errorf("lastOption(%q) = %q, want %q", tc.args, got, tc.want)
-		}
-	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-aL", "x", "y"}, "L"},
-		{[]string{"-La", "x", "y"}, "P"},
-		{[]string{"-H", "-P"}, "P"},
-		{[]string{"--dereference", "-d"}, "P"},
-		{[]string{"-d", "-H"}, "H"},
-	} {
-		if got := lastOption(tc.args, derefGroup); got != tc.want {
-			t.Errorf("lastOption(%q, deref) = %q, want %q", tc.args, got, tc.want)
-		}
-	}
-}
-
-func TestOptionsMapping(t *testing.T) {
-	parse := func(args ...string) tree.Options {
-		t.Helper()
-		var out, errb bytes.Buffer
-		var c cli
-		p := newParser(&c, &out, &errb)
-		if _, err := p.Parse(expandOptional(args)); err != nil {
-			t.Fatalf("%q: %v", args, err)
-		}
-		o, err := c.options(args, strings.NewReader(""), &errb)
-		if err != nil {
-			t.Fatalf("%q: %v", args, err)
-		}
-		return o
-	}
-	o := parse("-a", "x", "y")
-	if !o.Recursive || o.Deref != tree.DerefNever || o.Preserve != (tree.Preserve{Mode: true, Ownership: true, Timestamps: true, Links: true, Xattr: true, Context: true}) {
-		t.Errorf("-a: %+v", o)
-	}
-	if o = parse("-aL", "x", "y"); o.Deref != tree.DerefAlways {
-		t.Errorf("-aL: deref %v", o.Deref)
-	}
-	if o = parse("--preserve", "x", "y"); !o.Preserve.Mode || !o.Preserve.Timestamps || o.Preserve.Xattr {
-		t.Errorf("bare --preserve: %+v (want mode,ownership,timestamps)", o.Preserve)
-	}
-	if o = parse("-a", "--no-preserve=mode", "x", "y"); o.Preserve.Mode || !o.DefaultMode {
-		t.Errorf("-a --no-preserve=mode: %+v", o)
-	}
-	if o = parse("-S", ".bak", "x", "y"); o.Backup == tree.BackupNone || o.BackupSuffix != ".bak" {
-		t.Errorf("-S implies a backup: %+v", o)
-	}
-	if o = parse("--backup", "x", "y"); o.Backup != tree.BackupExisting {
-		t.Errorf("bare --backup: %v", o.Backup)
-	}
-	if o = parse("--reflink=never", "--sparse=always", "x", "y"); o.Reflink != tree.ReflinkNever || o.Sparse != tree.SparseAlways {
-		t.Errorf("reflink/sparse: %+v", o)
 	}
 }
 
