@@ -138,7 +138,7 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 	case v.skip != "":
 		r.ev.Skipped, r.ev.Reason = true, v.skip
 		return decision{}, nil
-	case v.ask && !c.ask(fmt.Sprintf("overwrite %s? ", Quote(dst))):
+	case v.ask && !c.ask(overwriteQuestion(at, old, dst)):
 		r.ev.Skipped = true
 		return decision{}, nil
 	case v.refuse != nil:
@@ -155,6 +155,39 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 		}
 	}
 	return v.decision, nil
+}
+
+// overwriteQuestion is cp's -i question: it warns when the file is not
+// writable ("replace 'f', overriding mode 0444 (r--r--r--)?").
+func overwriteQuestion(at place, old *unix.Stat_t, dst string) string {
+	if old.Mode&unix.S_IFMT != unix.S_IFLNK && unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS) != nil {
+		return fmt.Sprintf("replace %s, overriding mode %04o (%s)? ", Quote(dst), old.Mode&0o7777, permString(old.Mode))
+	}
+	return fmt.Sprintf("overwrite %s? ", Quote(dst))
+}
+
+// permString is the nine permission characters ls shows for mode.
+func permString(mode uint32) string {
+	b := []byte("rwxrwxrwx")
+	for i := range b {
+		if mode&(1<<(8-i)) == 0 {
+			b[i] = '-'
+		}
+	}
+	for _, sp := range []struct {
+		bit      uint32
+		at       int
+		set, not byte
+	}{{unix.S_ISUID, 2, 's', 'S'}, {unix.S_ISGID, 5, 's', 'S'}, {unix.S_ISVTX, 8, 't', 'T'}} {
+		if mode&sp.bit != 0 {
+			if b[sp.at] == 'x' {
+				b[sp.at] = sp.set
+			} else {
+				b[sp.at] = sp.not
+			}
+		}
+	}
+	return string(b)
 }
 
 // sameFile applies cp's same-file rules to the source srcName in srcDir

@@ -187,3 +187,15 @@ func TestIsStream(t *testing.T) {
 		f.Close()
 	}
 }
+
+// permString spells modes as ls and cp's -i question do.
+func TestPermString(t *testing.T) {
+	for mode, want := range map[uint32]string{
+		0o000: "---------", 0o644: "rw-r--r--", 0o4755: "rwsr-xr-x",
+		0o2644: "rw-r-Sr--", 0o1777: "rwxrwxrwt", 0o1666: "rw-rw-rwT",
+	} {
+		if got := permString(mode); got != want {
+			t.Errorf("permString(%04o) = %q, want %q", mode, got, want)
+		}
+	}
+}
