@@ -123,9 +123,11 @@ func (c *Copier) Copy(dst, src string) {
 	} else {
 		c.submit(op, src, name, &st, follow)
 	}
-	if len(parents) > 0 {
+	if len(parents) > 0 || c.opts.Backup == BackupNumbered {
 		// cp finishes these directories before the next operand, which
 		// may copy into them again and so update their times: wait.
+		// With numbered backups a later operand may copy to the same
+		// name again (backing this copy up): it must find it made.
 		op.done = make(chan struct{})
 		c.pool.Report(result{release: op})
 		<-op.done
@@ -151,10 +153,16 @@ func (c *Copier) finishLater(parents []parentDir) {
 func (c *Copier) firstTime(src, dst string, st *unix.Stat_t) bool {
 	prev, seen := c.operands[dst]
 	c.operands[dst] = madeFrom{devIno{st.Dev, st.Ino}, st.Mode&unix.S_IFMT == unix.S_IFLNK || c.opts.SymLink}
+	same := prev.src == (devIno{st.Dev, st.Ino})
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	switch {
 	case !seen:
 		return true
-	case prev.src == (devIno{st.Dev, st.Ino}):
+	case c.opts.Backup == BackupNumbered && !isDir:
+		return true // cp copies again: the numbered backup keeps the first copy
+	case same && isDir:
+		c.pool.Report(result{notice: fmt.Sprintf("warning: source directory %s specified more than once", Quote(src))})
+	case same && c.opts.Backup == BackupNone:
 		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", Quote(src))})
 	case prev.symlink:
 		// The symlink may not be made yet (workers copy behind the
