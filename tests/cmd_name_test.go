@@ -34,3 +34,31 @@ func TestCmdSpeaksAsCpWhenNamedCp(t *testing.T) {
 		}
 	}
 }
+
+// Under POSIXLY_CORRECT cp writes through a dangling destination symlink,
+// creating the file it names; otherwise it refuses (coreutils'
+// thru-dangling).
+func TestCmdPosixlyCorrectWritesThroughDanglingSymlink(t *testing.T) {
+	for _, posix := range []bool{false, true} {
+		dir := t.TempDir()
+		f, dangle, target := filepath.Join(dir, "f"), filepath.Join(dir, "dangle"), filepath.Join(dir, "no-such")
+		if err := os.WriteFile(f, []byte("hi\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("no-such", dangle); err != nil {
+			t.Fatal(err)
+		}
+		var env []string
+		if posix {
+			env = []string{"POSIXLY_CORRECT=1"}
+		}
+		r := runEnv(t, env, cowcpBin, f, dangle)
+		got, err := os.ReadFile(target)
+		switch {
+		case posix && (r.code != 0 || string(got) != "hi\n"):
+			t.Errorf("POSIXLY_CORRECT: exit %d, stderr %q, target %q (%v); want 0 and the file made through the symlink", r.code, r.stderr, got, err)
+		case !posix && (r.code == 0 || err == nil || !strings.Contains(r.stderr, "not writing through dangling symlink")):
+			t.Errorf("plain: exit %d, stderr %q, target made: %v; want cp's refusal", r.code, r.stderr, err == nil)
+		}
+	}
+}

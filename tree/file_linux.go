@@ -88,7 +88,10 @@ func (c *Copier) copyFile(j job, r *result) {
 	later := kind == outReplace && how.inherit || c.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid} ||
 		// Without privilege, setting xattrs needs write permission on
 		// the inode: a read-only source's copy gets its mode afterwards.
-		c.opts.Preserve.Xattr && c.euid != 0 && st.Mode&0o200 == 0
+		c.opts.Preserve.Xattr && c.euid != 0 && st.Mode&0o200 == 0 ||
+		// A stream's copy stands under its name while the data comes:
+		// private until its owner is set, as cp keeps it.
+		c.opts.Preserve.Ownership && stream && kind == outNew
 	perm := c.createPerm(&st, later)
 	fresh.perm = perm
 	m := meta{src: fdNode(fd), st: &st, display: dst, fresh: fresh, permsSet: !later && !c.opts.Preserve.Mode}

@@ -11,6 +11,7 @@ import (
 type parentDir struct {
 	src, dst string
 	st       unix.Stat_t
+	existed  bool // there already: only what the options preserve changes
 }
 
 // makeParents creates the directories between DEST and dst that
@@ -37,6 +38,12 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 		}
 		err := unix.Mkdirat(unix.AT_FDCWD, dp, c.dirPerm(&st))
 		if err == unix.EEXIST {
+			pr := c.opts.Preserve
+			if pr.Mode || pr.Ownership || pr.Timestamps || pr.Xattr {
+				// cp -p --parents gives existing parents their sources'
+				// attributes too (coreutils' parent-perm).
+				made = append(made, parentDir{src: sp, dst: dp, st: st, existed: true})
+			}
 			continue
 		}
 		if err != nil {
@@ -55,7 +62,7 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 func (c *Copier) finishParents(dirs []parentDir) {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		p := dirs[i]
-		if err := c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, false, p.dst); err != nil {
+		if err := c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, p.existed, p.dst); err != nil {
 			c.stats.fail(p.dst, err)
 			if c.opts.Observe != nil {
 				c.opts.Observe(Event{Kind: KindDir, Src: p.src, Dst: p.dst, Err: err})

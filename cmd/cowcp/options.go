@@ -175,12 +175,14 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		DefaultMode:    c.explicitNoPreserveMode && !c.preserve.Mode,
 		AttrsOnly:      c.attrsOnly,
 		CopyContents:   c.copyContents,
-		HardLink:       c.hardLink,
-		SymLink:        c.symLink,
-		KeepDirSymlink: c.keepDirSL,
-		DryRun:         c.dryRun,
-		MeasureFS:      c.sync && !c.dryRun,
-		Jobs:           c.jobs,
+		// cp writes through a dangling destination symlink under POSIX.
+		ThroughDangling: os.Getenv("POSIXLY_CORRECT") != "",
+		HardLink:        c.hardLink,
+		SymLink:         c.symLink,
+		KeepDirSymlink:  c.keepDirSL,
+		DryRun:          c.dryRun,
+		MeasureFS:       c.sync && !c.dryRun,
+		Jobs:            c.jobs,
 	}
 	switch {
 	case c.update == updateNone:
