@@ -11,7 +11,7 @@ import (
 type parentDir struct {
 	src, dst string
 	st       unix.Stat_t
-	existed  bool // there already: only what the options preserve changes
+	existed  bool // there already: only its mode changes
 }
 
 // makeParents creates the directories between DEST and dst that
@@ -38,10 +38,9 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 		}
 		err := unix.Mkdirat(unix.AT_FDCWD, dp, c.dirPerm(&st))
 		if err == unix.EEXIST {
-			pr := c.opts.Preserve
-			if pr.Mode || pr.Ownership || pr.Timestamps || pr.Xattr {
+			if c.opts.Preserve.Mode {
 				// cp -p --parents gives existing parents their sources'
-				// attributes too (coreutils' parent-perm).
+				// modes, not their times (coreutils' parent-perm).
 				made = append(made, parentDir{src: sp, dst: dp, st: st, existed: true})
 			}
 			continue
@@ -62,7 +61,15 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 func (c *Copier) finishParents(dirs []parentDir) {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		p := dirs[i]
-		if err := c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, p.existed, p.dst); err != nil {
+		var err error
+		if p.existed {
+			if err = unix.Fchmodat(unix.AT_FDCWD, p.dst, p.st.Mode&0o7777, 0); err != nil {
+				err = &PathError{Op: "preserving permissions for", Path: p.dst, Err: err}
+			}
+		} else {
+			err = c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, false, p.dst)
+		}
+		if err != nil {
 			c.stats.fail(p.dst, err)
 			if c.opts.Observe != nil {
 				c.opts.Observe(Event{Kind: KindDir, Src: p.src, Dst: p.dst, Err: err})
