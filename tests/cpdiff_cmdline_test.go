@@ -214,6 +214,9 @@ var cpdCases = []cpdCase{
 		cpdD("e2", 0o755).at(1, 0), cpdD("e2/f", 0o755).at(2, 0)}},
 
 	// Not root: where read-only destinations and ownership refuse.
+	{name: "user: an unreadable directory is made all the same", args: "-r ud new", user: true,
+		extra: []cpdNode{cpdD("ud", 0o000)}},
+	{name: "-s into a missing directory", args: "-s $ROOT/f nodir/f"},
 	{name: "user: onto a read-only file", args: "f ro", user: true},
 	{name: "user: onto a read-only file with -f", args: "-f f ro", user: true},
 	{name: "user: onto a read-only file with --remove-destination", args: "--remove-destination f ro", user: true},

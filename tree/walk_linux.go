@@ -102,7 +102,14 @@ func (c *Copier) Copy(dst, src string) {
 	}
 	op, name, err := c.openOperand(dst)
 	if err != nil {
-		c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
+		switch {
+		case c.opts.SymLink:
+			c.fail(src, dst, &PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + Quote(src), Err: err})
+		case c.opts.HardLink && !isDir:
+			c.fail(src, dst, &PathError{Op: "cannot create hard link", Path: dst, After: " to " + Quote(src), Err: err})
+		default:
+			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
+		}
 		c.finishLater(parents)
 		return
 	}
@@ -279,6 +286,15 @@ func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 		flags |= unix.O_NOFOLLOW
 	}
 	srcFd, err := unix.Openat(parent.srcFd, srcName, flags, 0)
+	if err == unix.EACCES {
+		// cp still makes the directory it cannot read, with the
+		// source's mode, and says it cannot access the source.
+		if !c.opts.DryRun && parent.dstFd != -1 {
+			unix.Mkdirat(parent.dstFd, dstName, c.createPerm(st, false))
+		}
+		c.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
+		return
+	}
 	if err != nil {
 		c.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
 		return
