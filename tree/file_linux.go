@@ -28,7 +28,11 @@ func openSource(j job, display string) (*os.File, error) {
 func (c *Copier) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
 	src, dst := r.ev.Src, r.ev.Dst
-	in, err := openSource(j, src)
+	open := openSource
+	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		open = c.openFIFO
+	}
+	in, err := open(j, src)
 	if err != nil {
 		r.ev.Err = err
 		return

@@ -96,6 +96,14 @@ func (c *Copier) planEntry(j job, r *result) {
 		return
 	}
 	r.ev.Kind = KindFile
+	if j.st.Mode&unix.S_IFMT != unix.S_IFREG {
+		// A FIFO or device: opening it would wait for a writer, or
+		// take its data. It would be read to its end.
+		if !c.planExisting(j, r, &j.st, true) {
+			r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a FIFO or device)"
+		}
+		return
+	}
 	in, err := openSource(j, r.ev.Src)
 	if err != nil {
 		r.ev.Err = err

@@ -154,3 +154,39 @@ func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func
 		f.Close()
 	}
 }
+
+// openFIFO opens the FIFO source of j for reading and waits, as cp's open
+// does, for a writer to come, but so that an interrupt ends the wait: it
+// opens without blocking, then polls until the FIFO has data or its
+// writer has come and gone (POLLHUP is only reported once one has). The
+// descriptor is then made blocking again, as openSource's would be.
+func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
+	if !j.follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
+	if err != nil {
+		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+	}
+	for {
+		if err := c.ctx.Err(); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pfd, 200)
+		if err != nil && err != unix.EINTR {
+			unix.Close(fd)
+			return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+		}
+		if n > 0 {
+			break
+		}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+	}
+	return os.NewFile(uintptr(fd), display), nil
+}
