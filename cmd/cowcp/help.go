@@ -3,54 +3,19 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
+
+	"github.com/cowcp/cowcp/internal/buildinfo"
 )
-
-// version is set by the release build (-ldflags "-X main.version=v1.2.3").
-// Without it, the version is the one Go recorded in the binary.
-var version = ""
-
-// versionString is the version: the release's, else the module version
-// Go stamped from the VCS tag or commit (go install ...@v1.2.3, or a
-// pseudo-version when built in a checkout), else the revision alone.
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel, no build information)"
-	}
-	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev := settings["vcs.revision"]
-	if rev == "" {
-		return "(devel, no VCS revision)"
-	}
-	s := "(devel) " + rev
-	if t := settings["vcs.time"]; t != "" {
-		s += " " + t
-	}
-	if settings["vcs.modified"] == "true" {
-		s += " modified"
-	}
-	return s
-}
 
 // printVersion is --version: named cp, cowcp says what it is, as cp's
 // first line says "cp (GNU coreutils) 9.5".
 func printVersion(w io.Writer) {
 	if progName == "cowcp" {
-		fmt.Fprintf(w, "cowcp %s\n", versionString())
+		fmt.Fprintf(w, "cowcp %s\n", buildinfo.Read())
 		return
 	}
-	fmt.Fprintf(w, "%s (cowcp) %s\n", progName, versionString())
+	fmt.Fprintf(w, "%s (cowcp) %s\n", progName, buildinfo.Read())
 }
 
 // printHelp is --help: cp 9.5's options by cp's own names, in cp's

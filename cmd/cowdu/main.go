@@ -5,9 +5,6 @@ package main
 
 import "os"
 
-// version is set by the release build (-ldflags "-X main.version=...").
-var version = "dev"
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/alecthomas/kong"
+	"github.com/cowcp/cowcp/internal/buildinfo"
 	"github.com/cowcp/cowcp/internal/errwriter"
 	"github.com/cowcp/cowcp/tree"
 )
@@ -25,7 +26,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&c,
 		kong.Name("cowdu"),
 		kong.Description(description),
-		kong.Vars{"version": "cowdu " + version},
+		kong.Vars{"version": "cowdu " + buildinfo.Read().String()},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.NoDefaultHelp(),

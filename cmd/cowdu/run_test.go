@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cowcp/cowcp/internal/buildinfo"
 )
 
 func runCowdu(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -50,7 +52,7 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--help: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
 	code, stdout, _ = runCowdu(t, "--version")
-	if code != 0 || stdout != "cowdu dev\n" {
+	if code != 0 || stdout != "cowdu "+buildinfo.Read().String()+"\n" {
 		t.Errorf("--version: exit %d, stdout %q", code, stdout)
 	}
 }
