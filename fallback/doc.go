@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package fallback copies file data byte by byte when cloning is not
 // possible: copy_file_range loops, hole-preserving copies driven by
 // SEEK_DATA/SEEK_HOLE, and plain read/write.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package reflink
 
 // Class says what a clone error means for the caller.

@@ -1,3 +1,5 @@
+//go:build linux
+
 package tree
 
 // Extent is one mapping of a file's logical bytes to bytes on the device,

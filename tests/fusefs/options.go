@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package fusefs mounts a FUSE passthrough of a directory for cowcp's
 // tests, with knobs that take away what NFS, sshfs and many FUSE
 // filesystems lack (O_TMPFILE, renameat2 flags, hard links) and that make
