@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/tests/fstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,19 +143,6 @@ func TestCloneRangeNegative(t *testing.T) {
 	}
 }
 
-// requireRoot skips without root, but fails under CI=true, where a skipped
-// btrfs test would hide that nothing was ever cloned.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true")
-	}
-	t.Skip("needs root to make a loopback btrfs")
-}
-
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
@@ -162,53 +150,6 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
-}
-
-// loopBtrfs makes a small btrfs on a loop device in a temporary directory
-// and returns its mount point; cleanup unmounts it and detaches the device.
-func loopBtrfs(t *testing.T) string {
-	requireRoot(t)
-	for _, tool := range []string{"mkfs.btrfs", "losetup", "mount", "umount", "filefrag"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	// Not t.TempDir(): its removal runs after our unmount only if registered
-	// first, and a failed unmount must not make RemoveAll walk the mount.
-	base, err := os.MkdirTemp("", "reflink-btrfs-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := os.RemoveAll(base); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	img, mnt := filepath.Join(base, "image"), filepath.Join(base, "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "truncate", "-s", "256M", img)
-	run(t, "mkfs.btrfs", "-q", img)
-	dev := strings.TrimSpace(run(t, "losetup", "-f", "--show", img))
-	t.Cleanup(func() {
-		if out, err := exec.Command("losetup", "-d", dev).CombinedOutput(); err != nil {
-			t.Errorf("losetup -d %s: %v\n%s", dev, err, out)
-		}
-	})
-	run(t, "mount", "-t", "btrfs", dev, mnt)
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v\n%s", mnt, err, out)
-		}
-	})
-	if fsType(t, mnt) != btrfsMagic {
-		t.Fatalf("%s is not btrfs after mount", mnt)
-	}
-	return mnt
 }
 
 var filefragExtent = regexp.MustCompile(`^\s*\d+:\s+\d+\.\.\s*\d+:\s+\d+\.\.\s*\d+:\s+(\d+):\s*(?:\d+:)?\s*([a-z_,]*)\s*$`)
@@ -240,7 +181,8 @@ func sharedBlocks(t *testing.T, path string) (shared, total int64) {
 }
 
 func TestCloneBtrfs(t *testing.T) {
-	mnt := loopBtrfs(t)
+	mnt := fstest.Btrfs(t, 256<<20)
+	fstest.RequireTools(t, "filefrag")
 	const size = 1<<20 + 12345 // several extents' worth, unaligned end
 	want := writeRandom(t, filepath.Join(mnt, "src"), size, 4)
 	unix.Sync()
