@@ -1,18 +1,23 @@
 package tests
 
 // Shared harness for the end-to-end tests: the binaries under test and the
-// loopback filesystems they run on. Every test file in this package uses
-// these helpers; none makes its own mounts.
+// loopback filesystems they run on (made by package fstest). Every test
+// file in this package uses these helpers; none makes its own loopback
+// filesystems.
 
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cowcp/cowcp/tests/fstest"
 )
 
 var (
@@ -56,23 +61,18 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// inCI reports whether skipping a loopback test must fail instead.
+// inCI reports whether skipping a loopback test must fail instead (the
+// policy of fstest.RequireRoot, for tests that need something else).
 func inCI() bool { return os.Getenv("CI") == "true" }
 
 // requireRoot skips a test that needs root (loop devices, mount), except
 // under CI=true, where a skipped loopback test would hide a broken suite.
 func requireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if inCI() {
-		t.Fatal("loopback tests need root, and CI=true forbids skipping them")
-	}
-	t.Skip("loopback tests need root (run the README's test command as root)")
+	fstest.RequireRoot(t)
 }
 
-// Filesystem kinds the loopfs helper can make.
+// Filesystem kinds mountFS can make.
 const (
 	fsBtrfs = "btrfs"
 	fsXFS   = "xfs"
@@ -80,26 +80,40 @@ const (
 )
 
 // mountFS makes a fresh loopback filesystem of the given kind and size
-// (e.g. "1G") with tests/loopfs, and removes it in t.Cleanup, even when the
-// test fails. It returns the mount point.
+// (e.g. "1G", "512M") with fstest, and removes it in t.Cleanup, even when
+// the test fails. It returns the mount point.
 func mountFS(t testing.TB, kind, size string) string {
 	t.Helper()
-	requireRoot(t)
-	out, err := exec.Command(filepath.Join(repoRoot, "tests", "loopfs"), "up", kind, size).Output()
+	n, err := parseSize(size)
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("loopfs up %s %s: %v\n%s", kind, size, err, stderr)
+		t.Fatalf("mountFS %s: %v", kind, err)
 	}
-	mnt := strings.TrimSpace(string(out))
-	t.Cleanup(func() {
-		if out, err := exec.Command(filepath.Join(repoRoot, "tests", "loopfs"), "down", mnt).CombinedOutput(); err != nil {
-			t.Errorf("loopfs down %s: %v\n%s", mnt, err, out)
+	switch kind {
+	case fsBtrfs:
+		return fstest.Btrfs(t, n)
+	case fsXFS:
+		return fstest.XFS(t, n)
+	case fsExt4:
+		return fstest.Ext4(t, n)
+	}
+	t.Fatalf("mountFS: unknown filesystem kind %q", kind)
+	return ""
+}
+
+// parseSize reads a size as tests/loopfs does: digits with an optional
+// K, M, G or T suffix, in powers of 1024.
+func parseSize(s string) (int64, error) {
+	num, shift := s, 0
+	if k := len(s) - 1; k >= 0 {
+		if i := strings.IndexByte("KMGT", s[k]); i >= 0 {
+			num, shift = s[:k], 10*(i+1)
 		}
-	})
-	return mnt
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M or 2G)", s)
+	}
+	return n << shift, nil
 }
 
 // result is one run of a binary.
