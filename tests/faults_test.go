@@ -309,7 +309,7 @@ func fltMustOverflow(t testing.TB, mnt string, n int64) {
 	if err := unix.Statfs(mnt, &st); err != nil {
 		t.Fatal(err)
 	}
-	if free := int64(st.Bfree) * st.Bsize; free >= n {
+	if free := int64(st.Bfree) * int64(st.Bsize); free >= n {
 		t.Fatalf("%s has %d bytes free for a %d-byte tree: it would not fill", mnt, free, n)
 	}
 }
@@ -395,7 +395,7 @@ func fltFill(t testing.TB, mnt string, room int64) int64 {
 	if err := unix.Statfs(mnt, &st); err != nil {
 		t.Fatal(err)
 	}
-	return int64(st.Bfree) * st.Bsize
+	return int64(st.Bfree) * int64(st.Bsize)
 }
 
 // TestFaultReplaceFullDisk: on a full disk, replacing an existing file

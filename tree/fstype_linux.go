@@ -21,7 +21,7 @@ func fsType(dev uint64, paths ...string) string {
 	for _, p := range paths {
 		var s unix.Statfs_t
 		if unix.Statfs(p, &s) == nil {
-			return fsMagics[s.Type]
+			return fsMagics[fsMagic(&s)]
 		}
 	}
 	return ""
@@ -78,3 +78,8 @@ func mountType(dev uint64) string {
 	}
 	return ""
 }
+
+// fsMagic is statfs's f_type as the unsigned 32-bit magic number it is:
+// the field is int32 on 386 and arm, where btrfs's 0x9123683e would
+// otherwise come out negative, uint32 on s390x and int64 elsewhere.
+func fsMagic(s *unix.Statfs_t) int64 { return int64(uint32(s.Type)) }

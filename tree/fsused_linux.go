@@ -59,7 +59,7 @@ func usedBytes(fd int, sync bool) (int64, error) {
 	if err := unix.Fstatfs(fd, &s); err != nil {
 		return 0, err
 	}
-	return int64(s.Blocks-s.Bfree) * s.Bsize, nil
+	return int64(s.Blocks-s.Bfree) * int64(s.Bsize), nil
 }
 
 // freeSpace adds the available space of a destination filesystem, once,
@@ -76,6 +76,6 @@ func (c *Copier) freeSpace(dev uint64, dirFd int) {
 	defer unix.Close(fd)
 	var s unix.Statfs_t
 	if unix.Fstatfs(fd, &s) == nil {
-		c.freeBytes += int64(s.Bavail) * s.Bsize
+		c.freeBytes += int64(s.Bavail) * int64(s.Bsize)
 	}
 }

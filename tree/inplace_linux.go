@@ -58,9 +58,9 @@ func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 	if statfsAt(dir, &fs) != nil {
 		return false
 	}
-	free := int64(fs.Bavail) * fs.Bsize
+	free := int64(fs.Bavail) * int64(fs.Bsize)
 	if c.euid == 0 {
-		free = int64(fs.Bfree) * fs.Bsize
+		free = int64(fs.Bfree) * int64(fs.Bsize)
 	}
 	need := min(src.Size, src.Blocks*512)
 	return free+old.Blocks*512 >= need

@@ -45,7 +45,7 @@ func isStream(fd int, st *unix.Stat_t) bool {
 // onPseudoFS reports whether fd is a file of /proc, /sys or the like.
 func onPseudoFS(fd int) bool {
 	var fs unix.Statfs_t
-	return unix.Fstatfs(fd, &fs) == nil && pseudoFS[int64(fs.Type)]
+	return unix.Fstatfs(fd, &fs) == nil && pseudoFS[fsMagic(&fs)]
 }
 
 // writeStream reads in to its end into a new output (or the existing

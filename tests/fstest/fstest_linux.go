@@ -134,7 +134,7 @@ func (lf *loopFS) setup(k kind, size int64) error {
 	if err := unix.Statfs(lf.mnt, &sfs); err != nil {
 		return &os.PathError{Op: "statfs", Path: lf.mnt, Err: err}
 	}
-	if int64(sfs.Type) != k.magic {
+	if int64(uint32(sfs.Type)) != k.magic {
 		return fmt.Errorf("%s has filesystem type %#x after mounting, not %s's %#x", lf.mnt, sfs.Type, k.name, k.magic)
 	}
 	return nil

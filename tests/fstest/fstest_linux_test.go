@@ -89,7 +89,7 @@ func TestKinds(t *testing.T) {
 			if int64(sfs.Type) != tc.magic {
 				t.Errorf("%s: filesystem type %#x, want %#x", mnt, sfs.Type, tc.magic)
 			}
-			if size := int64(sfs.Blocks) * sfs.Bsize; size > tc.size || size < tc.size/2 {
+			if size := int64(sfs.Blocks) * int64(sfs.Bsize); size > tc.size || size < tc.size/2 {
 				t.Errorf("%s: %d bytes, want about %d", mnt, size, tc.size)
 			}
 			if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("data"), 0o644); err != nil {
