@@ -23,7 +23,7 @@ func TestFiemapIoctlNumber(t *testing.T) {
 	const iocRead, iocWrite = 2, 1
 	iowr := uintptr(iocRead|iocWrite)<<30 | unsafe.Sizeof(fiemapHeader{})<<16 | uintptr('f')<<8 | 11
 	if iowr != fsIocFiemap {
-		t.Fatalf("_IOWR('f', 11, struct fiemap) = %#x, fsIocFiemap = %#x", iowr, fsIocFiemap)
+		t.Fatalf("_IOWR('f', 11, struct fiemap) = %#x, fsIocFiemap = %#x", iowr, uint64(fsIocFiemap))
 	}
 
 	f := newFile(t, 0, blocks(0, 256)...)
