@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cowcp/cowcp/tree/internal/pool"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +23,7 @@ type Copier struct {
 	opts   Options
 	ops    ops
 	ctx    context.Context
-	pool   *Pool[job, result]
+	pool   *pool.Pool[job, result]
 	caps   capCache
 	probes probeCache
 	umask  uint32
@@ -94,7 +95,7 @@ func New(ctx context.Context, opts Options) *Copier {
 	// The queue holds a few jobs per worker: enough to keep them busy
 	// while the walker reads a directory, little enough to bound memory
 	// and the directory descriptors queued jobs keep open.
-	c.pool = NewPool(opts.Jobs, opts.Jobs*16, c.work, c.collect)
+	c.pool = pool.New(opts.Jobs, opts.Jobs*16, c.work, c.collect)
 	return c
 }
 

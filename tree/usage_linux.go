@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/cowcp/cowcp/tree/internal/pool"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,16 +50,16 @@ func (c *UsageCounter) walk(p *pathCount, root string, mnt mountID) {
 		workers = max(8, 2*runtime.GOMAXPROCS(0))
 	}
 	named := c.opts.Files // only the file list needs every file's path
-	pool := NewPool(workers, 64*workers,
+	jobs := pool.New(workers, 64*workers,
 		func(f fileRef) fileMeasure {
 			m := measureFile(f, unix.O_NOFOLLOW, mnt, named)
 			f.dir.release()
 			return m
 		},
 		p.collect)
-	w := &usageWalker{pool: pool, mnt: mnt}
+	w := &usageWalker{pool: jobs, mnt: mnt}
 	w.run(root)
-	pool.Wait()
+	jobs.Wait()
 }
 
 // usageDir is an open directory of a walked tree. Its files and
@@ -116,7 +117,7 @@ type pendingDir struct {
 // usageWalker reads the directories of one PATH, depth first, queuing
 // their regular files on the pool. Only the walking goroutine uses it.
 type usageWalker struct {
-	pool    *Pool[fileRef, fileMeasure]
+	pool    *pool.Pool[fileRef, fileMeasure]
 	mnt     mountID
 	pending []pendingDir // a stack: the last one is read next
 }

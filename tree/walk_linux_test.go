@@ -396,7 +396,7 @@ func TestWalkDirWithoutRecursive(t *testing.T) {
 func TestWalkQueueBounded(t *testing.T) {
 	c := New(context.Background(), Options{Jobs: 3})
 	defer c.Close()
-	if n := cap(c.pool.jobs); n <= 0 || n > 3*64 {
+	if n := c.pool.Cap(); n <= 0 || n > 3*64 {
 		t.Errorf("job queue capacity %d for 3 workers", n)
 	}
 }

@@ -1,4 +1,4 @@
-package tree
+package pool
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func TestPoolProcessesAllJobs(t *testing.T) {
 		seen       = make([]int, n+1000)
 		workers    sync.Map
 	)
-	p := NewPool(8, 4, func(j int) int {
+	p := New(8, 4, func(j int) int {
 		workers.Store(goid(), true)
 		if j%97 == 0 {
 			time.Sleep(time.Millisecond)
@@ -81,7 +81,10 @@ func TestPoolQueueIsBounded(t *testing.T) {
 	const workers, queue = 2, 4
 	gate := make(chan struct{})
 	var collected atomic.Int32
-	p := NewPool(workers, queue, func(j int) int { <-gate; return j }, func(int) { collected.Add(1) })
+	p := New(workers, queue, func(j int) int { <-gate; return j }, func(int) { collected.Add(1) })
+	if p.Cap() != queue {
+		t.Errorf("Cap() = %d, want %d", p.Cap(), queue)
+	}
 
 	filled := make(chan struct{})
 	go func() {
@@ -119,7 +122,7 @@ func TestPoolQueueIsBounded(t *testing.T) {
 // Degenerate sizes are raised to something that works.
 func TestPoolDegenerateSizes(t *testing.T) {
 	var sum atomic.Int64
-	p := NewPool(0, 0, func(j int) int { return j }, func(r int) { sum.Add(int64(r)) })
+	p := New(0, 0, func(j int) int { return j }, func(r int) { sum.Add(int64(r)) })
 	for i := 1; i <= 100; i++ {
 		p.Submit(i)
 	}
@@ -133,7 +136,7 @@ func TestPoolDegenerateSizes(t *testing.T) {
 // Wait returns only after the last result was collected.
 func TestPoolWaitDrains(t *testing.T) {
 	var last atomic.Int32
-	p := NewPool(3, 3, func(j int) int { return j }, func(r int) {
+	p := New(3, 3, func(j int) int { return j }, func(r int) {
 		time.Sleep(time.Millisecond)
 		last.Add(1)
 	})

@@ -1,6 +1,6 @@
 //go:build linux
 
-package tree
+package pool
 
 import "sync"
 
@@ -18,9 +18,9 @@ type Pool[J, R any] struct {
 	done    chan struct{}
 }
 
-// NewPool starts workers goroutines running work and one running collect.
+// New starts workers goroutines running work and one running collect.
 // queue bounds the number of submitted jobs not yet taken by a worker.
-func NewPool[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J, R] {
+func New[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J, R] {
 	if workers < 1 {
 		workers = 1
 	}
@@ -57,6 +57,9 @@ func (p *Pool[J, R]) Submit(j J) { p.jobs <- j }
 // Report hands a result straight to the collector, for work the producer
 // did itself (a directory it created, an error it met while walking).
 func (p *Pool[J, R]) Report(r R) { p.results <- r }
+
+// Cap is how many submitted jobs the queue holds before Submit blocks.
+func (p *Pool[J, R]) Cap() int { return cap(p.jobs) }
 
 // Wait stops accepting jobs, waits for the workers to finish the queue and
 // for the collector to drain every result.
