@@ -1,6 +1,10 @@
 package tree
 
-import "os"
+import (
+	"os"
+
+	"github.com/cowcp/cowcp/tree/extent"
+)
 
 // clonedDataBytes is how many of a freshly cloned file's bytes now share
 // blocks with the source: the source's data in extents with blocks of their
@@ -9,7 +13,7 @@ import "os"
 // its map is final without FIEMAP_FLAG_SYNC; one ioctl for most files.
 // Where the filesystem cannot map extents, nothing is claimed as saved.
 func clonedDataBytes(src *os.File, size int64) int64 {
-	s, err := SummarizeFile(src, size, 0)
+	s, err := extent.SummarizeFile(src, size, 0)
 	if err != nil {
 		return 0
 	}

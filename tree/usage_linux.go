@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/cowcp/cowcp/tree/extent"
 	"github.com/cowcp/cowcp/tree/internal/pool"
 	"golang.org/x/sys/unix"
 )
@@ -218,8 +219,8 @@ func measureFile(f fileRef, openFlags int, mnt mountID, named bool) fileMeasure 
 	if named {
 		m.path = f.path()
 	}
-	err = visitExtents(fd, MapSync, func(e Extent) {
-		if !e.hasBlocks() || e.Length == 0 {
+	err = extent.Visit(fd, extent.MapSync, func(e extent.Extent) {
+		if !e.HasBlocks() || e.Length == 0 {
 			return
 		}
 		m.total += e.Length

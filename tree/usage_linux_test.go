@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/tree/extent"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,7 +70,7 @@ func requireFiemapAt(t *testing.T, dir string) {
 	f, err := os.Open(dir)
 	must(t, err)
 	defer f.Close()
-	if _, err := Extents(f, 0); errors.Is(err, errors.ErrUnsupported) || errors.Is(err, unix.ENOTTY) {
+	if _, err := extent.Map(f, 0); errors.Is(err, errors.ErrUnsupported) || errors.Is(err, unix.ENOTTY) {
 		t.Skipf("no FIEMAP on %s: %v", dir, err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package tree
+package extent
 
 // Extent is one mapping of a file's logical bytes to bytes on the device,
 // as FIEMAP reports it. Offsets and lengths are in bytes; Length is the
@@ -54,8 +54,8 @@ func (e Extent) Unwritten() bool { return e.Flags&extentUnwritten != 0 }
 // Encoded reports whether e is stored compressed or otherwise encoded.
 func (e Extent) Encoded() bool { return e.Flags&extentEncoded != 0 }
 
-// hasBlocks reports whether e occupies data blocks of its own.
-func (e Extent) hasBlocks() bool { return e.Flags&noDataFlags == 0 }
+// HasBlocks reports whether e occupies data blocks of its own.
+func (e Extent) HasBlocks() bool { return e.Flags&noDataFlags == 0 }
 
 // within returns how many of e's bytes lie before size.
 func (e Extent) within(size uint64) uint64 {
@@ -69,10 +69,10 @@ func (e Extent) within(size uint64) uint64 {
 	return end - e.Logical
 }
 
-// ExtentSummary counts a file's bytes by what its extents are. Every count
+// Summary counts a file's bytes by what its extents are. Every count
 // is clipped to the file's size, so it is comparable with the logical
 // size a copy reports.
-type ExtentSummary struct {
+type Summary struct {
 	// Data is the bytes of the file held in extents: the size minus
 	// holes. Inline and not yet allocated data count too.
 	Data uint64
@@ -85,20 +85,20 @@ type ExtentSummary struct {
 }
 
 // add counts e, clipped to size.
-func (s *ExtentSummary) add(e Extent, size uint64) {
+func (s *Summary) add(e Extent, size uint64) {
 	n := e.within(size)
 	s.Data += n
 	if e.Shared() {
 		s.Shared += n
 	}
-	if e.hasBlocks() {
+	if e.HasBlocks() {
 		s.Clonable += n
 	}
 }
 
 // Summarize counts extents of a file of the given size.
-func Summarize(extents []Extent, size int64) ExtentSummary {
-	var s ExtentSummary
+func Summarize(extents []Extent, size int64) Summary {
+	var s Summary
 	for _, e := range extents {
 		s.add(e, uint64(max(size, 0)))
 	}

@@ -1,4 +1,4 @@
-package tree
+package extent
 
 import (
 	"os"
@@ -56,13 +56,13 @@ type fiemapBuf struct {
 // feeding the garbage collector.
 var fiemapBufs = sync.Pool{New: func() any { return new(fiemapBuf) }}
 
-// Extents returns all extents of the open file f, in logical order. A
-// file with no data blocks (empty, or all holes) has none. Errors are
+// Map returns all extents of the open file f, in logical order. A file
+// with no data blocks (empty, or all holes) has none. Errors are
 // *os.PathError values naming f; a filesystem without FIEMAP (tmpfs, many
 // FUSE filesystems) fails with EOPNOTSUPP or ENOTTY.
-func Extents(f *os.File, flags MapFlags) ([]Extent, error) {
+func Map(f *os.File, flags MapFlags) ([]Extent, error) {
 	var extents []Extent
-	err := visitExtents(int(f.Fd()), flags, func(e Extent) { extents = append(extents, e) })
+	err := Visit(int(f.Fd()), flags, func(e Extent) { extents = append(extents, e) })
 	runtime.KeepAlive(f)
 	if err != nil {
 		return nil, &os.PathError{Op: "fiemap", Path: f.Name(), Err: err}
@@ -72,22 +72,25 @@ func Extents(f *os.File, flags MapFlags) ([]Extent, error) {
 
 // SummarizeFile counts the extents of the open file f, whose size is
 // size, without keeping them: one ioctl for files of up to 256 extents.
-// The copier calls it on a source after cloning it to learn how many of
-// the copy's bytes are shared (see ExtentSummary.Clonable).
-func SummarizeFile(f *os.File, size int64, flags MapFlags) (ExtentSummary, error) {
-	var s ExtentSummary
+// The copy engine calls it on a source after cloning it to learn how
+// many of the copy's bytes are shared (see Summary.Clonable).
+func SummarizeFile(f *os.File, size int64, flags MapFlags) (Summary, error) {
+	var s Summary
 	clip := uint64(max(size, 0))
-	err := visitExtents(int(f.Fd()), flags, func(e Extent) { s.add(e, clip) })
+	err := Visit(int(f.Fd()), flags, func(e Extent) { s.add(e, clip) })
 	runtime.KeepAlive(f)
 	if err != nil {
-		return ExtentSummary{}, &os.PathError{Op: "fiemap", Path: f.Name(), Err: err}
+		return Summary{}, &os.PathError{Op: "fiemap", Path: f.Name(), Err: err}
 	}
 	return s, nil
 }
 
-// visitExtents calls fn for every extent of fd in logical order, asking
-// the kernel for fiemapBatch extents at a time. It returns a bare errno.
-func visitExtents(fd int, flags MapFlags, fn func(Extent)) error {
+// Visit calls fn for every extent of the open file descriptor fd in
+// logical order, asking the kernel for 256 extents at a time, without
+// keeping them. It returns a bare errno, since it knows no path: callers
+// name the file in their own words. EOPNOTSUPP or ENOTTY mean the
+// filesystem has no FIEMAP.
+func Visit(fd int, flags MapFlags, fn func(Extent)) error {
 	buf := fiemapBufs.Get().(*fiemapBuf)
 	defer fiemapBufs.Put(buf)
 	var start uint64

@@ -1,4 +1,4 @@
-package tree
+package extent
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ func TestFiemapIoctlNumber(t *testing.T) {
 	}
 
 	f := newFile(t, 0, blocks(0, 256)...)
-	exts, err := Extents(f, MapSync)
+	exts, err := Map(f, MapSync)
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skipf("%s has no FIEMAP: %v", t.TempDir(), err)
 	}
@@ -83,7 +83,7 @@ func sizeOf(t *testing.T, f *os.File) int64 {
 
 func requireFiemap(t *testing.T, f *os.File) {
 	t.Helper()
-	if _, err := Extents(f, 0); errors.Is(err, errors.ErrUnsupported) || errors.Is(err, unix.ENOTTY) {
+	if _, err := Map(f, 0); errors.Is(err, errors.ErrUnsupported) || errors.Is(err, unix.ENOTTY) {
 		t.Skipf("no FIEMAP on the temp dir's filesystem: %v", err)
 	}
 }
@@ -107,7 +107,7 @@ func TestExtents(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFile(t, tt.size, tt.data...)
 			requireFiemap(t, f)
-			exts, err := Extents(f, MapSync)
+			exts, err := Map(f, MapSync)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestExtentsFragmented(t *testing.T) {
 	}
 	f := newFile(t, 0, offs...)
 	requireFiemap(t, f)
-	exts, err := Extents(f, MapSync)
+	exts, err := Map(f, MapSync)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestExtentsSync(t *testing.T) {
 	if _, err := f.WriteAt(make([]byte, 256<<10), 0); err != nil {
 		t.Fatal(err)
 	}
-	exts, err := Extents(f, MapSync)
+	exts, err := Map(f, MapSync)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestExtentsUnwritten(t *testing.T) {
 	if err := unix.Fallocate(int(f.Fd()), 0, 0, 1<<20); err != nil {
 		t.Skipf("fallocate: %v", err)
 	}
-	exts, err := Extents(f, MapSync)
+	exts, err := Map(f, MapSync)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestExtentsUnsupported(t *testing.T) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	_, err = Extents(f, 0)
+	_, err = Map(f, 0)
 	var pe *os.PathError
 	if !errors.As(err, &pe) || pe.Path != f.Name() || !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("FIEMAP on tmpfs: %v, want an unsupported *os.PathError naming the file", err)
@@ -235,24 +235,24 @@ func TestSummarize(t *testing.T) {
 		name string
 		size int64
 		exts []Extent
-		want ExtentSummary
+		want Summary
 	}{
-		{name: "None", size: 100, want: ExtentSummary{}},
+		{name: "None", size: 100, want: Summary{}},
 		{name: "ClippedTail", size: 100, exts: []Extent{{Length: k, Flags: extentLast}},
-			want: ExtentSummary{Data: 100, Clonable: 100}},
+			want: Summary{Data: 100, Clonable: 100}},
 		{name: "Inline", size: 100, exts: []Extent{{Length: k, Flags: extentInline | extentLast}},
-			want: ExtentSummary{Data: 100}},
+			want: Summary{Data: 100}},
 		{name: "Delalloc", size: 2 * k, exts: []Extent{{Length: 2 * k, Flags: extentDelalloc | extentUnknown}},
-			want: ExtentSummary{Data: 2 * k}},
+			want: Summary{Data: 2 * k}},
 		{name: "SharedAndNot", size: 3 * k, exts: []Extent{
 			{Logical: 0, Physical: 10 * k, Length: k, Flags: extentShared},
 			{Logical: 2 * k, Physical: 20 * k, Length: k, Flags: extentLast}},
-			want: ExtentSummary{Data: 2 * k, Shared: k, Clonable: 2 * k}},
+			want: Summary{Data: 2 * k, Shared: k, Clonable: 2 * k}},
 		{name: "PastEOF", size: k, exts: []Extent{{Logical: 0, Length: k}, {Logical: 4 * k, Length: k}},
-			want: ExtentSummary{Data: k, Clonable: k}},
+			want: Summary{Data: k, Clonable: k}},
 		{name: "HugeLength", size: k, exts: []Extent{{Logical: 10, Length: ^uint64(0)}},
-			want: ExtentSummary{Data: k - 10, Clonable: k - 10}},
-		{name: "NegativeSize", size: -1, exts: []Extent{{Length: k}}, want: ExtentSummary{}},
+			want: Summary{Data: k - 10, Clonable: k - 10}},
+		{name: "NegativeSize", size: -1, exts: []Extent{{Length: k}}, want: Summary{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
