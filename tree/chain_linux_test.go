@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cowcp/cowcp/fallback"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -355,8 +356,8 @@ func TestChainCloneRealErrorFailsFile(t *testing.T) {
 			if f.Path != from {
 				t.Errorf("failure path %q, want the source %q", f.Path, from)
 			}
-			if !strings.Contains(f.Err, Quote(to)) || !strings.Contains(f.Err, Reason(errno)) {
-				t.Errorf("failure %q does not name %s and %q", f.Err, Quote(to), Reason(errno))
+			if !strings.Contains(f.Err, cpmsg.Quote(to)) || !strings.Contains(f.Err, cpmsg.Reason(errno)) {
+				t.Errorf("failure %q does not name %s and %q", f.Err, cpmsg.Quote(to), cpmsg.Reason(errno))
 			}
 			if _, _, cfrs := s.counts(); cfrs != 0 {
 				t.Errorf("copy_file_range called %d times after a clone %v", cfrs, errno)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 		var err error
 		how, err = c.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, exclusive)
 		if err == unix.EEXIST {
-			err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: err}
+			err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
 		}
 		if !how.proceed || err != nil {
 			r.ev.Err = err
@@ -232,7 +233,7 @@ func (c *Copier) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display 
 		return pathErr("cannot stat", display, err)
 	}
 	if err := dst.chmod(now.Mode & 0o7777 &^ extra); err != nil {
-		return &PathError{Op: "failed to set permissions for", Path: display, Err: err}
+		return &cpmsg.PathError{Op: "failed to set permissions for", Path: display, Err: err}
 	}
 	return nil
 }

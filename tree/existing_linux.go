@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,13 +61,13 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	case sameDone:
 		return verdict{decision: decision{done: true}}, nil
 	case sameRefuse:
-		return verdict{}, fmt.Errorf("%s and %s are the same file", Quote(src), Quote(dst))
+		return verdict{}, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(src), cpmsg.Quote(dst))
 	}
 	switch {
 	case c.opts.Overwrite == OverwriteNever:
 		return verdict{skip: "destination exists (-n)"}, nil
 	case c.opts.RefuseExisting:
-		return verdict{}, fmt.Errorf("not replacing %s", Quote(dst))
+		return verdict{}, fmt.Errorf("not replacing %s", cpmsg.Quote(dst))
 	case c.opts.Update && !newer(st, old) && j.link == nil:
 		// (A later link of a file copied in this run replaces its
 		// destination whatever its age, as cp's does, so that the
@@ -77,7 +78,7 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
 		// Refused, but only after -i asked (cp -iR asks first, and a
 		// "no" is no error).
-		v.refuse = fmt.Errorf("cannot overwrite directory %s with non-directory", Quote(dst))
+		v.refuse = fmt.Errorf("cannot overwrite directory %s with non-directory", cpmsg.Quote(dst))
 		return v, nil
 	}
 	v.proceed = true
@@ -86,7 +87,7 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 		name := c.backupName(at.dir, at.name)
 		var b unix.Stat_t
 		if fstatat(at.dir, name, &b, true) == nil && sameInode(&b, st) {
-			return verdict{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", Quote(dst), Quote(src))
+			return verdict{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", cpmsg.Quote(dst), cpmsg.Quote(src))
 		}
 		v.backup = name
 		return v, nil
@@ -161,9 +162,9 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 // writable ("replace 'f', overriding mode 0444 (r--r--r--)?").
 func overwriteQuestion(at place, old *unix.Stat_t, dst string) string {
 	if old.Mode&unix.S_IFMT != unix.S_IFLNK && unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS) != nil {
-		return fmt.Sprintf("replace %s, overriding mode %04o (%s)? ", Quote(dst), old.Mode&0o7777, permString(old.Mode))
+		return fmt.Sprintf("replace %s, overriding mode %04o (%s)? ", cpmsg.Quote(dst), old.Mode&0o7777, permString(old.Mode))
 	}
-	return fmt.Sprintf("overwrite %s? ", Quote(dst))
+	return fmt.Sprintf("overwrite %s? ", cpmsg.Quote(dst))
 }
 
 // permString is the nine permission characters ls shows for mode.

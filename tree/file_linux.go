@@ -6,6 +6,7 @@ import (
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/reflink"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ func openSource(j job, display string) (*os.File, error) {
 	}
 	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
-		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
 	return os.NewFile(uintptr(fd), display), nil
 }
@@ -187,7 +188,7 @@ func (c *Copier) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p 
 			if class == reflink.Failed {
 				return nil, pathErr("error writing", dst, err)
 			}
-			return nil, &PathError{Op: "failed to clone", Path: dst, After: " from " + Quote(src), Err: err}
+			return nil, &cpmsg.PathError{Op: "failed to clone", Path: dst, After: " from " + cpmsg.Quote(src), Err: err}
 		}
 		if class == reflink.FSUnsupported {
 			// Remembered for the pair, and said once: every later file

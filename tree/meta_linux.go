@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,7 +50,7 @@ func (c *Copier) applyMeta(m meta) error {
 			if m.link {
 				op = "failed to preserve times for" // cp's words for a symlink
 			}
-			return &PathError{Op: op, Path: m.display, Err: err}
+			return &cpmsg.PathError{Op: op, Path: m.display, Err: err}
 		}
 	}
 	ownerKept := true
@@ -57,7 +58,7 @@ func (c *Copier) applyMeta(m meta) error {
 	case pr.Ownership && !(m.fresh != nil && m.fresh.owner == [2]uint32{m.st.Uid, m.st.Gid}):
 		var err error
 		if ownerKept, err = c.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
-			return &PathError{Op: "failed to preserve ownership for", Path: m.display, Err: err}
+			return &cpmsg.PathError{Op: "failed to preserve ownership for", Path: m.display, Err: err}
 		}
 	case !pr.Ownership && m.inherit != nil:
 		// Best effort, like cp's in-place overwrite keeping the owner.
@@ -90,7 +91,7 @@ func (c *Copier) applyMeta(m meta) error {
 		}
 		if set {
 			if err := m.dst.chmod(mode); err != nil {
-				return &PathError{Op: "preserving permissions for", Path: m.display, Err: err}
+				return &cpmsg.PathError{Op: "preserving permissions for", Path: m.display, Err: err}
 			}
 		}
 	}

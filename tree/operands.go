@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,6 +21,12 @@ type Target struct {
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
+
+// pathErr is a failure in cp's words: "cannot stat 'x': No such file or
+// directory".
+func pathErr(op, path string, err error) error {
+	return &cpmsg.PathError{Op: op, Path: path, Err: err}
+}
 
 // Operands are the command line's file operands and target options.
 type Operands struct {
@@ -53,13 +60,13 @@ func (o Operands) Resolve() ([]Target, error) {
 		}
 	} else {
 		if len(args) == 1 {
-			return nil, &UsageError{fmt.Sprintf("missing destination file operand after %s", Quote(args[0]))}
+			return nil, &UsageError{fmt.Sprintf("missing destination file operand after %s", cpmsg.Quote(args[0]))}
 		}
 		dest, args = args[len(args)-1], args[:len(args)-1]
 		if o.NoTargetDir {
 			if len(args) > 1 {
 				// cp names the first operand past SOURCE DEST.
-				return nil, &UsageError{fmt.Sprintf("extra operand %s", Quote(o.Args[2]))}
+				return nil, &UsageError{fmt.Sprintf("extra operand %s", cpmsg.Quote(o.Args[2]))}
 			}
 			return []Target{{Dst: dest, Src: o.source(args[0])}}, nil
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // TestOperandsResolve runs in a directory holding a file "f", an empty
@@ -108,8 +110,8 @@ func TestOperandsResolve(t *testing.T) {
 	// message names it (cp: "target directory 'x': ...").
 	for _, dir := range []string{"missing", "f"} {
 		_, err := Operands{Args: []string{"a"}, TargetDir: dir}.Resolve()
-		if err == nil || !strings.Contains(err.Error(), Quote(dir)) {
-			t.Errorf("-t %s: error %v, want one naming %s", dir, err, Quote(dir))
+		if err == nil || !strings.Contains(err.Error(), cpmsg.Quote(dir)) {
+			t.Errorf("-t %s: error %v, want one naming %s", dir, err, cpmsg.Quote(dir))
 		}
 		var ue *UsageError
 		if errors.As(err, &ue) {

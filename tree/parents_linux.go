@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,7 +65,7 @@ func (c *Copier) finishParents(dirs []parentDir) {
 		var err error
 		if p.existed {
 			if err = unix.Fchmodat(unix.AT_FDCWD, p.dst, p.st.Mode&0o7777, 0); err != nil {
-				err = &PathError{Op: "preserving permissions for", Path: p.dst, Err: err}
+				err = &cpmsg.PathError{Op: "preserving permissions for", Path: p.dst, Err: err}
 			}
 		} else {
 			err = c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, false, p.dst)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,7 +54,7 @@ func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Sta
 		// POSIXLY_CORRECT: cp creates the file the symlink names.
 		dangling = true
 	case err == unix.ENOENT:
-		return nil, fmt.Errorf("not writing through dangling symlink %s", Quote(display))
+		return nil, fmt.Errorf("not writing through dangling symlink %s", cpmsg.Quote(display))
 	case err == unix.ELOOP && c.opts.Force:
 		// cp -f cannot open it, so removes the symlink and makes the
 		// file anew: the symlink itself is what gets replaced.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/reflink"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -147,13 +148,13 @@ func (c *Copier) planEntry(j job, r *result) {
 		case c.opts.Reflink == ReflinkNever:
 			r.ev.Reason = "--reflink=never"
 		default:
-			r.ev.Reason = "cannot clone: " + Reason(pr.cloneErr)
+			r.ev.Reason = "cannot clone: " + cpmsg.Reason(pr.cloneErr)
 		}
 	}
 	if c.opts.Reflink == ReflinkAlways {
-		r.ev.Err = &PathError{Op: "failed to clone", Path: r.ev.Dst, After: " from " + Quote(r.ev.Src), Err: pr.cloneErr}
+		r.ev.Err = &cpmsg.PathError{Op: "failed to clone", Path: r.ev.Dst, After: " from " + cpmsg.Quote(r.ev.Src), Err: pr.cloneErr}
 		if pr.cloneErr == nil {
-			r.ev.Err = fmt.Errorf("failed to clone %s from %s: %s", Quote(r.ev.Dst), Quote(r.ev.Src), r.ev.Reason)
+			r.ev.Err = fmt.Errorf("failed to clone %s from %s: %s", cpmsg.Quote(r.ev.Dst), cpmsg.Quote(r.ev.Src), r.ev.Reason)
 		}
 		return
 	}
@@ -214,7 +215,7 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 		v, err := c.judgeExisting(j, at, st, old, r.ev.Src, dst, c.opts.HardLink || c.opts.SymLink)
 		switch {
 		case err == unix.EEXIST:
-			r.ev.Err = &PathError{Op: verb, Path: dst, After: " to " + Quote(r.ev.Src), Err: err}
+			r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
 			return true
 		case err != nil:
 			r.ev.Err = err

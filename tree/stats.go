@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // Method is how a regular file's data reached its copy.
@@ -151,7 +153,7 @@ func (s *Stats) notCloned(n *fallbackNote) {
 		// A destination whose copy then failed is gone: its directory
 		// tells instead.
 		DstFS:  fsType(n.pair.dst, n.dst, filepath.Dir(n.dst)),
-		Reason: Reason(n.err),
+		Reason: cpmsg.Reason(n.err),
 	})
 }
 
@@ -182,5 +184,5 @@ func fsLabel(fs, path string) string {
 	if fs != "" {
 		return fs
 	}
-	return Quote(path)
+	return cpmsg.Quote(path)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,7 +36,7 @@ func TestNotClonedNamesFilesystemsAndReason(t *testing.T) {
 	}
 	// The reason is the errno's, however wrapped.
 	s.notCloned(&fallbackNote{pair: pair{src: st.Dev, dst: st.Dev}, src: "/proc/version", dst: "/proc/gone/x",
-		err: &PathError{Op: "cannot clone", Path: "x", Err: unix.EXDEV}})
+		err: &cpmsg.PathError{Op: "cannot clone", Path: "x", Err: unix.EXDEV}})
 	want := NotCloned{Src: "/proc/version", Dst: "/proc/gone/x", SrcFS: "proc", DstFS: "proc",
 		Reason: "Invalid cross-device link"}
 	if len(s.NotCloned) != 1 || s.NotCloned[0] != want {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cowcp/cowcp/fallback"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -102,7 +103,7 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 			err = unix.EINVAL
 		}
 		out.discard()
-		return nil, &PathError{Op: "failed to clone", Path: dst, After: " from " + Quote(src), Err: err}
+		return nil, &cpmsg.PathError{Op: "failed to clone", Path: dst, After: " from " + cpmsg.Quote(src), Err: err}
 	}
 	if _, err := out.f.Write(buf[:n]); err != nil {
 		out.discard()
@@ -167,7 +168,7 @@ func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
 	}
 	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
-		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
 	for {
 		if err := c.ctx.Err(); err != nil {
@@ -178,7 +179,7 @@ func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
 		n, err := unix.Poll(pfd, 200)
 		if err != nil && err != unix.EINTR {
 			unix.Close(fd)
-			return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+			return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 		}
 		if n > 0 {
 			break
@@ -186,7 +187,7 @@ func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
-		return nil, &PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
+		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
 	return os.NewFile(uintptr(fd), display), nil
 }

@@ -49,7 +49,7 @@ type UsageOptions struct {
 	// Files asks for per-file results in Usage.Files.
 	Files bool
 	// OnError, if set, is told about every entry that could not be
-	// measured, as a *PathError. Calls never overlap.
+	// measured, as a *cpmsg.PathError. Calls never overlap.
 	OnError func(error)
 }
 

@@ -20,7 +20,7 @@ import (
 // mount), as btrfs filesystem du does; path itself is followed if it is a
 // symbolic link. Only regular files count. Entries that cannot be measured
 // are counted in Usage.Errors and passed to OnError; the returned error,
-// a *PathError, says that path itself could not be measured.
+// a *cpmsg.PathError, says that path itself could not be measured.
 //
 // Below path, every entry is reached relative to its open parent
 // directory, so trees deeper than PATH_MAX are measured; messages still

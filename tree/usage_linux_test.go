@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"github.com/cowcp/cowcp/tree/extent"
 	"golang.org/x/sys/unix"
 )
@@ -162,9 +163,9 @@ func TestUsageRootFileAndSymlink(t *testing.T) {
 func TestUsageMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope")
 	_, err := NewUsageCounter(UsageOptions{}).Measure(path)
-	var pe *PathError
+	var pe *cpmsg.PathError
 	if !errors.As(err, &pe) || pe.Path != path || !errors.Is(err, unix.ENOENT) {
-		t.Fatalf("Measure of a missing path: %v, want a *PathError with ENOENT", err)
+		t.Fatalf("Measure of a missing path: %v, want a *cpmsg.PathError with ENOENT", err)
 	}
 	if want := fmt.Sprintf("cannot access '%s': No such file or directory", path); err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
@@ -443,7 +444,7 @@ func TestUsageDeepUnreadable(t *testing.T) {
 	if u.Errors != 1 || len(errs) != 1 || !errors.Is(errs[0], unix.EACCES) {
 		t.Fatalf("Errors %d, reported %.300v; want one EACCES", u.Errors, errs)
 	}
-	if want := "cannot read directory " + Quote(locked) + ": Permission denied"; errs[0].Error() != want {
+	if want := "cannot read directory " + cpmsg.Quote(locked) + ": Permission denied"; errs[0].Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", errs[0], want)
 	}
 	if u.Total != data-lost {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +28,7 @@ type operandState struct {
 }
 
 func intoItself(src, dst string) error {
-	return fmt.Errorf("cannot copy a directory, %s, into itself, %s", Quote(src), Quote(dst))
+	return fmt.Errorf("cannot copy a directory, %s, into itself, %s", cpmsg.Quote(src), cpmsg.Quote(dst))
 }
 
 // within reports whether the directory dirFd is dir or lies below it,
@@ -78,7 +79,7 @@ func (c *Copier) Copy(dst, src string) {
 	}
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	if isDir && !c.opts.Recursive {
-		c.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", Quote(src)))
+		c.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", cpmsg.Quote(src)))
 		return
 	}
 	if !c.firstTime(src, dst, &st) {
@@ -104,9 +105,9 @@ func (c *Copier) Copy(dst, src string) {
 	if err != nil {
 		switch {
 		case c.opts.SymLink:
-			c.fail(src, dst, &PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + Quote(src), Err: err})
+			c.fail(src, dst, &cpmsg.PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
 		case c.opts.HardLink && !isDir:
-			c.fail(src, dst, &PathError{Op: "cannot create hard link", Path: dst, After: " to " + Quote(src), Err: err})
+			c.fail(src, dst, &cpmsg.PathError{Op: "cannot create hard link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
 		default:
 			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
 		}
@@ -168,15 +169,15 @@ func (c *Copier) firstTime(src, dst string, st *unix.Stat_t) bool {
 	case c.opts.Backup == BackupNumbered && !isDir:
 		return true // cp copies again: the numbered backup keeps the first copy
 	case same && isDir:
-		c.pool.Report(result{notice: fmt.Sprintf("warning: source directory %s specified more than once", Quote(src))})
+		c.pool.Report(result{notice: fmt.Sprintf("warning: source directory %s specified more than once", cpmsg.Quote(src))})
 	case same && c.opts.Backup == BackupNone:
-		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", Quote(src))})
+		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", cpmsg.Quote(src))})
 	case prev.symlink:
 		// The symlink may not be made yet (workers copy behind the
 		// walker), but it will be: cp refuses to write through it.
-		c.fail(src, dst, fmt.Errorf("will not copy %s through just-created symlink %s", Quote(src), Quote(dst)))
+		c.fail(src, dst, fmt.Errorf("will not copy %s through just-created symlink %s", cpmsg.Quote(src), cpmsg.Quote(dst)))
 	default:
-		c.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", Quote(dst), Quote(src)))
+		c.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", cpmsg.Quote(dst), cpmsg.Quote(src)))
 	}
 	return false
 }
@@ -415,13 +416,13 @@ func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 			if parent.operand && op != nil {
 				shown = op.typed
 			}
-			return false, fmt.Errorf("%s and %s are the same file", Quote(d.src), Quote(shown))
+			return false, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(d.src), cpmsg.Quote(shown))
 		}
 		if c.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
 			fstatat(parent.dstFd, dstName, &st, true) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return true, nil
 		}
-		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", Quote(d.dst), Quote(d.src))
+		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", cpmsg.Quote(d.dst), cpmsg.Quote(d.src))
 	}
 	return true, nil
 }

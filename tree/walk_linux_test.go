@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -366,7 +367,7 @@ func TestWalkIntoItself(t *testing.T) {
 	dst := filepath.Join(src, "sub")
 	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2}, nil)
 	st := ttRun(t, c, dst, src)
-	want := fmt.Sprintf("cannot copy a directory, %s, into itself, %s", Quote(src), Quote(dst))
+	want := fmt.Sprintf("cannot copy a directory, %s, into itself, %s", cpmsg.Quote(src), cpmsg.Quote(dst))
 	if st.Errors != 1 || len(st.Failures) != 1 || st.Failures[0].Err != want {
 		t.Fatalf("failures %+v; want exactly %q", st.Failures, want)
 	}
@@ -383,7 +384,7 @@ func TestWalkDirWithoutRecursive(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)
 	c, _ := ttNew(t, Options{Jobs: 1}, nil)
 	st := ttRun(t, c, dst, src)
-	want := "-r not specified; omitting directory " + Quote(src)
+	want := "-r not specified; omitting directory " + cpmsg.Quote(src)
 	if st.Errors != 1 || len(st.Failures) != 1 || st.Failures[0].Err != want || st.Failures[0].Path != src {
 		t.Fatalf("failures %+v; want %q for %s", st.Failures, want, src)
 	}

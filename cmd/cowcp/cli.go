@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cowcp/cowcp/tree"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // cp 9.5's options, in the order of cp's own table (glibc lists the
@@ -261,7 +262,7 @@ func (c *cli) applyOwn(o parsedOpt) (err error) {
 	case 'j':
 		n, aerr := strconv.Atoi(o.arg)
 		if aerr != nil || n < 0 {
-			return badUsage("invalid number of jobs: %s", tree.Quote(o.arg))
+			return badUsage("invalid number of jobs: %s", cpmsg.Quote(o.arg))
 		}
 		c.jobs = n
 	case optProgress:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cowcp/cowcp/tree"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // --dry-run output: a line per entry, or with --json one object whose
@@ -44,9 +45,9 @@ func (r *reporter) plan(ev tree.Event) {
 	a := action(ev)
 	if !r.c.json {
 		if ev.Reason != "" {
-			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Reason)
+			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst), ev.Reason)
 		} else {
-			fmt.Fprintf(r.stdout, "%-15s %s -> %s\n", a, tree.Quote(ev.Src), tree.Quote(ev.Dst))
+			fmt.Fprintf(r.stdout, "%-15s %s -> %s\n", a, cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst))
 		}
 		return
 	}

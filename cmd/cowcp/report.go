@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/cowcp/cowcp/tree"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -71,7 +72,7 @@ func (r *reporter) observe(ev tree.Event) {
 		if !ev.Partial {
 			r.entries++
 			if r.entries%64 == 0 {
-				r.bar.Describe(fmt.Sprintf("copying: %s entries", tree.Thousands(r.entries)))
+				r.bar.Describe(fmt.Sprintf("copying: %s entries", cpmsg.Thousands(r.entries)))
 			}
 		}
 		if ev.Progress > 0 {
@@ -83,14 +84,14 @@ func (r *reporter) observe(ev tree.Event) {
 	}
 	if ev.Skipped {
 		if r.c.debug && ev.Kind != tree.KindDir {
-			fmt.Fprintf(r.verbose, "skipped %s\n", tree.Quote(ev.Dst))
+			fmt.Fprintf(r.verbose, "skipped %s\n", cpmsg.Quote(ev.Dst))
 		}
 		return
 	}
 	if ev.Method != tree.MethodNone {
-		fmt.Fprintf(r.verbose, "%s -> %s (%s)\n", tree.Quote(ev.Src), tree.Quote(ev.Dst), ev.Method)
+		fmt.Fprintf(r.verbose, "%s -> %s (%s)\n", cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst), ev.Method)
 	} else {
-		fmt.Fprintf(r.verbose, "%s -> %s\n", tree.Quote(ev.Src), tree.Quote(ev.Dst))
+		fmt.Fprintf(r.verbose, "%s -> %s\n", cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst))
 	}
 	if r.c.debug && ev.Kind == tree.KindFile && !r.c.attrsOnly &&
 		ev.Method != tree.MethodHardlink && ev.Method != tree.MethodSymlink {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cowcp/cowcp/internal/errwriter"
 	"github.com/cowcp/cowcp/tree"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // Exit statuses. A signal gives 128+N (see interrupt).
@@ -112,7 +113,7 @@ func usage(stderr io.Writer, err error) int {
 
 // writeError reports output that could not be written, in cp's words.
 func writeError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "%s: write error: %s\n", progName, tree.Reason(err))
+	fmt.Fprintf(stderr, "%s: write error: %s\n", progName, cpmsg.Reason(err))
 	return exitFailed
 }
 

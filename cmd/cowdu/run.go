@@ -10,6 +10,7 @@ import (
 	"github.com/cowcp/cowcp/internal/buildinfo"
 	"github.com/cowcp/cowcp/internal/errwriter"
 	"github.com/cowcp/cowcp/tree"
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // Exit statuses.
@@ -66,13 +67,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if u.Unmapped > 0 {
 			fmt.Fprintf(stderr, "cowdu: warning: %s: %d files on a filesystem without FIEMAP were counted by allocated blocks, as exclusive\n",
-				tree.Quote(path), u.Unmapped)
+				cpmsg.Quote(path), u.Unmapped)
 		}
 		out.path(u)
 	}
 	out.total(counter.Total())
 	if w.Err() != nil {
-		fmt.Fprintf(stderr, "cowdu: write error: %s\n", tree.Reason(w.Err()))
+		fmt.Fprintf(stderr, "cowdu: write error: %s\n", cpmsg.Reason(w.Err()))
 		return exitFailed
 	}
 	return code
@@ -99,7 +100,7 @@ func newPrinter(c *cli, w io.Writer) *printer {
 	return p
 }
 
-func human(n uint64) string { return tree.HumanBytes(int64(n)) }
+func human(n uint64) string { return cpmsg.HumanBytes(int64(n)) }
 
 func (p *printer) path(u tree.Usage) {
 	if p.json {

@@ -1,4 +1,4 @@
-package tree
+package cpmsg
 
 import (
 	"errors"
@@ -254,4 +254,8 @@ func TestReason(t *testing.T) {
 			t.Errorf("Reason(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+func pathErr(op, path string, err error) error {
+	return &PathError{Op: op, Path: path, Err: err}
 }

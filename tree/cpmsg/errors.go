@@ -1,6 +1,6 @@
 //go:build linux
 
-package tree
+package cpmsg
 
 import (
 	"errors"
@@ -29,10 +29,6 @@ func (e *PathError) Error() string {
 }
 
 func (e *PathError) Unwrap() error { return e.Err }
-
-func pathErr(op, path string, err error) error {
-	return &PathError{Op: op, Path: path, Err: err}
-}
 
 // Reason is the human text of an error's cause, as strerror(3) spells an
 // errno ("No such file or directory"), or the error's own text otherwise.
