@@ -7,29 +7,12 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/cowcp/cowcp/tree/internal/treetest"
 	"golang.org/x/sys/unix"
 )
 
 // Tests from a code review: each one shows a problem found by reading the
 // code, or guards a subtle behaviour the review checked.
-
-// rvOpenFds counts this process's open descriptors.
-func rvOpenFds(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list /proc/self/fd: %v", err)
-	}
-	return len(ents) - 1 // the directory ReadDir itself had open
-}
-
-// rvFdsLeft fails if the process has more descriptors open than before.
-func rvFdsLeft(t testing.TB, before int) {
-	t.Helper()
-	if after := rvOpenFds(t); after > before {
-		t.Errorf("%d descriptors leaked (%d open before the copy, %d after Close)", after-before, before, after)
-	}
-}
 
 // GNU cp 9.1 writes through a destination that is a chain of 40 symlinks
 // (the kernel's own limit, MAXSYMLINKS): `cp src d0/l` with d0/l -> ../d1/l
@@ -59,9 +42,9 @@ func TestReviewDestSymlinkChainOf40(t *testing.T) {
 	}
 
 	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	before := rvOpenFds(t)
+	before := treetest.OpenFds(t)
 	st := ttRun(t, c, filepath.Join(root, "d0", "l"), src)
-	rvFdsLeft(t, before)
+	treetest.FdsLeft(t, before)
 	if st.Errors != 0 {
 		t.Errorf("copy through %d symlinks failed: %v (cp 9.1 writes through them)", maxLinkHops, st.Failures)
 	}
@@ -261,7 +244,7 @@ func TestReviewNoDescriptorLeaks(t *testing.T) {
 			if tc.opts.Parents {
 				t.Chdir(filepath.Dir(src)) // before counting: t.Chdir keeps a descriptor
 			}
-			before := rvOpenFds(t)
+			before := treetest.OpenFds(t)
 			c := New(ctx, tc.opts)
 			if tc.spy != nil {
 				tc.spy.install(t, c)
@@ -271,7 +254,7 @@ func TestReviewNoDescriptorLeaks(t *testing.T) {
 			} else {
 				ttRun(t, c, filepath.Join(dst, "copy"), src, filepath.Join(dst, "d1"), filepath.Join(src, "d1"))
 			}
-			rvFdsLeft(t, before)
+			treetest.FdsLeft(t, before)
 		})
 	}
 }

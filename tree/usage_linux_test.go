@@ -11,6 +11,7 @@ import (
 
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"github.com/cowcp/cowcp/tree/extent"
+	"github.com/cowcp/cowcp/tree/internal/treetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -284,7 +285,7 @@ type deepFile struct {
 	data uint64
 }
 
-// usageDeepTree makes a wtDeep chain of depth directories of width-byte
+// usageDeepTree makes a treetest.Deep chain of depth directories of width-byte
 // names under root and, reaching each level with openat, writes a file of
 // whole 4 KiB blocks at every seventh level and at the bottom (the leaf is
 // rewritten with 8 KiB, so that its usage does not depend on inline data),
@@ -293,7 +294,7 @@ type deepFile struct {
 // the hard link's two), and their total data.
 func usageDeepTree(t *testing.T, root string, depth, width int) ([]deepFile, uint64) {
 	t.Helper()
-	wtDeep(t, root, depth, width)
+	treetest.Deep(t, root, depth, width)
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	must(t, err)
 	top := -1
@@ -324,7 +325,7 @@ func usageDeepTree(t *testing.T, root string, depth, width int) ([]deepFile, uin
 		if i == depth {
 			break
 		}
-		name := wtDeepName(i, width)
+		name := treetest.DeepName(i, width)
 		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		must(t, err)
 		if i == 0 {
@@ -361,7 +362,7 @@ func TestUsageDeeperThanPathMax(t *testing.T) {
 			root := t.TempDir()
 			requireFiemapAt(t, root)
 			files, data := usageDeepTree(t, root, tc.depth, tc.width)
-			before := rvOpenFds(t)
+			before := treetest.OpenFds(t)
 			var errs []error
 			c := NewUsageCounter(UsageOptions{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
 			u := measure(t, c, root)
@@ -381,7 +382,7 @@ func TestUsageDeeperThanPathMax(t *testing.T) {
 						f.Total, f.Path[max(0, len(f.Path)-60):], files[i].data, files[i].path[max(0, len(files[i].path)-60):])
 				}
 			}
-			rvFdsLeft(t, before)
+			treetest.FdsLeft(t, before)
 		})
 	}
 }
@@ -397,7 +398,7 @@ func TestUsageDeepChainFewDescriptors(t *testing.T) {
 	var old unix.Rlimit
 	must(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &old))
 	// One worker queues at most 64 files, each holding its directory.
-	limit := unix.Rlimit{Cur: uint64(rvOpenFds(t)) + 100, Max: old.Max}
+	limit := unix.Rlimit{Cur: uint64(treetest.OpenFds(t)) + 100, Max: old.Max}
 	if limit.Cur >= depth {
 		t.Skipf("%d descriptors open already", limit.Cur-100)
 	}
@@ -421,11 +422,11 @@ func TestUsageDeepUnreadable(t *testing.T) {
 	requireFiemapAt(t, root)
 	files, data := usageDeepTree(t, root, depth, width)
 	// Lock level 25: the files at levels 28 and below go uncounted.
-	fd := wtOpenDeep(t, root, 24, width)
-	name := wtDeepName(24, width)
+	fd := treetest.OpenDeep(t, root, 24, width)
+	name := treetest.DeepName(24, width)
 	locked := root
 	for i := range 25 {
-		locked += "/" + wtDeepName(i, width)
+		locked += "/" + treetest.DeepName(i, width)
 	}
 	must(t, unix.Fchmodat(fd, name, 0, 0))
 	t.Cleanup(func() { // before TempDir's removal, which needs it open

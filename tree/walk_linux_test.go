@@ -6,11 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cowcp/cowcp/tree/cpmsg"
+	"github.com/cowcp/cowcp/tree/internal/treetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -261,65 +261,11 @@ func TestWalkReadOnlyDir(t *testing.T) {
 	}
 }
 
-// wtDeep makes depth nested directories named with width bytes each
-// under root and a file "leaf" at the bottom, with *at calls (the path is
-// longer than PATH_MAX).
-func wtDeep(t testing.TB, root string, depth, width int) {
-	t.Helper()
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range depth {
-		name := wtDeepName(i, width)
-		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
-			t.Fatalf("level %d: %v", i, err)
-		}
-		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		unix.Close(fd)
-		if err != nil {
-			t.Fatalf("level %d: %v", i, err)
-		}
-		fd = next
-	}
-	defer unix.Close(fd)
-	lf, err := unix.Openat(fd, "leaf", unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unix.Write(lf, []byte(fmt.Sprintf("bottom of %d levels\n", depth)))
-	unix.Close(lf)
-}
-
-func wtDeepName(i, width int) string {
-	s := fmt.Sprintf("%04d-", i)
-	return s + strings.Repeat("x", width-len(s))
-}
-
-// wtOpenDeep opens the deepest directory of a wtDeep tree level by level
-// with openat, as path-based calls cannot reach it. The caller closes it.
-func wtOpenDeep(t testing.TB, root string, depth, width int) int {
-	t.Helper()
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range depth {
-		next, err := unix.Openat(fd, wtDeepName(i, width), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		unix.Close(fd)
-		if err != nil {
-			t.Fatalf("%s: level %d missing: %v", root, i, err)
-		}
-		fd = next
-	}
-	return fd
-}
-
 // wtDeepCheck walks the copy level by level with openat and reads the
 // leaf, as path-based calls cannot reach it.
 func wtDeepCheck(t testing.TB, root string, depth, width int) {
 	t.Helper()
-	fd := wtOpenDeep(t, root, depth, width)
+	fd := treetest.OpenDeep(t, root, depth, width)
 	defer unix.Close(fd)
 	lf, err := unix.Openat(fd, "leaf", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -342,7 +288,7 @@ func TestWalkDeeperThanPathMax(t *testing.T) {
 			root := t.TempDir()
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 			os.Mkdir(src, 0o755)
-			wtDeep(t, src, tc.depth, tc.width)
+			treetest.Deep(t, src, tc.depth, tc.width)
 			c, _ := ttNew(t, Options{Recursive: true, Jobs: 4,
 				Preserve: Preserve{Mode: true, Timestamps: true}}, nil)
 			st := ttRun(t, c, dst, src)
@@ -454,9 +400,9 @@ func TestWalkDeepHardlinks(t *testing.T) {
 	root := t.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	os.Mkdir(src, 0o755)
-	wtDeep(t, src, depth, width)
+	treetest.Deep(t, src, depth, width)
 	// A second link of the leaf, beside it, below PATH_MAX.
-	fd := wtOpenDeep(t, src, depth, width)
+	fd := treetest.OpenDeep(t, src, depth, width)
 	if err := unix.Linkat(fd, "leaf", fd, "leaf2", 0); err != nil {
 		t.Fatal(err)
 	}
