@@ -9,8 +9,8 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/cowcp/cowcp/internal/buildinfo"
 	"github.com/cowcp/cowcp/internal/errwriter"
-	"github.com/cowcp/cowcp/tree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
+	"github.com/cowcp/cowcp/tree/usage"
 )
 
 // Exit statuses.
@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	// Errors inside a tree are printed as the walk meets them; the
 	// counter never calls OnError while run writes.
-	counter := tree.NewUsageCounter(tree.UsageOptions{
+	counter := usage.NewCounter(usage.Options{
 		Files:   c.All,
 		OnError: func(err error) { fmt.Fprintf(stderr, "cowdu: %v\n", err) },
 	})
@@ -102,7 +102,7 @@ func newPrinter(c *cli, w io.Writer) *printer {
 
 func human(n uint64) string { return cpmsg.HumanBytes(int64(n)) }
 
-func (p *printer) path(u tree.Usage) {
+func (p *printer) path(u usage.Usage) {
 	if p.json {
 		j := toJSON(u)
 		for _, f := range u.Files {
@@ -119,7 +119,7 @@ func (p *printer) path(u tree.Usage) {
 	p.line(u, u.Path)
 }
 
-func (p *printer) total(u tree.Usage) {
+func (p *printer) total(u usage.Usage) {
 	if !p.json {
 		p.line(u, "total")
 		return
@@ -131,7 +131,7 @@ func (p *printer) total(u tree.Usage) {
 	enc.Encode(p.report)
 }
 
-func (p *printer) line(u tree.Usage, name string) {
+func (p *printer) line(u usage.Usage, name string) {
 	fmt.Fprintf(p.w, "%10s  %10s  %10s  %10s  %s\n", p.size(u.Total), p.size(u.Exclusive), p.size(u.Shared), p.size(u.SetShared), name)
 }
 
@@ -156,6 +156,6 @@ type jsonFile struct {
 	Shared    uint64 `json:"shared_bytes"`
 }
 
-func toJSON(u tree.Usage) jsonUsage {
+func toJSON(u usage.Usage) jsonUsage {
 	return jsonUsage{Path: u.Path, Total: u.Total, Exclusive: u.Exclusive, Shared: u.Shared, SetShared: u.SetShared}
 }

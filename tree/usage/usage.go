@@ -1,13 +1,13 @@
 //go:build linux
 
-package tree
+package usage
 
 import (
 	"cmp"
 	"slices"
 )
 
-// Usage is the disk usage of one PATH given to a UsageCounter: every
+// Usage is the disk usage of one PATH given to a Counter: every
 // regular file under it, counted by its extents the way btrfs filesystem
 // du counts them. Byte counts are of whole allocated blocks and skip
 // holes, inline data (stored in metadata) and not yet allocated data.
@@ -25,25 +25,25 @@ type Usage struct {
 	// PATHs reference it.
 	SetShared uint64
 	// Files is the usage of each file, sorted by path, when
-	// UsageOptions.Files asks for it. A file with several hard links
+	// Options.Files asks for it. A file with several hard links
 	// appears once, under the smallest of its names.
-	Files []FileUsage
+	Files []File
 	// Errors counts the entries that could not be measured; each was
-	// passed to UsageOptions.OnError.
+	// passed to Options.OnError.
 	Errors int
 	// Unmapped counts files on filesystems without FIEMAP (tmpfs, NFS,
 	// most FUSE): their allocated blocks (st_blocks) count as exclusive.
 	Unmapped int
 }
 
-// FileUsage is the usage of one regular file.
-type FileUsage struct {
+// File is the usage of one regular file.
+type File struct {
 	Path                     string
 	Total, Exclusive, Shared uint64
 }
 
-// UsageOptions configure a UsageCounter.
-type UsageOptions struct {
+// Options configure a Counter.
+type Options struct {
 	// Workers is how many files are mapped at once; 0 picks a default.
 	Workers int
 	// Files asks for per-file results in Usage.Files.
@@ -53,12 +53,12 @@ type UsageOptions struct {
 	OnError func(error)
 }
 
-// UsageCounter measures the disk usage of a sequence of PATHs. A file
+// Counter measures the disk usage of a sequence of PATHs. A file
 // reached through several PATHs or hard links counts once, for the first
 // PATH that reaches it (a PATH inside an earlier one comes out empty), and
 // Total's SetShared counts a block shared by several PATHs once.
-type UsageCounter struct {
-	opts UsageOptions
+type Counter struct {
+	opts Options
 	// Every file counted so far, as btrfs filesystem du and GNU du
 	// (given several PATHs) keep them: 100k files take a few MB.
 	seen  map[devIno]struct{}
@@ -66,17 +66,20 @@ type UsageCounter struct {
 	total Usage
 }
 
-// NewUsageCounter returns a counter with nothing measured yet.
-func NewUsageCounter(opts UsageOptions) *UsageCounter {
-	return &UsageCounter{opts: opts, seen: map[devIno]struct{}{}}
+// NewCounter returns a counter with nothing measured yet.
+func NewCounter(opts Options) *Counter {
+	return &Counter{opts: opts, seen: map[devIno]struct{}{}}
 }
 
 // Total returns the usage of all PATHs measured so far.
-func (c *UsageCounter) Total() Usage {
+func (c *Counter) Total() Usage {
 	t := c.total
 	t.SetShared = c.set.bytes()
 	return t
 }
+
+// devIno identifies a file by its device and inode numbers.
+type devIno struct{ dev, ino uint64 }
 
 // fileMeasure is a worker's account of one regular file.
 type fileMeasure struct {
@@ -92,7 +95,7 @@ type fileMeasure struct {
 
 // pathCount is the collector's state while one PATH is measured.
 type pathCount struct {
-	c     *UsageCounter
+	c     *Counter
 	u     Usage
 	set   spanSet
 	names map[devIno]int // index in u.Files of files with several links
@@ -134,14 +137,14 @@ func (p *pathCount) collect(m fileMeasure) {
 		p.u.Unmapped++
 	}
 	if p.c.opts.Files {
-		p.u.Files = append(p.u.Files, FileUsage{Path: m.path, Total: m.total, Exclusive: m.exclusive, Shared: m.shared})
+		p.u.Files = append(p.u.Files, File{Path: m.path, Total: m.total, Exclusive: m.exclusive, Shared: m.shared})
 	}
 }
 
 // finish completes the PATH's usage and adds it to the counter's total.
 func (p *pathCount) finish() Usage {
 	p.u.SetShared = p.set.bytes()
-	slices.SortFunc(p.u.Files, func(a, b FileUsage) int { return cmp.Compare(a.Path, b.Path) })
+	slices.SortFunc(p.u.Files, func(a, b File) int { return cmp.Compare(a.Path, b.Path) })
 	t := &p.c.total
 	t.Total += p.u.Total
 	t.Exclusive += p.u.Exclusive
@@ -150,69 +153,4 @@ func (p *pathCount) finish() Usage {
 	t.Unmapped += p.u.Unmapped
 	p.c.set.addSet(&p.set)
 	return p.u
-}
-
-// span is the byte range [start, end) on a device.
-type span struct{ start, end uint64 }
-
-// spanSet is a set of byte ranges that counts each byte once, however
-// often and however partially the added ranges overlap. Memory stays
-// proportional to the distinct ranges: added ranges wait in pending and
-// are merged into the sorted, disjoint merged list in batches, which
-// makes add O(log n) amortized.
-type spanSet struct {
-	merged  []span // sorted, disjoint, not adjacent
-	pending []span
-}
-
-func (s *spanSet) add(r span) {
-	if r.end <= r.start {
-		return
-	}
-	s.pending = append(s.pending, r)
-	if len(s.pending) >= max(1024, len(s.merged)) {
-		s.compact()
-	}
-}
-
-// addSet adds every range of o.
-func (s *spanSet) addSet(o *spanSet) {
-	o.compact()
-	for _, r := range o.merged {
-		s.add(r)
-	}
-}
-
-// compact merges pending into merged.
-func (s *spanSet) compact() {
-	if len(s.pending) == 0 {
-		return
-	}
-	slices.SortFunc(s.pending, func(a, b span) int { return cmp.Compare(a.start, b.start) })
-	out := make([]span, 0, len(s.merged)+len(s.pending))
-	i, j := 0, 0
-	for i < len(s.merged) || j < len(s.pending) {
-		var r span
-		if j == len(s.pending) || (i < len(s.merged) && s.merged[i].start <= s.pending[j].start) {
-			r, i = s.merged[i], i+1
-		} else {
-			r, j = s.pending[j], j+1
-		}
-		if n := len(out); n > 0 && r.start <= out[n-1].end {
-			out[n-1].end = max(out[n-1].end, r.end)
-			continue
-		}
-		out = append(out, r)
-	}
-	s.merged, s.pending = out, s.pending[:0]
-}
-
-// bytes returns how many bytes the set covers.
-func (s *spanSet) bytes() uint64 {
-	s.compact()
-	var n uint64
-	for _, r := range s.merged {
-		n += r.end - r.start
-	}
-	return n
 }

@@ -1,4 +1,4 @@
-package tree
+package usage
 
 import (
 	"errors"
@@ -77,7 +77,7 @@ func requireFiemapAt(t *testing.T, dir string) {
 	}
 }
 
-func measure(t *testing.T, c *UsageCounter, path string) Usage {
+func measure(t *testing.T, c *Counter, path string) Usage {
 	t.Helper()
 	u, err := c.Measure(path)
 	if err != nil {
@@ -89,7 +89,7 @@ func measure(t *testing.T, c *UsageCounter, path string) Usage {
 func TestUsageTree(t *testing.T) {
 	root, data := usageTree(t)
 	var errs []error
-	c := NewUsageCounter(UsageOptions{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
+	c := NewCounter(Options{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
 	u := measure(t, c, root)
 	if len(errs) != 0 || u.Errors != 0 {
 		t.Fatalf("errors: %v (Usage.Errors %d)", errs, u.Errors)
@@ -120,7 +120,7 @@ func TestUsageTree(t *testing.T) {
 // for the first only, so the total counts it once.
 func TestUsageAcrossPaths(t *testing.T) {
 	root, data := usageTree(t)
-	c := NewUsageCounter(UsageOptions{})
+	c := NewCounter(Options{})
 	sub := measure(t, c, filepath.Join(root, "sub"))
 	if want := uint64(64*kib + 8*kib + 4*kib); sub.Total != want {
 		t.Errorf("sub: Total %d, want %d (its hard link to a included)", sub.Total, want)
@@ -153,7 +153,7 @@ func TestUsageRootFileAndSymlink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := measure(t, NewUsageCounter(UsageOptions{Files: true}), tt.path)
+			u := measure(t, NewCounter(Options{Files: true}), tt.path)
 			if u.Total != tt.want || u.Exclusive != tt.want {
 				t.Errorf("usage %+v, want Total = Exclusive = %d", u, tt.want)
 			}
@@ -163,7 +163,7 @@ func TestUsageRootFileAndSymlink(t *testing.T) {
 
 func TestUsageMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope")
-	_, err := NewUsageCounter(UsageOptions{}).Measure(path)
+	_, err := NewCounter(Options{}).Measure(path)
 	var pe *cpmsg.PathError
 	if !errors.As(err, &pe) || pe.Path != path || !errors.Is(err, unix.ENOENT) {
 		t.Fatalf("Measure of a missing path: %v, want a *cpmsg.PathError with ENOENT", err)
@@ -183,7 +183,7 @@ func TestUsageUnreadable(t *testing.T) {
 	must(t, os.Chmod(locked, 0))
 	t.Cleanup(func() { os.Chmod(locked, 0o755) })
 	var errs []error
-	u := measure(t, NewUsageCounter(UsageOptions{OnError: func(err error) { errs = append(errs, err) }}), root)
+	u := measure(t, NewCounter(Options{OnError: func(err error) { errs = append(errs, err) }}), root)
 	if u.Errors != 1 || len(errs) != 1 || !errors.Is(errs[0], unix.EACCES) {
 		t.Fatalf("Errors %d, reported %v; want one EACCES", u.Errors, errs)
 	}
@@ -210,13 +210,13 @@ func TestUsageMountPoints(t *testing.T) {
 	writeFile(t, target, 0, 0, 0)
 	mountAt(t, outside, target, "", unix.MS_BIND)
 
-	u := measure(t, NewUsageCounter(UsageOptions{Files: true}), root)
+	u := measure(t, NewCounter(Options{Files: true}), root)
 	if u.Total != data || u.Unmapped != 0 {
 		t.Errorf("usage %+v, want Total %d: nothing from the mounts", u, data)
 	}
 	// Given as a PATH, the mount point is measured: tmpfs has no FIEMAP,
 	// so its blocks count as exclusive.
-	m := measure(t, NewUsageCounter(UsageOptions{}), mnt)
+	m := measure(t, NewCounter(Options{}), mnt)
 	if m.Unmapped != 1 || m.Total != 256*kib || m.Exclusive != 256*kib {
 		t.Errorf("tmpfs usage %+v, want 1 unmapped file of 256 KiB", m)
 	}
@@ -239,7 +239,7 @@ func mountAt(t *testing.T, source, target, fstype string, flags uintptr) {
 // leave the numbers alone.
 func TestUsageCollectErrors(t *testing.T) {
 	var reported []error
-	c := NewUsageCounter(UsageOptions{OnError: func(err error) { reported = append(reported, err) }})
+	c := NewCounter(Options{OnError: func(err error) { reported = append(reported, err) }})
 	p := &pathCount{c: c, u: Usage{Path: "x"}, names: map[devIno]int{}}
 	p.collect(fileMeasure{err: pathErr("cannot open", "x/y", unix.EIO)})
 	p.collect(fileMeasure{path: "x/z", links: 1, total: 8192, exclusive: 4096, shared: 4096,
@@ -270,7 +270,7 @@ func BenchmarkUsage(b *testing.B) {
 	}
 	var n int
 	for b.Loop() {
-		u, err := NewUsageCounter(UsageOptions{Files: true}).Measure(root)
+		u, err := NewCounter(Options{Files: true}).Measure(root)
 		if err != nil || u.Errors != 0 {
 			b.Fatalf("Measure: %v, %d errors", err, u.Errors)
 		}
@@ -364,7 +364,7 @@ func TestUsageDeeperThanPathMax(t *testing.T) {
 			files, data := usageDeepTree(t, root, tc.depth, tc.width)
 			before := treetest.OpenFds(t)
 			var errs []error
-			c := NewUsageCounter(UsageOptions{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
+			c := NewCounter(Options{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
 			u := measure(t, c, root)
 			if len(errs) != 0 || u.Errors != 0 {
 				t.Fatalf("%d errors, first: %.200v", u.Errors, errs)
@@ -403,7 +403,7 @@ func TestUsageDeepChainFewDescriptors(t *testing.T) {
 		t.Skipf("%d descriptors open already", limit.Cur-100)
 	}
 	must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &limit))
-	u, err := NewUsageCounter(UsageOptions{Workers: 1}).Measure(root)
+	u, err := NewCounter(Options{Workers: 1}).Measure(root)
 	must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &old))
 	if err != nil || u.Errors != 0 || u.Total != data {
 		t.Errorf("with %d descriptors: error %v, %d errors, Total %d; want %d", limit.Cur, err, u.Errors, u.Total, data)
@@ -441,7 +441,7 @@ func TestUsageDeepUnreadable(t *testing.T) {
 		}
 	}
 	var errs []error
-	u := measure(t, NewUsageCounter(UsageOptions{OnError: func(err error) { errs = append(errs, err) }}), root)
+	u := measure(t, NewCounter(Options{OnError: func(err error) { errs = append(errs, err) }}), root)
 	if u.Errors != 1 || len(errs) != 1 || !errors.Is(errs[0], unix.EACCES) {
 		t.Fatalf("Errors %d, reported %.300v; want one EACCES", u.Errors, errs)
 	}

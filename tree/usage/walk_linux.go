@@ -1,4 +1,4 @@
-package tree
+package usage
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ import (
 // Below path, every entry is reached relative to its open parent
 // directory, so trees deeper than PATH_MAX are measured; messages still
 // name the whole path.
-func (c *UsageCounter) Measure(path string) (Usage, error) {
+func (c *Counter) Measure(path string) (Usage, error) {
 	var st unix.Statx_t
 	if err := statxRetry(unix.AT_FDCWD, path, 0, &st); err != nil {
 		return Usage{Path: path}, pathErr("cannot access", path, err)
@@ -43,7 +43,7 @@ func (c *UsageCounter) Measure(path string) (Usage, error) {
 // walk measures the tree under root: a usageWalker on this goroutine
 // reads directories and queues their regular files, workers map the
 // files, and p.collect, as the pool's collector, counts them.
-func (c *UsageCounter) walk(p *pathCount, root string, mnt mountID) {
+func (c *Counter) walk(p *pathCount, root string, mnt mountID) {
 	workers := c.opts.Workers
 	if workers <= 0 {
 		// FIEMAP blocks on metadata reads when the cache is cold, so
@@ -242,48 +242,4 @@ func measureFile(f fileRef, openFlags int, mnt mountID, named bool) fileMeasure 
 		return fileMeasure{err: pathErr("cannot read extents of", f.path(), err)}
 	}
 	return m
-}
-
-// mountID identifies the mount a file was reached through. btrfs gives
-// every subvolume its own st_dev, so only the mount ID (Linux 5.8) tells
-// a subvolume, which the walk enters, from a mount point, which it does
-// not; without one, st_dev is compared and the walk stays out of both.
-type mountID struct {
-	id, dev uint64
-	hasID   bool
-}
-
-func mountOf(st *unix.Statx_t) mountID {
-	return mountID{
-		id:    st.Mnt_id,
-		dev:   unix.Mkdev(st.Dev_major, st.Dev_minor),
-		hasID: st.Mask&unix.STATX_MNT_ID != 0,
-	}
-}
-
-func (m mountID) same(o mountID) bool {
-	if m.hasID && o.hasID {
-		return m.id == o.id
-	}
-	return m.dev == o.dev
-}
-
-const usageStatxMask = unix.STATX_TYPE | unix.STATX_INO | unix.STATX_NLINK | unix.STATX_BLOCKS | unix.STATX_MNT_ID
-
-func statxRetry(dirfd int, path string, flags int, st *unix.Statx_t) error {
-	for {
-		err := unix.Statx(dirfd, path, flags, usageStatxMask, st)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}
-
-func openatRetry(dirfd int, name string, flags int) (int, error) {
-	for {
-		fd, err := unix.Openat(dirfd, name, flags, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
 }

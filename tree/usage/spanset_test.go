@@ -1,4 +1,4 @@
-package tree
+package usage
 
 import (
 	"math/rand/v2"
