@@ -88,8 +88,7 @@ func New(ctx context.Context, opts Options) *Copier {
 		warned:   map[pair]bool{},
 	}
 	c.euid, c.egid = uint32(os.Geteuid()), uint32(os.Getegid())
-	c.umask = uint32(unix.Umask(0))
-	unix.Umask(int(c.umask))
+	c.umask = processUmask() // read, not set: other goroutines may be creating files
 	c.bufs.New = func() any { b := make([]byte, 1<<20); return &b }
 	c.stats.start = time.Now()
 	// The queue holds a few jobs per worker: enough to keep them busy
