@@ -171,19 +171,25 @@ func (c *Copier) linkSource(j job, r *result) {
 		noMeta)
 }
 
-// symlinkSource makes the destination a symlink to the source (-s). Like
-// cp, it refuses relative links anywhere but the working directory, where
-// they would point somewhere else.
+// symlinkSource makes the destination a symlink to the source (-s).
 func (c *Copier) symlinkSource(j job, r *result) {
 	r.ev.Kind = KindSymlink
 	r.ev.Method = MethodSymlink
-	if !filepath.IsAbs(r.ev.Src) && !c.isCwd(j.dir.dstFd) {
-		r.ev.Err = fmt.Errorf("%s: can make relative symbolic links only in current directory", r.ev.Dst)
+	if r.ev.Err = c.relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
 		return
 	}
 	c.placeAt(j, r, "cannot create symbolic link", true,
 		func(name string) error { return unix.Symlinkat(r.ev.Src, j.dir.dstFd, name) },
 		noMeta)
+}
+
+// relativeSymlink refuses, as cp does, a symlink to the relative name src
+// anywhere but the working directory, where it would point somewhere else.
+func (c *Copier) relativeSymlink(j job, src, dst string) error {
+	if !filepath.IsAbs(src) && !c.isCwd(j.dir.dstFd) {
+		return fmt.Errorf("%s: can make relative symbolic links only in current directory", dst)
+	}
+	return nil
 }
 
 // isCwd reports whether dir is the working directory.

@@ -87,6 +87,9 @@ func (c *Copier) planEntry(j job, r *result) {
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
 	case c.opts.SymLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindSymlink, MethodSymlink, "-s"
+		if r.ev.Err = c.relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
+			return
+		}
 	case j.st.Mode&unix.S_IFMT == unix.S_IFLNK:
 		r.ev.Kind, r.ev.Reason = KindSymlink, "symbolic link"
 	case !regular:
