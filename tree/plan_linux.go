@@ -229,11 +229,12 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 		case v.skip != "":
 			r.ev.Skipped, r.ev.Reason = true, v.skip
 			return true
-		case v.ask:
-			r.ev.Reason = "would ask (-i)"
 		case v.refuse != nil:
+			// -i asks first; the plan is what a yes gets.
 			r.ev.Err = v.refuse
 			return true
+		case v.ask:
+			r.ev.Reason = "would ask (-i)"
 		}
 		inPlace = file && v.replace && v.inherit && c.writeInPlace(at, old)
 	}
