@@ -47,10 +47,7 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 			var t unix.Stat_t
 			how.replace = fstatat(dir, name, &t, false) == nil
 		}
-		if how.replace && c.opts.AttrsOnly {
-			// --attributes-only does not replace an entry that is still
-			// there: cp's symlink or mknod meets it and fails.
-			r.ev.Err = pathErr(verb, dst, unix.EEXIST)
+		if r.ev.Err = c.attrsOnlyRefusal(how, verb, dst); r.ev.Err != nil {
 			return
 		}
 	}
@@ -73,6 +70,16 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 			r.ev.Err = pathErr(verb, dst, err)
 		}
 	}
+}
+
+// attrsOnlyRefusal is --attributes-only refusing to replace an entry that
+// is still there (how.replace): cp's symlink, mknod or link meets it and
+// fails.
+func (c *Copier) attrsOnlyRefusal(how decision, verb, dst string) error {
+	if how.replace && c.opts.AttrsOnly {
+		return pathErr(verb, dst, unix.EEXIST)
+	}
+	return nil
 }
 
 // noMeta is placeAt's setMeta for links, which share their inode's.

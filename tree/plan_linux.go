@@ -236,6 +236,11 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 		case v.ask:
 			r.ev.Reason = "would ask (-i)"
 		}
+		if !file {
+			if r.ev.Err = c.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
+				return true
+			}
+		}
 		inPlace = file && v.replace && v.inherit && c.writeInPlace(at, old)
 	}
 	// The copy writes a new entry into the directory, or rewrites the file.
