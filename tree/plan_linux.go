@@ -103,7 +103,11 @@ func (c *Copier) planEntry(j job, r *result) {
 	if j.st.Mode&unix.S_IFMT != unix.S_IFREG {
 		// A FIFO or device: opening it would wait for a writer, or
 		// take its data. It would be read to its end.
-		if !c.planExisting(j, r, &j.st, true) {
+		switch {
+		case c.planExisting(j, r, &j.st, true):
+		case c.opts.AttrsOnly:
+			r.ev.Reason = "no data to copy"
+		default:
 			r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a FIFO or device)"
 		}
 		return
