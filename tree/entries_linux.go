@@ -41,12 +41,10 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 			r.ev.Err = err
 			return
 		}
-		if how.target != "" {
-			// cp -bfl f f: the link (or symlink) is made at the backup name.
-			name = how.target
-			var t unix.Stat_t
-			how.replace = fstatat(dir, name, &t, false) == nil
-		}
+		// cp -bfl f f: the link (or symlink) is made at the backup name.
+		at := place{dir: dir, name: name}
+		retarget(&how, &at, j, r)
+		name = at.name
 		if r.ev.Err = c.attrsOnlyRefusal(how, verb, dst); r.ev.Err != nil {
 			return
 		}

@@ -158,6 +158,19 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 	return v.decision, nil
 }
 
+// retarget points at to how.target, if the decision has one: a file
+// copied onto itself with -fb is copied to its backup name, replacing what
+// is there. r names that as the destination, as cp -v does ('f' -> 'f~').
+func retarget(how *decision, at *place, j job, r *result) {
+	if how.target == "" {
+		return
+	}
+	at.name = how.target
+	r.ev.Dst = j.dir.dstPath(how.target)
+	var t unix.Stat_t
+	how.replace = fstatat(at.dir, at.name, &t, false) == nil
+}
+
 // overwriteQuestion is cp's -i question: it warns when the file is not
 // writable ("replace 'f', overriding mode 0444 (r--r--r--)?").
 func overwriteQuestion(at place, old *unix.Stat_t, dst string) string {

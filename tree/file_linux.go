@@ -72,11 +72,7 @@ func (c *Copier) copyFile(j job, r *result) {
 				restoreBackup(at.dir, at.name, how.backup)
 			}
 		}()
-		if how.target != "" {
-			at.name = how.target
-			var t unix.Stat_t
-			how.replace = fstatat(at.dir, at.name, &t, false) == nil
-		}
+		retarget(&how, &at, j, r)
 		switch {
 		case how.replace && how.inherit && (stream || c.writeInPlace(at, old)):
 			// A stream (cp /dev/null f, a FIFO, /proc) is read into the

@@ -240,6 +240,7 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 		case v.ask:
 			r.ev.Reason = "would ask (-i)"
 		}
+		retarget(&v.decision, &at, j, r)
 		if !file {
 			if r.ev.Err = c.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
 				return true
