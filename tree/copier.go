@@ -241,9 +241,15 @@ func (c *Copier) work(j job) result {
 		// Later links of this inode wait for this: publish the outcome.
 		// One left alone by -u is there, up to date: cp links the later
 		// names to it all the same.
+		// Under --dry-run the outcome is the plan's, which the later
+		// links are planned against.
 		kept := r.ev.Skipped && r.ev.Reason == skipNotOlder
-		ok := r.ev.Err == nil && (!r.ev.Skipped || kept) && !c.opts.DryRun
-		j.first.finish(r.ev.Dst, c.holdForLinks(j, ok), ok)
+		ok := r.ev.Err == nil && (!r.ev.Skipped || kept)
+		fd := -1
+		if !c.opts.DryRun {
+			fd = c.holdForLinks(j, ok)
+		}
+		j.first.finish(r.ev.Dst, fd, ok, kept)
 	}
 	if r.ev.Err != nil && c.ctx.Err() != nil {
 		// An abandoned file is reported as the interrupt, not as a failure.

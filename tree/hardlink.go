@@ -15,11 +15,14 @@ type linkGroup struct {
 	// linkat (PATH_MAX); -1 otherwise.
 	fd int
 	ok bool
+	// kept: the first's destination was left as it was (-u), so what is
+	// linked to it now is linked to it after the copy too.
+	kept bool
 }
 
 // finish publishes the first copy's outcome to the waiting links.
-func (g *linkGroup) finish(dst string, fd int, ok bool) {
-	g.dst, g.fd, g.ok = dst, fd, ok
+func (g *linkGroup) finish(dst string, fd int, ok, kept bool) {
+	g.dst, g.fd, g.ok, g.kept = dst, fd, ok, kept
 	close(g.done)
 }
 
@@ -27,7 +30,7 @@ func (g *linkGroup) finish(dst string, fd int, ok bool) {
 // no-op on nil so callers need not check.
 func (g *linkGroup) abandon() {
 	if g != nil {
-		g.finish("", -1, false)
+		g.finish("", -1, false, false)
 	}
 }
 

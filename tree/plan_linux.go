@@ -81,7 +81,20 @@ func (c *Copier) planEntry(j job, r *result) {
 	regular := j.st.Mode&unix.S_IFMT == unix.S_IFREG || !c.opts.Recursive || c.opts.CopyContents
 	switch {
 	case j.link != nil:
+		// As copyLink: linked to the first link's copy, if that is made
+		// (or kept by -u); else copied on its own.
+		<-j.link.done
+		if !j.link.ok {
+			j.link = nil
+			c.planEntry(j, r)
+			return
+		}
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
+		if j.link.kept && c.alreadyLinked(j) {
+			r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
+			return
+		}
+		c.planExisting(j, r, &j.st, false)
 		return
 	case c.opts.HardLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
@@ -212,7 +225,7 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 	}
 	verb := createVerb(st.Mode)
 	switch {
-	case c.opts.HardLink:
+	case c.opts.HardLink, j.link != nil:
 		verb = "cannot create hard link"
 	case c.opts.SymLink:
 		verb = "cannot create symbolic link"
