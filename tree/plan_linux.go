@@ -250,9 +250,8 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 			// -i asks first; the plan is what a yes gets.
 			r.ev.Err = v.refuse
 			return true
-		case v.ask:
-			r.ev.Reason = "would ask (-i)"
 		}
+		r.ev.Ask = v.ask
 		retarget(&v.decision, &at, j, r)
 		if !file {
 			if r.ev.Err = c.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {

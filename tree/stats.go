@@ -55,6 +55,7 @@ type Event struct {
 	Partial  bool   // a progress event; the file is not finished
 	Skipped  bool   // left alone (-n, -u, a "no" to -i)
 	Reason   string // --dry-run: why this method
+	Ask      bool   // --dry-run: -i would ask before replacing the entry at Dst; a no leaves it alone
 	Err      error
 }
 

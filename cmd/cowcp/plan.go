@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/cowcp/cowcp/tree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
@@ -20,6 +21,7 @@ type planEntry struct {
 	Action string `json:"action"`
 	Reason string `json:"reason,omitempty"`
 	Bytes  int64  `json:"bytes"`
+	Ask    bool   `json:"ask,omitempty"`
 }
 
 // action names what would happen to an entry.
@@ -44,14 +46,14 @@ func action(ev tree.Event) string {
 func (r *reporter) plan(ev tree.Event) {
 	a := action(ev)
 	if !r.c.json {
-		if ev.Reason != "" {
-			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst), ev.Reason)
+		if why := planWhy(ev); why != "" {
+			fmt.Fprintf(r.stdout, "%-15s %s -> %s (%s)\n", a, cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst), why)
 		} else {
 			fmt.Fprintf(r.stdout, "%-15s %s -> %s\n", a, cpmsg.Quote(ev.Src), cpmsg.Quote(ev.Dst))
 		}
 		return
 	}
-	b, _ := json.Marshal(planEntry{Src: ev.Src, Dst: ev.Dst, Action: a, Reason: ev.Reason, Bytes: ev.Bytes})
+	b, _ := json.Marshal(planEntry{Src: ev.Src, Dst: ev.Dst, Action: a, Reason: ev.Reason, Bytes: ev.Bytes, Ask: ev.Ask})
 	if r.planned == 0 {
 		fmt.Fprint(r.stdout, "{\"plan\":[\n")
 	} else {
@@ -59,6 +61,18 @@ func (r *reporter) plan(ev tree.Event) {
 	}
 	r.stdout.Write(b)
 	r.planned++
+}
+
+// planWhy is a plan line's parenthesis: the reason, and that -i would ask.
+func planWhy(ev tree.Event) string {
+	var why []string
+	if ev.Reason != "" {
+		why = append(why, ev.Reason)
+	}
+	if ev.Ask {
+		why = append(why, "would ask first (-i)")
+	}
+	return strings.Join(why, "; ")
 }
 
 // endPlan closes the plan array and adds the report's fields to the same
