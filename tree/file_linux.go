@@ -73,15 +73,7 @@ func (c *Copier) copyFile(j job, r *result) {
 			}
 		}()
 		retarget(&how, &at, j, r)
-		switch {
-		case how.replace && how.inherit && (stream || c.writeInPlace(at, old)):
-			// A stream (cp /dev/null f, a FIFO, /proc) is read into the
-			// file itself, as cp truncates and writes it.
-			kind = outInPlace
-			stream = stream || old.Mode&unix.S_IFMT != unix.S_IFREG
-		case how.replace:
-			kind = outReplace
-		}
+		kind, stream = c.outputFor(how, at, old, stream)
 	}
 	// Created private when its owner or mode will change afterwards, so
 	// nobody can open it in between.

@@ -31,6 +31,22 @@ func (c *Copier) writeInPlace(at place, old *unix.Stat_t) bool {
 	return isMountRoot(at.dir, at.name)
 }
 
+// outputFor decides how a regular file's copy meets old, the entry at at
+// that how (checkExisting's decision) replaces, if it does: rewritten in
+// place where writeInPlace says so, and always by a stream (cp /dev/null
+// f, a FIFO, /proc), which is read into the file itself as cp truncates
+// and writes it; otherwise a complete copy is renamed over it. A FIFO or
+// device there is written into like a stream.
+func (c *Copier) outputFor(how decision, at place, old *unix.Stat_t, stream bool) (outKind, bool) {
+	switch {
+	case !how.replace:
+		return outNew, stream
+	case how.inherit && (stream || c.writeInPlace(at, old)):
+		return outInPlace, stream || old.Mode&unix.S_IFMT != unix.S_IFREG
+	}
+	return outReplace, stream
+}
+
 // isMountRoot reports whether name in dir is a mount point, such as a file
 // bind-mounted over another.
 func isMountRoot(dir int, name string) bool {

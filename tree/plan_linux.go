@@ -94,7 +94,7 @@ func (c *Copier) planEntry(j job, r *result) {
 			r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
 			return
 		}
-		c.planExisting(j, r, &j.st, false)
+		c.planExisting(j, r, &j.st, false, false)
 		return
 	case c.opts.HardLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
@@ -109,7 +109,7 @@ func (c *Copier) planEntry(j job, r *result) {
 		r.ev.Kind, r.ev.Reason = KindSpecial, "special file"
 	}
 	if !regular || c.opts.HardLink || c.opts.SymLink || j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		c.planExisting(j, r, &j.st, false)
+		c.planExisting(j, r, &j.st, false, false)
 		return
 	}
 	r.ev.Kind = KindFile
@@ -117,7 +117,7 @@ func (c *Copier) planEntry(j job, r *result) {
 		// A FIFO or device: opening it would wait for a writer, or
 		// take its data. It would be read to its end.
 		switch {
-		case c.planExisting(j, r, &j.st, true):
+		case c.planExisting(j, r, &j.st, true, true):
 		case c.opts.AttrsOnly:
 			r.ev.Reason = "no data to copy"
 		default:
@@ -135,11 +135,12 @@ func (c *Copier) planEntry(j job, r *result) {
 	st := j.st
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
-	if c.planExisting(j, r, &st, true) {
+	stream := isStream(fd, &st)
+	if c.planExisting(j, r, &st, true, stream) {
 		return
 	}
 	emptyFile := st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && !onPseudoFS(fd)
-	if !c.opts.AttrsOnly && !emptyFile && isStream(fd, &st) {
+	if !c.opts.AttrsOnly && !emptyFile && stream {
 		r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a special or /proc file)"
 		return
 	}
@@ -198,8 +199,8 @@ func (c *Copier) planEntry(j job, r *result) {
 // j's destination and whether the destination can be written, and says
 // so in r. It reports whether the plan for j ends there (a failure or a
 // skip). file is set for a regular file's copy, which writes through a
-// destination symlink as cp does.
-func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (stop bool) {
+// destination symlink as cp does; stream for one read to its end.
+func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bool) (stop bool) {
 	dst := r.ev.Dst
 	if j.dir.fresh {
 		return false // in a directory the copy would make: nothing is there
@@ -258,7 +259,22 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file bool) (sto
 				return true
 			}
 		}
-		inPlace = file && v.replace && v.inherit && c.writeInPlace(at, old)
+		switch {
+		case v.backup != "":
+			r.ev.Existing, r.ev.Backup = ExistingBackup, j.dir.dstPath(v.backup)
+		case v.remove:
+			r.ev.Existing = ExistingRemove
+		case v.replace && file:
+			kind, _ := c.outputFor(v.decision, at, old, stream)
+			inPlace = kind == outInPlace
+			r.ev.Existing = ExistingReplace
+			if inPlace || c.opts.AttrsOnly {
+				// (--attributes-only changes the file itself.)
+				r.ev.Existing = ExistingInPlace
+			}
+		case v.replace:
+			r.ev.Existing = ExistingReplace
+		}
 	}
 	// The copy writes a new entry into the directory, or rewrites the file.
 	var err error

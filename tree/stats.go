@@ -44,6 +44,23 @@ const (
 	KindHardlink
 )
 
+// Existing is what a copy does first to the entry already at its
+// destination name.
+type Existing int
+
+const (
+	ExistingNone    Existing = iota // nothing is there, or it is left alone
+	ExistingReplace                 // a complete copy is renamed over it: a new inode
+	ExistingInPlace                 // it is rewritten in place, as cp does: the same inode
+	ExistingRemove                  // --remove-destination: removed first
+	ExistingBackup                  // --backup: moved to its backup name first
+	numExisting
+)
+
+var existingNames = [numExisting]string{"", "replace", "in_place", "remove", "backup"}
+
+func (e Existing) String() string { return existingNames[e] }
+
 // Event is what the collector hands to Options.Observe: one finished
 // entry, a failure, or progress within a large file.
 type Event struct {
@@ -56,6 +73,10 @@ type Event struct {
 	Skipped  bool   // left alone (-n, -u, a "no" to -i)
 	Reason   string // --dry-run: why this method
 	Ask      bool   // --dry-run: -i would ask before replacing the entry at Dst; a no leaves it alone
+	// --dry-run: what happens first to the entry already at Dst, and
+	// where ExistingBackup moves it.
+	Existing Existing
+	Backup   string
 	Err      error
 }
 

@@ -92,10 +92,13 @@ func jsonReportDoc() []gendoc.Block {
 		),
 		gendoc.Para("With `--dry-run --json` the object also has `plan`: one `{\"src\", \"dst\", \"action\", " +
 			"\"reason\", \"bytes\"}` per entry (`reason` where there is one), `action` being " +
-			strings.Join(actions, ", ") + ", and `\"ask\": true` where `-i` would ask first (the " +
-			"plan is what a yes gets; a no leaves the entry alone). Whether a filesystem pair " +
-			"clones is learnt by cloning into a scratch file in the destination (removed again), " +
-			"never guessed from a filesystem's name."),
+			strings.Join(actions, ", ") + "; `\"ask\": true` where `-i` would ask first (the " +
+			"plan is what a yes gets; a no leaves the entry alone); and where an entry is already " +
+			"at `dst`, `existing`: what happens to it first — `replace` (a complete copy is " +
+			"renamed over it: a new inode), `in_place` (rewritten in place: the same inode), " +
+			"`remove` (`--remove-destination`) or `backup` (moved to `backup`, its backup name). " +
+			"Whether a filesystem pair clones is learnt by cloning into a scratch file in the " +
+			"destination (removed again), never guessed from a filesystem's name."),
 	}
 }
 

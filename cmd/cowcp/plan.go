@@ -22,6 +22,9 @@ type planEntry struct {
 	Reason string `json:"reason,omitempty"`
 	Bytes  int64  `json:"bytes"`
 	Ask    bool   `json:"ask,omitempty"`
+	// What happens first to the entry already at dst, and its backup name.
+	Existing string `json:"existing,omitempty"`
+	Backup   string `json:"backup,omitempty"`
 }
 
 // action names what would happen to an entry.
@@ -53,7 +56,8 @@ func (r *reporter) plan(ev tree.Event) {
 		}
 		return
 	}
-	b, _ := json.Marshal(planEntry{Src: ev.Src, Dst: ev.Dst, Action: a, Reason: ev.Reason, Bytes: ev.Bytes, Ask: ev.Ask})
+	b, _ := json.Marshal(planEntry{Src: ev.Src, Dst: ev.Dst, Action: a, Reason: ev.Reason, Bytes: ev.Bytes, Ask: ev.Ask,
+		Existing: ev.Existing.String(), Backup: ev.Backup})
 	if r.planned == 0 {
 		fmt.Fprint(r.stdout, "{\"plan\":[\n")
 	} else {
@@ -63,7 +67,8 @@ func (r *reporter) plan(ev tree.Event) {
 	r.planned++
 }
 
-// planWhy is a plan line's parenthesis: the reason, and that -i would ask.
+// planWhy is a plan line's parenthesis: the reason, that -i would ask,
+// and what becomes of the entry already there.
 func planWhy(ev tree.Event) string {
 	var why []string
 	if ev.Reason != "" {
@@ -71,6 +76,16 @@ func planWhy(ev tree.Event) string {
 	}
 	if ev.Ask {
 		why = append(why, "would ask first (-i)")
+	}
+	switch ev.Existing {
+	case tree.ExistingReplace:
+		why = append(why, "replaces the existing entry")
+	case tree.ExistingInPlace:
+		why = append(why, "changes the existing file in place")
+	case tree.ExistingRemove:
+		why = append(why, "removes the existing entry first")
+	case tree.ExistingBackup:
+		why = append(why, "backs up the existing entry as "+cpmsg.Quote(ev.Backup))
 	}
 	return strings.Join(why, "; ")
 }
