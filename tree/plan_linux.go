@@ -46,6 +46,15 @@ func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
 	}
 	pr := &probe{}
 	out, err := openTemp(dir, "", "probe", 0o600)
+	if err == unix.EACCES {
+		// A file rewritten in place in a directory we may not write
+		// (0555) is still cloned into: ask the filesystem pair in the
+		// nearest directory above that we may write.
+		if up := writableAbove(dir); up >= 0 {
+			defer unix.Close(up)
+			out, err = openTemp(up, "", "probe", 0o600)
+		}
+	}
 	if err != nil {
 		pr.cloneErr = fmt.Errorf("cannot make a scratch file to probe: %w", err)
 		pr.perFile = true
@@ -74,6 +83,33 @@ func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
 		c.probes.m[p] = pr
 	}
 	return pr
+}
+
+// writableAbove opens the nearest directory above dir on the same
+// filesystem that this process may write into, or returns -1.
+func writableAbove(dir int) int {
+	var st unix.Stat_t
+	if fstatat(dir, ".", &st, true) != nil {
+		return -1
+	}
+	cur, err := unix.Openat(dir, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	for err == nil {
+		var up unix.Stat_t
+		if unix.Fstat(cur, &up) != nil || up.Dev != st.Dev || up.Ino == st.Ino {
+			break // another filesystem, or the root
+		}
+		if unix.Faccessat(cur, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) == nil {
+			return cur
+		}
+		st = up
+		next, nerr := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(cur)
+		cur, err = next, nerr
+	}
+	if err == nil {
+		unix.Close(cur)
+	}
+	return -1
 }
 
 // planEntry says what copying j would do, without doing it.
