@@ -1,0 +1,704 @@
+package tests
+
+// --dry-run is the decision list: what `cowcp --dry-run --json` plans for
+// each entry is what `cowcp --json` then does, and nothing else. Each case
+// makes a scratch tree, takes a snapshot of it (names, types, inode
+// numbers, sizes, contents), runs the dry run — which must change nothing —
+// then the run, and checks every plan entry against what the run did:
+//   - a copy (ficlone, ficlonerange, copy_file_range, sparse, readwrite):
+//     the destination now holds the source's data, and the run's -v line
+//     names the same source, destination and method;
+//   - hardlink, symlink, mknod, mkdir, create: that entry is there;
+//   - skip: the destination is unchanged, byte- and inode-wise;
+//   - "existing": what became of the entry that was there: "backup" (it is
+//     at "backup", whole and the same inode), "remove" and "replace" (a new
+//     inode has its name), "in_place" (the same inode, rewritten);
+//   - "ask": -i asks first, and a "no" makes it a skip;
+//   - a failure: the run fails that path with the same message, and both
+//     exit alike.
+// Nothing unplanned may happen: every entry of the tree that changed is a
+// planned destination (or the file a destination symlink leads to, another
+// link of a file rewritten in place, or a planned backup), and every -v
+// line of the run is a planned entry.
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// poCase is one command line, run by cowcp --dry-run --json and then by
+// cowcp --json -v on the same scratch tree.
+type poCase struct {
+	name  string
+	nodes []cpdNode // the scratch tree (dropinTree gives the root and past mtimes)
+	// args is split on spaces; $ROOT is the scratch root, which is also the
+	// working directory.
+	args  string
+	stdin string   // answers to -i; "n…" makes a planned "ask" a skip
+	env   []string // extra environment (POSIXLY_CORRECT=1, COWCP_CLONE_CHUNK=…)
+	user  bool     // run as nobody, in a tree nobody owns
+	feed  string   // a FIFO of the tree a writer feeds poFed while the run reads it
+	// plan is what the case is about, a premise checked before the
+	// comparison (poSummary): "dst:action[:existing][?]" per entry, the
+	// copy methods all "copy", "?" where -i asks; "!src" per failure.
+	// Alternatives are separated by "|" (which link of a file is met
+	// first is the directory's order).
+	plan string
+	// accept maps the start of a difference to why the run may differ from
+	// the plan there: what a dry run cannot know. An accepted difference
+	// that no longer shows is an error too, so the row stays true.
+	accept map[string]string
+}
+
+// poFed is what a fed FIFO delivers.
+const poFed = "through the FIFO\n"
+
+// poCases: each way a file gets its data, every rule of cp's about an
+// entry already at the destination, and what the plan must refuse.
+func poCases() []poCase {
+	f := cpdF("f", 0o644, []byte("the source\n"))
+	old := []byte("the old destination, longer\n")
+	g := cpdF("g", 0o644, old)
+	empty := cpdF("e", 0o644, nil)
+	fifo := cpdN("p", 'p', 0o644, 0)
+	sparse := cpdS("sp", 1<<20, cpdSeg{0, cpdBytes(1, 8<<10)}, cpdSeg{512 << 10, cpdBytes(2, 8<<10)})
+	big := cpdF("big", 0o644, cpdBytes(3, 256<<10))
+	// The tree -r copies into an existing one: a new file, a file over an
+	// old one, one in a subdirectory both have, a new directory, a symlink,
+	// a FIFO (made as a node), a directory over a file, and a file over a
+	// directory. The sources are older than the destinations (-u).
+	mix := []cpdNode{cpdD("s", 0o755), cpdF("s/new", 0o644, []byte("new\n")), cpdF("s/same", 0o644, []byte("same\n")),
+		cpdD("s/sub", 0o755), cpdF("s/sub/x", 0o644, []byte("x\n")), cpdD("s/newdir", 0o755),
+		cpdF("s/newdir/y", 0o644, []byte("y\n")), cpdL("s/ln", "new"), cpdN("s/p", 'p', 0o644, 0),
+		cpdD("s/dd", 0o755), cpdF("s/over", 0o644, []byte("over\n")),
+		cpdD("d", 0o755), cpdF("d/same", 0o644, old), cpdD("d/sub", 0o755), cpdF("d/sub/x", 0o644, old),
+		cpdF("d/dd", 0o644, old), cpdD("d/over", 0o755)}
+	// Two links of one file, copied with -a into a tree that has the
+	// second, or the first.
+	linked := []cpdNode{cpdD("s", 0o755), cpdF("s/a", 0o644, []byte("linked\n")), cpdH("s/b", "s/a"), cpdD("d", 0o755)}
+	hasSecond := append(slices.Clone(linked), cpdF("d/b", 0o644, old))
+	hasFirst := append(slices.Clone(linked), cpdF("d/a", 0o644, old))
+	// … and into an earlier copy of them (cp -a made it: the same mtime).
+	copied := []cpdNode{cpdD("s", 0o755), cpdF("s/a", 0o644, []byte("linked\n")).at(1300000000, 0), cpdH("s/b", "s/a"),
+		cpdD("d", 0o755), cpdF("d/a", 0o644, []byte("linked\n")).at(1300000000, 0), cpdH("d/b", "d/a")}
+	noAnswer := "-i asks, and the plan is what a yes gets: a no makes the refusal a skip"
+	return []poCase{
+		// How the data gets there: cloned on btrfs, copied on ext4.
+		{name: "a new file", nodes: dropinTree(f), args: "f g", plan: "g:copy"},
+		{name: "a new sparse file", nodes: dropinTree(sparse), args: "sp g", plan: "g:copy"},
+		{name: "a file cloned range by range", nodes: dropinTree(big), args: "big g",
+			env: []string{"COWCP_CLONE_CHUNK=65536"}, plan: "g:copy"},
+		{name: "--reflink=never", nodes: dropinTree(f, sparse, cpdD("d", 0o755)), args: "--reflink=never f sp d",
+			plan: "d/f:copy d/sp:copy"},
+		{name: "an empty file", nodes: dropinTree(empty), args: "e g", plan: "g:create"},
+		{name: "a FIFO source without -R", nodes: dropinTree(fifo), args: "p g", feed: "p", plan: "g:copy"},
+		{name: "a source that does not exist", nodes: dropinTree(f, cpdD("d", 0o755)), args: "nosuch f d",
+			plan: "!nosuch d/f:copy"},
+
+		// An existing file: replaced, or rewritten in place where cp's
+		// result needs the same inode.
+		{name: "onto an existing file", nodes: dropinTree(f, g), args: "f g", plan: "g:copy:replace"},
+		{name: "onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")), args: "f g",
+			plan: "g:copy:in_place"},
+		{name: "-p onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")), args: "-p f g",
+			plan: "g:copy:in_place"},
+		{name: "--preserve=links onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")),
+			args: "--preserve=links f g", plan: "g:copy:replace"},
+		{name: "onto a writable file in a read-only directory as nobody", user: true,
+			nodes: dropinTree(f, cpdD("ro", 0o555), cpdF("ro/g", 0o644, old)), args: "f ro/g", plan: "ro/g:copy:in_place"},
+		{name: "an empty file onto an existing file", nodes: dropinTree(empty, g), args: "e g", plan: "g:create:in_place"},
+		{name: "a FIFO source onto an existing file", nodes: dropinTree(fifo, g), args: "p g", feed: "p",
+			plan: "g:copy:in_place"},
+		{name: "a symlink destination", nodes: dropinTree(f, g, cpdL("lg", "g")), args: "f lg", plan: "lg:copy:replace"},
+		{name: "a dangling symlink destination", nodes: dropinTree(f, cpdL("dang", "nowhere")), args: "f dang", plan: "!f"},
+		{name: "a dangling symlink destination with POSIXLY_CORRECT", nodes: dropinTree(f, cpdL("dang", "nowhere")),
+			args: "f dang", env: []string{"POSIXLY_CORRECT=1"}, plan: "dang:copy"},
+
+		// -u, -n, --update=none-fail, -i.
+		{name: "-u onto an older destination", nodes: dropinTree(f, g.at(1300000000, 0)), args: "-u f g",
+			plan: "g:copy:replace"},
+		{name: "-u onto a newer destination", nodes: dropinTree(f, g.at(1600000000, 0)), args: "-u f g", plan: "g:skip"},
+		{name: "-n onto an existing file", nodes: dropinTree(f, g), args: "-n f g", plan: "g:skip"},
+		{name: "--update=none-fail onto an existing file", nodes: dropinTree(f, g), args: "--update=none-fail f g", plan: "!f"},
+		{name: "-i answered y", nodes: dropinTree(f, g), args: "-i f g", stdin: "y\n", plan: "g:copy:replace?"},
+		{name: "-i answered n", nodes: dropinTree(f, g), args: "-i f g", stdin: "n\n", plan: "g:copy:replace?"},
+		{name: "-i answered y, a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-iT f g",
+			stdin: "y\n", plan: "!f"},
+		{name: "-i answered n, a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-iT f g",
+			stdin: "n\n", plan: "!f",
+			accept: map[string]string{"exit status": noAnswer, "failure only in the plan": noAnswer, "skipped": noAnswer}},
+
+		// A read-only destination, -f, --remove-destination.
+		{name: "a read-only destination as root", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "f g",
+			plan: "g:copy:replace"},
+		{name: "-f over a read-only destination as root", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "-f f g",
+			plan: "g:copy:replace"},
+		{name: "a read-only destination as nobody", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "f g",
+			user: true, plan: "!f"},
+		{name: "-f over a read-only destination as nobody", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "-f f g",
+			user: true, plan: "g:copy:replace"},
+		{name: "--remove-destination", nodes: dropinTree(f, g), args: "--remove-destination f g", plan: "g:copy:remove"},
+
+		// --backup.
+		{name: "--backup=simple", nodes: dropinTree(f, g), args: "--backup=simple f g", plan: "g:copy:backup"},
+		{name: "--backup=numbered", nodes: dropinTree(f, g, cpdF("g.~1~", 0o644, []byte("one\n"))),
+			args: "--backup=numbered f g", plan: "g:copy:backup"},
+		{name: "--backup=existing with a numbered backup", nodes: dropinTree(f, g, cpdF("g.~1~", 0o644, []byte("one\n"))),
+			args: "--backup=existing f g", plan: "g:copy:backup"},
+		{name: "--backup=existing without one", nodes: dropinTree(f, g), args: "--backup=existing f g", plan: "g:copy:backup"},
+		{name: "--backup=simple of a symlink destination", nodes: dropinTree(f, g, cpdL("lg", "g")),
+			args: "--backup=simple f lg", plan: "lg:copy:backup"},
+
+		// The same file.
+		{name: "a file onto itself", nodes: dropinTree(f), args: "f f", plan: "!f"},
+		{name: "-b -f, a file onto itself", nodes: dropinTree(f), args: "-b -f f f", plan: "f~:copy"},
+		{name: "a hard link of the source", nodes: dropinTree(f, cpdH("h", "f")), args: "f h", plan: "!f"},
+
+		// Kinds that do not fit.
+		{name: "a directory over a file", nodes: dropinTree(cpdD("d", 0o755), cpdF("d/x", 0o644, nil), g),
+			args: "-rT d g", plan: "!d"},
+		{name: "a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-T f g", plan: "!f"},
+
+		// -l and -s.
+		{name: "-l meeting an existing file", nodes: dropinTree(f, g), args: "-l f g", plan: "!f"},
+		{name: "-l -f meeting an existing file", nodes: dropinTree(f, g), args: "-lf f g", plan: "g:hardlink:replace"},
+		{name: "-s meeting an existing file", nodes: dropinTree(f, g), args: "-s $ROOT/f g", plan: "!f"},
+		{name: "-s -f meeting an existing file", nodes: dropinTree(f, g), args: "-sf f g", plan: "g:symlink:replace"},
+		{name: "-s of a relative name into a directory", nodes: dropinTree(f, cpdD("d", 0o755)), args: "-s f d/g", plan: "!f"},
+
+		// Trees.
+		{name: "-r into an existing tree", nodes: dropinTree(mix...), args: "-rT s d",
+			plan: "!s/dd !s/over d/ln:symlink d/new:copy d/newdir/y:copy d/newdir:mkdir d/p:mknod " +
+				"d/same:copy:replace d/sub/x:copy:replace"},
+		{name: "-r -u into an existing tree", nodes: dropinTree(mix...), args: "-rTu s d",
+			plan: "!s/dd d/ln:symlink d/new:copy d/newdir/y:copy d/newdir:mkdir d/over:skip d/p:mknod d/same:skip d/sub/x:skip"},
+		{name: "-a with hard links into a tree that has the second", nodes: dropinTree(hasSecond...), args: "-aT s d",
+			plan: "d/a:copy d/b:hardlink:replace|d/a:hardlink d/b:copy:replace"},
+		{name: "-a -n with hard links into a tree that has the second", nodes: dropinTree(hasSecond...), args: "-aTn s d",
+			plan: "d/a:copy d/b:skip"},
+		{name: "-a -n with hard links into a tree that has the first", nodes: dropinTree(hasFirst...), args: "-aTn s d",
+			plan: "d/a:skip d/b:copy"},
+		{name: "-a --update=none-fail with hard links into a tree that has the second", nodes: dropinTree(hasSecond...),
+			args: "-aT --update=none-fail s d", plan: "!s/b d/a:copy"},
+		{name: "-a -u with hard links onto an earlier copy", nodes: dropinTree(copied...), args: "-aTu s d",
+			plan: "d/a:skip d/b:skip"},
+
+		// --attributes-only.
+		{name: "--attributes-only onto an existing file", nodes: dropinTree(f, cpdF("g", 0o600, old)),
+			args: "--attributes-only -p f g", plan: "g:create:in_place"},
+		{name: "--attributes-only to a new name", nodes: dropinTree(f), args: "--attributes-only f g", plan: "g:create"},
+		{name: "--attributes-only -P of a symlink onto a file", nodes: dropinTree(f, g, cpdL("l", "f")),
+			args: "--attributes-only -P l g", plan: "!l"},
+		{name: "--attributes-only of a FIFO source", nodes: dropinTree(fifo), args: "--attributes-only p g", feed: "p",
+			plan: "g:create"},
+	}
+}
+
+// TestPlanOutcomeIsWhatTheRunDoes runs every case on btrfs, where files
+// are cloned, and on ext4, where their bytes are copied.
+func TestPlanOutcomeIsWhatTheRunDoes(t *testing.T) {
+	requireRoot(t)
+	t.Parallel()
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatalf("the unprivileged cases run as nobody: %v", err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	for _, kind := range []string{fsBtrfs, fsExt4} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			mnt := mountFS(t, kind, "256M")
+			userBase, copier := cpdUserBase(t, mnt)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, dropinWorkers)
+			for i, c := range poCases() {
+				base, bin, id := mnt, cpdBin(), 0
+				if c.user {
+					base, bin, id = userBase, copier, uid
+				}
+				root := filepath.Join(base, fmt.Sprintf("plan%03d", i))
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					t.Run(c.name, func(t *testing.T) { poRun(t, c, root, bin, id) })
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// poPlan is the part of cowcp's --json report the test reads.
+type poPlan struct {
+	Skipped  int64            `json:"skipped"`
+	Methods  map[string]int64 `json:"methods"`
+	Failures []struct {
+		Path  string `json:"path"`
+		Error string `json:"error"`
+	} `json:"failures"`
+	Plan []poEntry `json:"plan"`
+}
+
+// poEntry is one entry of the plan.
+type poEntry struct {
+	Src      string `json:"src"`
+	Dst      string `json:"dst"`
+	Action   string `json:"action"`
+	Reason   string `json:"reason"`
+	Existing string `json:"existing"`
+	Backup   string `json:"backup"`
+	Ask      bool   `json:"ask"`
+}
+
+// poCopies are the actions that put a source's data into its copy, and
+// are the method the run's -v line names.
+var poCopies = []string{"ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite"}
+
+// poRun makes the case's tree at root, runs the dry run and the run as uid
+// (root when 0), and reports how the run differs from its plan.
+func poRun(t *testing.T, c poCase, root, bin string, uid int) {
+	nodes := c.nodes
+	if uid != 0 {
+		nodes = slices.Clone(nodes)
+		for i := range nodes {
+			if nodes[i].owner == nil && nodes[i].kind != 'h' {
+				nodes[i] = nodes[i].own(uid, uid)
+			}
+		}
+	}
+	cpdBuild(t, root, nodes)
+	cowcpRun := func(feed bool, extra ...string) result {
+		var args []string
+		for _, a := range strings.Fields(c.args) {
+			args = append(args, strings.ReplaceAll(a, "$ROOT", root))
+		}
+		args = append(extra, args...)
+		prog := bin
+		if len(c.env) > 0 {
+			// cpdExec clears the variables that change cp's behaviour:
+			// env(1) sets the case's own.
+			prog, args = "/usr/bin/env", append(append(slices.Clone(c.env), bin), args...)
+		}
+		if feed && c.feed != "" {
+			defer poFeed(t, filepath.Join(root, c.feed))()
+		}
+		return cpdExec(t, prog, cpdCmd{dir: root, args: args, stdin: c.stdin, umask: -1, uid: uid, timeout: 30 * time.Second})
+	}
+
+	before := poSnapshot(t, root)
+	// The dry run does not open FIFOs: nothing is fed.
+	dry := cowcpRun(false, "--dry-run", "--json")
+	if after := poSnapshot(t, root); !maps.Equal(before, after) {
+		t.Errorf("--dry-run changed the tree:\n\t%s", strings.Join(poChanges(before, after), "\n\t"))
+	}
+	real := cowcpRun(true, "--json", "-v")
+	after := poSnapshot(t, root)
+
+	var diffs []string
+	if dry.code != real.code {
+		diffs = append(diffs, fmt.Sprintf("exit status: --dry-run %d, the run %d", dry.code, real.code))
+	}
+	plan, planOK := poParse(dry)
+	rep, repOK := poParse(real)
+	switch {
+	case planOK != repOK:
+		diffs = append(diffs, fmt.Sprintf("report: --dry-run printed one: %v, the run: %v", planOK, repOK))
+	case !planOK:
+		// Refused before copying (a usage error): nothing to compare but
+		// the exit status, and that nothing happened.
+		if ch := poChanges(before, after); len(ch) > 0 {
+			diffs = append(diffs, "the run printed no report but changed the tree: "+strings.Join(ch, "; "))
+		}
+	default:
+		if got := poSummary(root, plan); !slices.Contains(strings.Split(c.plan, "|"), got) {
+			t.Errorf("test premise: cowcp %s plans %q; the case is about %q", c.args, got, c.plan)
+		}
+		diffs = append(diffs, poCompare(c, root, plan, rep, real.stderr, before, after)...)
+	}
+	diffs = poDeliberate(t, c, diffs)
+	if len(diffs) > 0 {
+		t.Logf("cowcp %s\n\t--dry-run --json: exit %d, stdout %s, stderr %q\n\t--json -v: exit %d, stdout %s, stderr %q",
+			c.args, dry.code, cpdShort(dry.stdout), dry.stderr, real.code, cpdShort(real.stdout), real.stderr)
+		t.Errorf("cowcp %s: the run is not its plan:\n\t%s", c.args, strings.Join(diffs, "\n\t"))
+	}
+}
+
+// poParse reads a --json report, if there is one.
+func poParse(r result) (poPlan, bool) {
+	var p poPlan
+	if err := json.NewDecoder(strings.NewReader(r.stdout)).Decode(&p); err != nil {
+		return p, false
+	}
+	return p, true
+}
+
+// poSummary is a plan in the terms of poCase.plan.
+func poSummary(root string, plan poPlan) string {
+	var s []string
+	for _, p := range plan.Plan {
+		a := p.Action
+		if slices.Contains(poCopies, a) {
+			a = "copy"
+		}
+		e := poRel(root, p.Dst) + ":" + a
+		if p.Existing != "" {
+			e += ":" + p.Existing
+		}
+		if p.Ask {
+			e += "?"
+		}
+		s = append(s, e)
+	}
+	for _, f := range plan.Failures {
+		s = append(s, "!"+poRel(root, f.Path))
+	}
+	slices.Sort(s)
+	return strings.Join(s, " ")
+}
+
+// poVerbose is one -v line: 'src' -> 'dst' (method).
+var poVerbose = regexp.MustCompile(`'([^']*)' -> '([^']*)'(?: \(([a-z_]+)\))?$`)
+
+// poCompare checks each plan entry against the run and the trees before
+// and after it, and that nothing else happened.
+func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, after poTree) []string {
+	var diffs []string
+	rel := func(p string) string { return poRel(root, p) }
+
+	// The run's -v lines, by source and destination.
+	done := map[[2]string]string{}
+	for _, line := range strings.Split(stderr, "\n") {
+		if m := poVerbose.FindStringSubmatch(line); m != nil {
+			done[[2]string{rel(m[1]), rel(m[2])}] = m[3]
+		}
+	}
+
+	failures := func(p poPlan) []string {
+		var s []string
+		for _, f := range p.Failures {
+			s = append(s, rel(f.Path)+": "+f.Error)
+		}
+		return s
+	}
+	planned, failed := failures(plan), failures(rep)
+	for _, f := range planned {
+		if !slices.Contains(failed, f) {
+			diffs = append(diffs, "failure only in the plan: "+f)
+		}
+	}
+	for _, f := range failed {
+		if !slices.Contains(planned, f) {
+			diffs = append(diffs, "failure only in the run: "+f)
+		}
+	}
+
+	no := strings.HasPrefix(c.stdin, "n")
+	allowed := map[string]bool{}    // entries the plan says change
+	rewritten := map[poInode]bool{} // inodes rewritten in place: all their names change
+	methods := map[string]int64{}
+	var skipped int64
+	for _, p := range plan.Plan {
+		src, dst := rel(p.Src), rel(p.Dst)
+		what := fmt.Sprintf("%s -> %s (%s", src, dst, p.Action)
+		if p.Existing != "" {
+			what += ", existing " + p.Existing
+		}
+		what += ")"
+		method, ran := done[[2]string{src, dst}]
+		delete(done, [2]string{src, dst})
+		if p.Action == "skip" || p.Ask && no {
+			skipped++
+			if ran {
+				diffs = append(diffs, what+": planned a skip, the run made it")
+			}
+			if !maps.Equal(poSub(before, dst), poSub(after, dst)) {
+				diffs = append(diffs, what+": planned a skip, the run changed it: "+strings.Join(poChanges(poSub(before, dst), poSub(after, dst)), "; "))
+			}
+			continue
+		}
+		if !ran {
+			diffs = append(diffs, what+": planned, but the run has no -v line for it")
+		}
+		want := p.Action
+		switch {
+		case p.Action == "symlink" && p.Reason != "-s", !slices.Contains(poCopies, want) && want != "hardlink" && want != "symlink":
+			want = "" // a symlink copied, mkdir, mknod, create: -v names no method
+		}
+		if ran && method != want {
+			diffs = append(diffs, fmt.Sprintf("%s: the run used %q", what, method))
+		}
+		if slices.Contains(poCopies, p.Action) {
+			methods[p.Action]++
+		}
+
+		// Where the entry is written: a regular file's data goes through
+		// a destination symlink, unless that symlink is moved or removed.
+		at := dst
+		if b, ok := before[dst]; ok && b.typ == unix.S_IFLNK && p.Existing != "backup" && p.Existing != "remove" &&
+			(slices.Contains(poCopies, p.Action) || p.Action == "create") {
+			if r, err := filepath.EvalSymlinks(filepath.Join(root, dst)); err == nil {
+				at = rel(r)
+			}
+		}
+		allowed[dst], allowed[at] = true, true
+		old, had := before[at]
+		now, has := after[at]
+		if !has {
+			diffs = append(diffs, what+": "+at+" is not there after the run")
+			continue
+		}
+		switch p.Existing {
+		case "":
+			if had {
+				diffs = append(diffs, what+": the plan says nothing is at "+at+", but "+old.String()+" was")
+			}
+		case "backup":
+			allowed[rel(p.Backup)] = true
+			if b := after[rel(p.Backup)]; !had || b != old {
+				diffs = append(diffs, fmt.Sprintf("%s: the backup %s is %s, not the old %s", what, rel(p.Backup), b, old))
+			}
+			if had && now.ino == old.ino {
+				diffs = append(diffs, what+": backed up, but "+at+" is still the old inode")
+			}
+		case "remove", "replace":
+			if !had || now.ino == old.ino {
+				diffs = append(diffs, fmt.Sprintf("%s: %s was %s and is %s: not a new inode", what, at, old, now))
+			}
+		case "in_place":
+			if !had || now.ino != old.ino {
+				diffs = append(diffs, fmt.Sprintf("%s: %s was %s and is %s: not rewritten in place", what, at, old, now))
+			}
+			rewritten[now.ino] = true
+		default:
+			diffs = append(diffs, what+": unknown existing "+strconv.Quote(p.Existing))
+		}
+
+		source := before[src]
+		if src == c.feed {
+			source = poNode{typ: unix.S_IFREG, size: int64(len(poFed)), data: poSum([]byte(poFed))}
+		}
+		attrsOnly := strings.Contains(c.args, "--attributes-only")
+		ok := true
+		switch {
+		case slices.Contains(poCopies, p.Action), p.Action == "create" && !attrsOnly:
+			ok = now.typ == unix.S_IFREG && now.data == source.data
+		case p.Action == "create": // --attributes-only: the data is not copied
+			ok = now.typ == unix.S_IFREG && (had && now.data == old.data || !had && now.size == 0)
+		case p.Action == "mkdir":
+			ok = now.typ == unix.S_IFDIR
+		case p.Action == "mknod":
+			ok = now.typ == source.typ
+		case p.Action == "symlink" && p.Reason == "-s":
+			ok = now.typ == unix.S_IFLNK && now.data == p.Src
+		case p.Action == "symlink":
+			ok = now.typ == unix.S_IFLNK && now.data == source.data
+		case p.Action == "hardlink":
+			// A link of the source (-l) or of the copy of its first link.
+			ok = now.ino == after[src].ino
+			for _, q := range plan.Plan {
+				ok = ok || rel(q.Src) != src && before[rel(q.Src)].ino == source.ino && after[rel(q.Dst)].ino == now.ino
+			}
+		default:
+			diffs = append(diffs, what+": unknown action")
+		}
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: %s is %s; the source was %s", what, at, now, source))
+		}
+	}
+	for k, m := range done {
+		diffs = append(diffs, fmt.Sprintf("the run made %s -> %s (%s), which is not in the plan", k[0], k[1], m))
+	}
+	for _, ch := range poChanged(before, after) {
+		if !allowed[ch] && !(rewritten[after[ch].ino] && before[ch].ino == after[ch].ino) {
+			diffs = append(diffs, fmt.Sprintf("unplanned: %s was %s and is %s", ch, before[ch], after[ch]))
+		}
+	}
+	for _, m := range poCopies {
+		if rep.Methods[m] != methods[m] {
+			diffs = append(diffs, fmt.Sprintf("methods: %s planned for %d files, the run's report says %d", m, methods[m], rep.Methods[m]))
+		}
+	}
+	if rep.Skipped != skipped {
+		diffs = append(diffs, fmt.Sprintf("skipped: %d planned, the run's report says %d", skipped, rep.Skipped))
+	}
+	return diffs
+}
+
+// poDeliberate drops the differences the case accepts, and reports an
+// acceptance that matched nothing.
+func poDeliberate(t *testing.T, c poCase, diffs []string) []string {
+	var keep []string
+	used := map[string]bool{}
+next:
+	for _, d := range diffs {
+		for prefix := range c.accept {
+			if strings.HasPrefix(d, prefix) {
+				used[prefix] = true
+				continue next
+			}
+		}
+		keep = append(keep, d)
+	}
+	for prefix, why := range c.accept {
+		if !used[prefix] {
+			t.Errorf("the case accepts a difference %q (%s), but there is none: drop it", prefix, why)
+		}
+	}
+	return keep
+}
+
+// poRel is a path cowcp printed, relative to the scratch root.
+func poRel(root, p string) string {
+	if filepath.IsAbs(p) {
+		if r, err := filepath.Rel(root, p); err == nil {
+			return r
+		}
+	}
+	return filepath.Clean(p)
+}
+
+// poNode is what the snapshot keeps of an entry: its type, inode (number
+// and birth time: ext4 gives a removed file's number to the next new one),
+// size (0 for a directory, whose size is the filesystem's business) and
+// content (a regular file's digest, a symlink's target).
+type poNode struct {
+	typ  uint32
+	ino  poInode
+	size int64
+	data string
+}
+
+type poInode struct {
+	num   uint64
+	birth unix.StatxTimestamp
+}
+
+func (n poNode) String() string {
+	if n.typ == 0 {
+		return "nothing"
+	}
+	kind := map[uint32]string{unix.S_IFREG: "file", unix.S_IFDIR: "directory", unix.S_IFLNK: "symlink", unix.S_IFIFO: "FIFO"}[n.typ]
+	if n.typ == unix.S_IFLNK {
+		return fmt.Sprintf("a symlink to %q (inode %d)", n.data, n.ino.num)
+	}
+	return fmt.Sprintf("a %s of %d bytes, inode %d born %d.%09d, %.8s", kind, n.size, n.ino.num, n.ino.birth.Sec, n.ino.birth.Nsec, n.data)
+}
+
+// poTree is a snapshot: path relative to the root → entry.
+type poTree map[string]poNode
+
+func poSum(b []byte) string { s := sha256.Sum256(b); return fmt.Sprintf("%x", s) }
+
+// poSnapshot records the tree at root.
+func poSnapshot(t *testing.T, root string) poTree {
+	t.Helper()
+	tree := poTree{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st); err != nil {
+			return err
+		}
+		n := poNode{typ: uint32(st.Mode) & unix.S_IFMT, ino: poInode{st.Ino, st.Btime}, size: int64(st.Size)}
+		switch n.typ {
+		case unix.S_IFDIR:
+			n.size = 0
+		case unix.S_IFREG:
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			n.data = poSum(b)
+		case unix.S_IFLNK:
+			if n.data, err = os.Readlink(path); err != nil {
+				return err
+			}
+		}
+		tree[poRel(root, path)] = n
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("snapshot of %s: %v", root, err)
+	}
+	return tree
+}
+
+// poSub is the part of a snapshot at path and below it.
+func poSub(tree poTree, path string) poTree {
+	sub := poTree{}
+	for p, n := range tree {
+		if p == path || strings.HasPrefix(p, path+"/") {
+			sub[p] = n
+		}
+	}
+	return sub
+}
+
+// poChanged lists the paths whose entries differ between two snapshots.
+func poChanged(a, b poTree) []string {
+	var paths []string
+	for _, p := range cpdUnion(a, b) {
+		if a[p] != b[p] {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+// poChanges says how each changed path changed.
+func poChanges(a, b poTree) []string {
+	var s []string
+	for _, p := range poChanged(a, b) {
+		s = append(s, fmt.Sprintf("%s: %s, now %s", p, a[p], b[p]))
+	}
+	return s
+}
+
+// poFeed writes poFed into the FIFO at path once a reader opens it, until
+// the returned func stops it; a run that never opens it is not waited for.
+func poFeed(t *testing.T, path string) (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+			if errors.Is(err, unix.ENXIO) { // no reader yet
+				select {
+				case <-quit:
+					return
+				case <-time.After(5 * time.Millisecond):
+					continue
+				}
+			}
+			if err != nil {
+				t.Errorf("feeding %s: %v", path, err)
+				return
+			}
+			if _, err := unix.Write(fd, []byte(poFed)); err != nil {
+				t.Errorf("feeding %s: %v", path, err)
+			}
+			unix.Close(fd)
+			return
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
