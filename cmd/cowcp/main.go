@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cowcp copies files and trees like cp, cloning them with
 // copy-on-write reflinks where the filesystem can, and tells what that saved.
 package main

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cowdu tells how much disk space files take and how much of it
 // they share with copy-on-write clones and snapshots, like btrfs
 // filesystem du, on any filesystem that reports extents with FIEMAP.
