@@ -38,3 +38,14 @@ func (helpFlag) BeforeReset(ctx *kong.Context) error {
 	ctx.Kong.Exit(0)
 	return nil
 }
+
+// newParser is cowdu's one kong parser: run adds what reading a command
+// line needs (writers, exit, version) in extra, and the manual reads its
+// model, so the man page and completions are the parser's own flags.
+func newParser(c *cli, extra ...kong.Option) (*kong.Kong, error) {
+	return kong.New(c, append([]kong.Option{
+		kong.Name("cowdu"),
+		kong.Description(description),
+		kong.NoDefaultHelp(),
+	}, extra...)...)
+}

@@ -15,16 +15,6 @@ import (
 // choices. Only what --help does not say is written here, from the
 // README. (go run -tags gendocs ./cmd/cowdu writes them: see gendocs.go.)
 
-// newParser is a kong parser for c as run builds it, with what run adds
-// for reading a command line (writers, exit, version) in extra.
-func newParser(c *cli, extra ...kong.Option) (*kong.Kong, error) {
-	return kong.New(c, append([]kong.Option{
-		kong.Name("cowdu"),
-		kong.Description(description),
-		kong.NoDefaultHelp(),
-	}, extra...)...)
-}
-
 // manual is cowdu's documents' model.
 func manual() (*gendoc.Model, error) {
 	k, err := newParser(&cli{}, kong.Vars{"version": ""})

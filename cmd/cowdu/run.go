@@ -26,13 +26,10 @@ const (
 func run(args []string, stdout, stderr io.Writer) int {
 	var c cli
 	exit := -1
-	parser, err := kong.New(&c,
-		kong.Name("cowdu"),
-		kong.Description(description),
+	parser, err := newParser(&c,
 		kong.Vars{"version": "cowdu " + buildinfo.Read().String()},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
-		kong.NoDefaultHelp(),
 	)
 	if err != nil {
 		panic(err) // the CLI struct itself is wrong: a programming error
