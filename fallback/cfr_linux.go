@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,11 +27,10 @@ func CopyRange(dst, src *os.File, off, n int64) (int64, error) {
 	var done int64
 	for done < n {
 		chunk := min(n-done, maxChunk)
-		inOff, outOff := off+done, off+done
-		c, err := unix.CopyFileRange(int(src.Fd()), &inOff, int(dst.Fd()), &outOff, int(chunk), 0)
-		if err == unix.EINTR {
-			continue
-		}
+		c, err := eintr.Ignoring2(func() (int, error) {
+			inOff, outOff := off+done, off+done
+			return unix.CopyFileRange(int(src.Fd()), &inOff, int(dst.Fd()), &outOff, int(chunk), 0)
+		})
 		if err != nil {
 			if done == 0 && cfrUnsupported(err) {
 				return 0, fmt.Errorf("copy_file_range %s to %s: %w (%w)", src.Name(), dst.Name(), ErrUnsupported, err)

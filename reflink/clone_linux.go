@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
 )
 
@@ -12,16 +13,11 @@ import (
 // and its size becomes src's size. Errors are wrapped *os.PathError values
 // naming dst and keep the errno for Classify.
 func Clone(dst, src *os.File) error {
-	for {
-		err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd()))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: err}
-		}
-		return nil
+	err := eintr.Ignoring(func() error { return unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) })
+	if err != nil {
+		return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: err}
 	}
+	return nil
 }
 
 // CloneRange makes dst[dstOff, dstOff+n) share src[srcOff, srcOff+n) with
@@ -38,15 +34,10 @@ func CloneRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error
 		Src_length:  uint64(n),
 		Dest_offset: uint64(dstOff),
 	}
-	for {
-		err := unix.IoctlFileCloneRange(int(dst.Fd()), &arg)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			op := fmt.Sprintf("clone range [%d,+%d) from %s", srcOff, n, src.Name())
-			return &os.PathError{Op: op, Path: dst.Name(), Err: err}
-		}
-		return nil
+	err := eintr.Ignoring(func() error { return unix.IoctlFileCloneRange(int(dst.Fd()), &arg) })
+	if err != nil {
+		op := fmt.Sprintf("clone range [%d,+%d) from %s", srcOff, n, src.Name())
+		return &os.PathError{Op: op, Path: dst.Name(), Err: err}
 	}
+	return nil
 }

@@ -39,16 +39,11 @@ const (
 )
 
 func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
-	for {
-		fd, err := unix.Openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return os.NewFile(uintptr(fd), display), nil
+	fd, err := openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, err
 	}
+	return os.NewFile(uintptr(fd), display), nil
 }
 
 // openOutput creates the file to write at.
@@ -80,37 +75,27 @@ func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32,
 
 // openAnon makes an unnamed file in at's directory.
 func openAnon(at place, display string, perm uint32) (*output, error) {
-	for {
-		fd, err := unix.Openat(at.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name, anon: true}, nil
+	fd, err := openat(at.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, err
 	}
+	return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name, anon: true}, nil
 }
 
 // openInPlace opens the existing file at for rewriting, as cp does: a
 // regular file is truncated, a FIFO or device is written into.
 func openInPlace(at place, display string) (*output, error) {
-	for {
-		fd, err := unix.Openat(at.dir, at.name, unix.O_WRONLY|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			unix.Close(fd)
-			return nil, err
-		}
-		return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name,
-			inPlace: true, regular: st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
+	fd, err := openat(at.dir, at.name, unix.O_WRONLY|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
 	}
+	var st unix.Stat_t
+	if err := fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name,
+		inPlace: true, regular: st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
 }
 
 // tmpfileUnsupported: the filesystem has no O_TMPFILE (FUSE, NFS, ...).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
@@ -455,12 +456,7 @@ func fstatat(dir int, name string, st *unix.Stat_t, follow bool) error {
 	if follow {
 		flags = 0
 	}
-	for {
-		err := unix.Fstatat(dir, name, st, flags)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return eintr.Ignoring(func() error { return unix.Fstatat(dir, name, st, flags) })
 }
 
 // createVerb is cp's word for creating an entry of this type.

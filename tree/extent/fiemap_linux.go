@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,25 +96,16 @@ func Visit(fd int, flags MapFlags, fn func(Extent)) error {
 	defer fiemapBufs.Put(buf)
 	var start uint64
 	for {
-		buf.hdr = fiemapHeader{
-			start:       start,
-			length:      ^uint64(0) - start, // to the end of the file; the kernel clamps it
-			flags:       uint32(flags),
-			extentCount: fiemapBatch,
-		}
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fsIocFiemap, uintptr(unsafe.Pointer(buf)))
-		if errno == unix.EINTR {
-			continue
-		}
+		err := eintr.Ignoring(func() error { return fiemap(fd, buf, start, flags) })
 		// EBADR: the filesystem refuses a flag it does not support.
 		// Every mainline one accepts SYNC, but mapping unsynced
 		// beats not mapping at all.
-		if errno == unix.EBADR && flags&MapSync != 0 {
+		if err == unix.EBADR && flags&MapSync != 0 {
 			flags &^= MapSync
 			continue
 		}
-		if errno != 0 {
-			return errno
+		if err != nil {
+			return err
 		}
 		n := buf.hdr.mappedExtents
 		if n == 0 {
@@ -138,4 +130,19 @@ func Visit(fd int, flags MapFlags, fn func(Extent)) error {
 		// The first call flushed the file already.
 		flags &^= MapSync
 	}
+}
+
+// fiemap asks for the next batch of fd's extents from start into buf.
+func fiemap(fd int, buf *fiemapBuf, start uint64, flags MapFlags) error {
+	buf.hdr = fiemapHeader{
+		start:       start,
+		length:      ^uint64(0) - start, // to the end of the file; the kernel clamps it
+		flags:       uint32(flags),
+		extentCount: fiemapBatch,
+	}
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fsIocFiemap, uintptr(unsafe.Pointer(buf)))
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"github.com/cowcp/cowcp/internal/eintr"
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
@@ -32,21 +33,11 @@ func (m mountID) same(o mountID) bool {
 const usageStatxMask = unix.STATX_TYPE | unix.STATX_INO | unix.STATX_NLINK | unix.STATX_BLOCKS | unix.STATX_MNT_ID
 
 func statxRetry(dirfd int, path string, flags int, st *unix.Statx_t) error {
-	for {
-		err := unix.Statx(dirfd, path, flags, usageStatxMask, st)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return eintr.Ignoring(func() error { return unix.Statx(dirfd, path, flags, usageStatxMask, st) })
 }
 
 func openatRetry(dirfd int, name string, flags int) (int, error) {
-	for {
-		fd, err := unix.Openat(dirfd, name, flags, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
+	return eintr.Ignoring2(func() (int, error) { return unix.Openat(dirfd, name, flags, 0) })
 }
 
 // pathErr is a failure in du's words, which are cp's: "cannot access 'x':
