@@ -3,6 +3,7 @@ package fallback
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
@@ -31,6 +32,10 @@ func CopyRange(dst, src *os.File, off, n int64) (int64, error) {
 			inOff, outOff := off+done, off+done
 			return unix.CopyFileRange(int(src.Fd()), &inOff, int(dst.Fd()), &outOff, int(chunk), 0)
 		})
+		// The descriptors are bare ints in the call: keep their files
+		// from being finalized while it runs.
+		runtime.KeepAlive(src)
+		runtime.KeepAlive(dst)
 		if err != nil {
 			if done == 0 && cfrUnsupported(err) {
 				return 0, fmt.Errorf("copy_file_range %s to %s: %w (%w)", src.Name(), dst.Name(), ErrUnsupported, err)
@@ -84,5 +89,7 @@ func cfrUnsupported(err error) bool {
 // copy_file_range means the source shrank, not "unsupported".
 func atEOF(src *os.File, off int64) bool {
 	var st unix.Stat_t
-	return unix.Fstat(int(src.Fd()), &st) == nil && off >= st.Size
+	err := unix.Fstat(int(src.Fd()), &st)
+	runtime.KeepAlive(src)
+	return err == nil && off >= st.Size
 }

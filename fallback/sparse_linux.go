@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,7 @@ func Sparse(dst, src *os.File, size int64, copyRun RunCopier) (int64, error) {
 	var done int64
 	for off := int64(0); off < size; {
 		data, err := unix.Seek(int(src.Fd()), off, unix.SEEK_DATA)
+		runtime.KeepAlive(src) // a bare descriptor in the call
 		if err == unix.ENXIO {
 			break // only a hole is left
 		}
@@ -37,6 +39,7 @@ func Sparse(dst, src *os.File, size int64, copyRun RunCopier) (int64, error) {
 			break
 		}
 		hole, err := unix.Seek(int(src.Fd()), data, unix.SEEK_HOLE)
+		runtime.KeepAlive(src)
 		if err != nil {
 			return done, &os.PathError{Op: "seek hole", Path: src.Name(), Err: err}
 		}

@@ -3,6 +3,7 @@ package reflink
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
@@ -14,6 +15,10 @@ import (
 // naming dst and keep the errno for Classify.
 func Clone(dst, src *os.File) error {
 	err := eintr.Ignoring(func() error { return unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) })
+	// The descriptors are bare ints in the ioctl: keep their files (and
+	// so the descriptors) from being finalized while it runs.
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(src)
 	if err != nil {
 		return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: err}
 	}
@@ -35,6 +40,8 @@ func CloneRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error
 		Dest_offset: uint64(dstOff),
 	}
 	err := eintr.Ignoring(func() error { return unix.IoctlFileCloneRange(int(dst.Fd()), &arg) })
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(src) // arg holds its descriptor
 	if err != nil {
 		op := fmt.Sprintf("clone range [%d,+%d) from %s", srcOff, n, src.Name())
 		return &os.PathError{Op: op, Path: dst.Name(), Err: err}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -140,12 +141,13 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 // The returned func releases it.
 func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func()) {
 	var st unix.Stat_t
-	if unix.Fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
+	if fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
 		return in, true, func() {}
 	}
 	// O_NONBLOCK: opening a FIFO for reading would wait for a writer,
 	// and the one in has met may be gone already, its data still queued.
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(in.Fd())), os.O_RDONLY|unix.O_NONBLOCK, 0)
+	runtime.KeepAlive(in) // named by its bare descriptor until the open is done
 	if err != nil {
 		return in, false, func() {}
 	}
