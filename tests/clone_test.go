@@ -9,16 +9,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,38 +30,6 @@ func cloneTMustCopy(t testing.TB, env []string, args ...string) cowcpReport {
 		t.Fatalf("cowcp %q: exit %d\nstderr: %s\nstdout: %s", args, r.code, r.stderr, r.stdout)
 	}
 	return parseReport(t, r)
-}
-
-// cloneTSeg is a run of data written at Off, Len bytes long.
-type cloneTSeg struct{ Off, Len int64 }
-
-// cloneTWrite creates path with incompressible data in segs and size size;
-// what lies outside segs is a hole. It returns the file's content.
-func cloneTWrite(t testing.TB, path string, size int64, segs ...cloneTSeg) []byte {
-	t.Helper()
-	rng := rand.New(rand.NewChaCha8([32]byte([]byte(fmt.Sprintf("%-32.32s", path)))))
-	want := make([]byte, size)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, s := range segs {
-		b := want[s.Off : s.Off+s.Len]
-		for i := range b {
-			b[i] = byte(rng.Uint32())
-		}
-		if _, err := f.WriteAt(b, s.Off); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return want
 }
 
 // cloneTGoroot copies the Go distribution into dir/go with `cp -a` and
@@ -87,124 +55,42 @@ type cloneTTree struct {
 	regular                       []string // paths of regular files in the copy
 }
 
-// cloneTCompareTrees walks src and dst and reports every difference in
-// type, mode, ownership, size, ns mtime, content or symlink target, and any
-// entry only one side has. It returns the counts of src and the copy's
-// regular files.
+// cloneTCompareTrees compares the manifests of src and dst (testtree.Walk)
+// and reports every difference: type, mode, owner, ns mtime, content, holes,
+// links, xattrs, or an entry only one side has. It returns the counts of
+// src and the copy's regular files.
 func cloneTCompareTrees(t testing.TB, src, dst string) cloneTTree {
 	t.Helper()
-	var tr cloneTTree
-	ba, bb := make([]byte, 1<<20), make([]byte, 1<<20)
-	diffs := 0
-	diff := func(format string, args ...any) {
-		t.Helper()
-		if diffs++; diffs <= 20 {
-			t.Errorf(format, args...)
+	var m [2]testtree.Manifest
+	for i, root := range []string{src, dst} {
+		var err error
+		if m[i], err = testtree.Walk(root, testtree.WalkOptions{}); err != nil {
+			t.Fatalf("walking %s: %v", root, err)
 		}
 	}
-	err := filepath.WalkDir(src, func(sp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	if diffs := testtree.Diff(m[0], m[1], "source", "copy"); len(diffs) > 0 {
+		if len(diffs) > 20 {
+			diffs = append(diffs[:20], fmt.Sprintf("… and %d more", len(diffs)-20))
 		}
-		rel, _ := filepath.Rel(src, sp)
-		dp := filepath.Join(dst, rel)
-		var ss, ds unix.Stat_t
-		if err := unix.Lstat(sp, &ss); err != nil {
-			return err
-		}
-		if err := unix.Lstat(dp, &ds); err != nil {
-			diff("%s: missing in the copy: %v", rel, err)
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if ss.Mode != ds.Mode || ss.Uid != ds.Uid || ss.Gid != ds.Gid {
-			diff("%s: mode/uid/gid %o %d:%d, copy has %o %d:%d", rel, ss.Mode, ss.Uid, ss.Gid, ds.Mode, ds.Uid, ds.Gid)
-		}
-		if ss.Mtim != ds.Mtim {
-			diff("%s: mtime %d.%09d, copy has %d.%09d", rel, ss.Mtim.Sec, ss.Mtim.Nsec, ds.Mtim.Sec, ds.Mtim.Nsec)
-		}
-		switch ss.Mode & unix.S_IFMT {
-		case unix.S_IFREG:
+		t.Errorf("the copy %s differs from its source %s:\n\t%s", dst, src, strings.Join(diffs, "\n\t"))
+	}
+	var tr cloneTTree
+	for rel, e := range m[0] {
+		switch e["type"] {
+		case "file":
+			size, _ := strconv.ParseInt(e["size"], 10, 64)
 			tr.files++
-			tr.bytes += ss.Size
-			tr.regular = append(tr.regular, dp)
-			if ss.Size != ds.Size {
-				diff("%s: size %d, copy has %d", rel, ss.Size, ds.Size)
-			} else if same, err := cloneTSameContent(sp, dp, ba, bb); err != nil || !same {
-				diff("%s: content differs (%v)", rel, err)
-			}
-		case unix.S_IFDIR:
+			tr.bytes += size
+			tr.regular = append(tr.regular, filepath.Join(dst, rel))
+		case "dir":
 			tr.dirs++
-		case unix.S_IFLNK:
+		case "symlink":
 			tr.symlinks++
-			sl, err1 := os.Readlink(sp)
-			dl, err2 := os.Readlink(dp)
-			if sl != dl || err1 != nil || err2 != nil {
-				diff("%s: symlink to %q, copy to %q (%v, %v)", rel, sl, dl, err1, err2)
-			}
 		default:
 			tr.others++
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walking %s: %v", src, err)
-	}
-	var n int64
-	err = filepath.WalkDir(dst, func(dp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		n++
-		rel, _ := filepath.Rel(dst, dp)
-		if _, err := os.Lstat(filepath.Join(src, rel)); err != nil {
-			diff("%s: in the copy but not in the source", rel)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walking %s: %v", dst, err)
-	}
-	if all := tr.files + tr.dirs + tr.symlinks + tr.others; n != all {
-		diff("copy has %d entries, source %d", n, all)
-	}
-	if diffs > 20 {
-		t.Errorf("... and %d more differences", diffs-20)
 	}
 	return tr
-}
-
-// cloneTSameContent compares two files byte by byte, reading into ba and
-// bb (equal lengths).
-func cloneTSameContent(a, b string, ba, bb []byte) (bool, error) {
-	fa, err := os.Open(a)
-	if err != nil {
-		return false, err
-	}
-	defer fa.Close()
-	fb, err := os.Open(b)
-	if err != nil {
-		return false, err
-	}
-	defer fb.Close()
-	for {
-		na, ea := io.ReadFull(fa, ba)
-		nb, eb := io.ReadFull(fb, bb)
-		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
-			return false, nil
-		}
-		if ea == io.EOF || ea == io.ErrUnexpectedEOF {
-			return eb == ea, nil
-		}
-		if ea != nil {
-			return false, ea
-		}
-		if eb != nil {
-			return false, eb
-		}
-	}
 }
 
 // cloneTCheckContent fails unless path holds exactly want.
@@ -322,33 +208,27 @@ func TestCloneGoTree(t *testing.T) {
 // reports is exactly the file data FIEMAP shows shared after the clone: not
 // a btrfs inline extent (copied, not shared), not a hole.
 func TestCloneSavedMatchesDisk(t *testing.T) {
-	files := []struct {
-		name string
-		size int64
-		segs []cloneTSeg
-	}{
-		{"Tiny", 1000, []cloneTSeg{{0, 1000}}}, // inline on btrfs
-		{"UnalignedTail", 3000, []cloneTSeg{{0, 3000}}},
-		{"Large", 2<<20 + 1, []cloneTSeg{{0, 2<<20 + 1}}},
-		{"DataHoleData", 5 << 20, []cloneTSeg{{0, 1 << 20}, {4 << 20, 1 << 20}}},
-		{"HoleAtEnd", 3 << 20, []cloneTSeg{{0, 1 << 20}}},
-		{"AllHole", 1 << 20, nil},
+	files := []testtree.Node{
+		testtree.S("Tiny", 1000, testtree.Random(0, 1, 1000)), // inline on btrfs
+		testtree.S("UnalignedTail", 3000, testtree.Random(0, 2, 3000)),
+		testtree.S("Large", 2<<20+1, testtree.Random(0, 3, 2<<20+1)),
+		testtree.S("DataHoleData", 5<<20, testtree.Random(0, 4, 1<<20), testtree.Random(4<<20, 5, 1<<20)),
+		testtree.S("HoleAtEnd", 3<<20, testtree.Random(0, 6, 1<<20)),
+		testtree.S("AllHole", 1<<20),
 	}
 	for _, kind := range []string{fsBtrfs, fsXFS} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			mnt := mountFS(t, kind, "512M")
-			for _, f := range files {
-				src := filepath.Join(mnt, f.name)
-				cloneTWrite(t, src, f.size, f.segs...)
-			}
+			dir := filepath.Join(mnt, "src")
+			testtree.Build(t, dir, files)
 			syncFS(t, mnt)
 			for _, f := range files {
-				t.Run(f.name, func(t *testing.T) {
-					src, dst := filepath.Join(mnt, f.name), filepath.Join(mnt, f.name+".copy")
+				t.Run(f.Path, func(t *testing.T) {
+					src, dst := filepath.Join(dir, f.Path), filepath.Join(mnt, f.Path+".copy")
 					rep := cloneTMustCopy(t, nil, "--json", src, dst)
-					if same, err := cloneTSameContent(src, dst, make([]byte, 1<<20), make([]byte, 1<<20)); !same || err != nil {
-						t.Fatalf("copy differs from source (%v)", err)
+					if cloneTCheckContent(t, dst, f.Content()); t.Failed() {
+						t.FailNow()
 					}
 					syncFS(t, mnt)
 					fi := filefragMany(t, []string{dst})[dst]
@@ -363,33 +243,27 @@ func TestCloneSavedMatchesDisk(t *testing.T) {
 }
 
 // cloneTSparseCases are the files the fallback tests copy.
-var cloneTSparseCases = []struct {
-	name string
-	size int64
-	segs []cloneTSeg
-}{
-	{"DataHoleData", 5 << 20, []cloneTSeg{{0, 1 << 20}, {4 << 20, 1 << 20}}},
-	{"HoleAtEnd", 6 << 20, []cloneTSeg{{0, 1 << 20}}},
-	{"HoleAtStart", 3 << 20, []cloneTSeg{{2 << 20, 1 << 20}}},
-	{"DataHoleDataHoleAtEnd", 9 << 20, []cloneTSeg{{0, 1 << 20}, {3 << 20, 2 << 20}}},
-	{"AllHole", 4 << 20, nil},
-	{"Dense", 3<<20 + 123, []cloneTSeg{{0, 3<<20 + 123}}},
-	{"Small", 100, []cloneTSeg{{0, 100}}},
-	{"Empty", 0, nil},
+var cloneTSparseCases = []testtree.Node{
+	testtree.S("DataHoleData", 5<<20, testtree.Random(0, 11, 1<<20), testtree.Random(4<<20, 12, 1<<20)),
+	testtree.S("HoleAtEnd", 6<<20, testtree.Random(0, 13, 1<<20)),
+	testtree.S("HoleAtStart", 3<<20, testtree.Random(2<<20, 14, 1<<20)),
+	testtree.S("DataHoleDataHoleAtEnd", 9<<20, testtree.Random(0, 15, 1<<20), testtree.Random(3<<20, 16, 2<<20)),
+	testtree.S("AllHole", 4<<20),
+	testtree.S("Dense", 3<<20+123, testtree.Random(0, 17, 3<<20+123)),
+	testtree.S("Small", 100, testtree.Random(0, 18, 100)),
+	testtree.S("Empty", 0),
 }
 
-// cloneTMakeSparse writes cloneTSparseCases into dir and returns their
+// cloneTMakeSparse makes cloneTSparseCases in dir and returns their
 // contents by name.
 func cloneTMakeSparse(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testtree.Build(t, dir, cloneTSparseCases)
+	syncFS(t, dir)
 	want := map[string][]byte{}
 	for _, c := range cloneTSparseCases {
-		want[c.name] = cloneTWrite(t, filepath.Join(dir, c.name), c.size, c.segs...)
+		want[c.Path] = c.Content()
 	}
-	syncFS(t, dir)
 	return want
 }
 
@@ -399,9 +273,9 @@ func cloneTCheckSparse(t *testing.T, src, dst string, want map[string][]byte) {
 	t.Helper()
 	syncFS(t, dst)
 	for _, c := range cloneTSparseCases {
-		t.Run(c.name, func(t *testing.T) {
-			sp, dp := filepath.Join(src, c.name), filepath.Join(dst, c.name)
-			cloneTCheckContent(t, dp, want[c.name])
+		t.Run(c.Path, func(t *testing.T) {
+			sp, dp := filepath.Join(src, c.Path), filepath.Join(dst, c.Path)
+			cloneTCheckContent(t, dp, want[c.Path])
 			ss, ds := dataSegments(t, sp), dataSegments(t, dp)
 			if fmt.Sprint(ss) != fmt.Sprint(ds) {
 				t.Errorf("data/hole map: source %v, copy %v", ss, ds)
@@ -439,7 +313,8 @@ func TestCloneBtrfsToXFS(t *testing.T) {
 	from, to := mountFS(t, fsBtrfs, "512M"), mountFS(t, fsXFS, "512M")
 	src, dst := filepath.Join(from, "src"), filepath.Join(to, "dst")
 	want := cloneTMakeSparse(t, src)
-	big := cloneTWrite(t, filepath.Join(from, "big"), 8<<20+5, cloneTSeg{0, 8<<20 + 5})
+	big := testtree.Bytes(20, 8<<20+5)
+	testtree.WriteFile(t, filepath.Join(from, "big"), int64(len(big)), testtree.Data(0, big))
 	syncFS(t, from)
 
 	rep := cloneTMustCopy(t, nil, "-a", "--json", src, dst)
@@ -486,8 +361,8 @@ func TestCloneReflinkAlwaysFails(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(srcDir, "sub"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			cloneTWrite(t, filepath.Join(srcDir, "a"), 1<<20, cloneTSeg{0, 1 << 20})
-			cloneTWrite(t, filepath.Join(srcDir, "sub", "b"), 10000, cloneTSeg{0, 10000})
+			testtree.WriteFile(t, filepath.Join(srcDir, "a"), 1<<20, testtree.Random(0, 21, 1<<20))
+			testtree.WriteFile(t, filepath.Join(srcDir, "sub", "b"), 10000, testtree.Random(0, 22, 10000))
 			out := filepath.Join(to, "out")
 			if err := os.Mkdir(out, 0o755); err != nil {
 				t.Fatal(err)
@@ -542,7 +417,8 @@ func TestCloneReflinkNever(t *testing.T) {
 	mnt := mountFS(t, fsBtrfs, "512M")
 	src, dst := filepath.Join(mnt, "src"), filepath.Join(mnt, "dst")
 	const size = 16<<20 + 777
-	want := cloneTWrite(t, src, size, cloneTSeg{0, size})
+	want := testtree.Bytes(23, size)
+	testtree.WriteFile(t, src, size, testtree.Data(0, want))
 	before := usedBytes(t, mnt)
 
 	rep := cloneTMustCopy(t, nil, "--reflink=never", "--json", src, dst)
@@ -571,7 +447,8 @@ func TestCloneChunked(t *testing.T) {
 			mnt := mountFS(t, kind, "512M")
 			src, dst := filepath.Join(mnt, "src"), filepath.Join(mnt, "dst")
 			const size = 8<<20 + 3<<10 // not a multiple of the chunk or the block
-			want := cloneTWrite(t, src, size, cloneTSeg{0, size})
+			want := testtree.Bytes(24, size)
+			testtree.WriteFile(t, src, size, testtree.Data(0, want))
 			before := usedBytes(t, mnt)
 
 			rep := cloneTMustCopy(t, []string{"COWCP_CLONE_CHUNK=1048576"}, "--json", src, dst)
@@ -601,7 +478,8 @@ func TestCloneWriteIsolation(t *testing.T) {
 			mnt := mountFS(t, kind, "512M")
 			src, dst := filepath.Join(mnt, "src"), filepath.Join(mnt, "dst")
 			const size = 4 << 20
-			want := cloneTWrite(t, src, size, cloneTSeg{0, size})
+			want := testtree.Bytes(25, size)
+			testtree.WriteFile(t, src, size, testtree.Data(0, want))
 			syncFS(t, mnt)
 			var before unix.Stat_t
 			if err := unix.Stat(src, &before); err != nil {
@@ -675,8 +553,9 @@ func TestCloneExitCodes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	wantA := cloneTWrite(t, a, 5000, cloneTSeg{0, 5000})
-	wantB := cloneTWrite(t, b, 70000, cloneTSeg{0, 70000})
+	wantA, wantB := testtree.Bytes(26, 5000), testtree.Bytes(27, 70000)
+	testtree.WriteFile(t, a, 5000, testtree.Data(0, wantA))
+	testtree.WriteFile(t, b, 70000, testtree.Data(0, wantB))
 	missing := filepath.Join(dir, "missing")
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o755); err != nil {

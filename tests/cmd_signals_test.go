@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,7 +81,7 @@ func cmdEntries(t testing.TB, dir string) []string {
 func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "2G")
 	src := filepath.Join(mnt, "big")
-	fltWrite(t, src, 512<<20, 91)
+	testtree.WriteRandom(t, src, 512<<20, 91)
 	srcFP := fltFingerprint(t, src)
 	for i, tc := range []struct {
 		name    string
@@ -103,7 +104,7 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 			dst := filepath.Join(dir, "file")
 			var oldSum string
 			if tc.replace {
-				oldSum = fltWrite(t, dst, 3<<20+5, 92)
+				oldSum = testtree.WriteRandom(t, dst, 3<<20+5, 92)
 			}
 			cmd, _, se := fltStart(t, "--reflink=never", src, dst)
 			midCopy := cmdWaitOutput(cmd.Process.Pid, dir, 32<<20, 60*time.Second)
@@ -154,8 +155,8 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 func TestCmdBrokenStdoutPipeStopsCopy(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "1G")
 	big, small := filepath.Join(mnt, "big"), filepath.Join(mnt, "small")
-	fltWrite(t, big, 384<<20, 93)
-	smallSum := fltWrite(t, small, 4096, 94)
+	testtree.WriteRandom(t, big, 384<<20, 93)
+	smallSum := testtree.WriteRandom(t, small, 4096, 94)
 	dir := filepath.Join(mnt, "dst")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestCmdStdoutFullIsWriteError(t *testing.T) {
 	}
 	defer full.Close()
 	src := filepath.Join(mnt, "f")
-	sum := fltWrite(t, src, 70000, 95)
+	sum := testtree.WriteRandom(t, src, 70000, 95)
 
 	code, stderr := cmdRunStdout(t, full, "cp", "-v", src, filepath.Join(mnt, "by-cp"))
 	cpWant := "cp: write error: No space left on device\n"
@@ -308,8 +309,8 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fltWrite(t, filepath.Join(src, "a"), 3<<20, 96)
-	fltWrite(t, filepath.Join(src, "sub", "b"), 5000, 97)
+	testtree.WriteRandom(t, filepath.Join(src, "a"), 3<<20, 96)
+	testtree.WriteRandom(t, filepath.Join(src, "sub", "b"), 5000, 97)
 	srcFP := fltFingerprint(t, src)
 
 	// stderr to a file, as a script or a Makefile has it.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,23 +31,23 @@ type duDeepFile struct {
 // sparse file, a 100-byte file that btrfs stores inline, and a hard link
 // to the top file. It returns the nodes and the distinct files, each
 // under the name cowdu -a lists.
-func duDeepTree(depth int) ([]cpdNode, []duDeepFile) {
-	nodes := []cpdNode{cpdD(".", 0o755)}
+func duDeepTree(depth int) ([]testtree.Node, []duDeepFile) {
+	nodes := []testtree.Node{testtree.D(".", 0o755)}
 	var files []duDeepFile
 	dir := ""
 	for i := range depth {
 		dir = path.Join(dir, fmt.Sprintf("%03d-", i)+strings.Repeat("d", 195))
-		nodes = append(nodes, cpdD(dir, 0o755))
+		nodes = append(nodes, testtree.D(dir, 0o755))
 		if i%5 == 0 {
 			n := (1 + i%4) * 64 << 10
-			nodes = append(nodes, cpdF(dir+"/f", 0o644, cpdBytes(uint64(i), n)))
+			nodes = append(nodes, testtree.F(dir+"/f", 0o644, testtree.Bytes(uint64(i), n)))
 			files = append(files, duDeepFile{dir + "/f", int64(n)})
 		}
 	}
 	nodes = append(nodes,
-		cpdS(dir+"/sparse", 4<<20, cpdSeg{1 << 20, cpdBytes(1000, 64<<10)}),
-		cpdF(dir+"/tiny", 0o644, cpdBytes(1001, 100)),
-		cpdH(dir+"/link", files[0].rel))
+		testtree.S(dir+"/sparse", 4<<20, testtree.Random(1<<20, 1000, 64<<10)),
+		testtree.F(dir+"/tiny", 0o644, testtree.Bytes(1001, 100)),
+		testtree.H(dir+"/link", files[0].rel))
 	files = append(files, duDeepFile{dir + "/sparse", 64 << 10}, duDeepFile{dir + "/tiny", 0})
 	// A listing names the linked file by the smaller of its names: the
 	// link's, as "000-..." sorts before "f".
@@ -108,7 +109,7 @@ func TestCowduDeepTree(t *testing.T) {
 	base, _ := cpdUserBase(t, mnt)
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	nodes, files := duDeepTree(depth)
-	cpdBuild(t, src, nodes)
+	testtree.Build(t, src, nodes)
 	var data int64
 	for _, f := range files {
 		data += f.data
@@ -158,11 +159,11 @@ func TestCowduDeepTree(t *testing.T) {
 	// 1000 cannot read. The hard link below it is counted at the top.
 	locked := ""
 	for _, n := range nodes[1:] {
-		if n.kind == 'd' && strings.Count(n.path, "/") == 24 {
-			locked = n.path
+		if n.Kind == testtree.Dir && strings.Count(n.Path, "/") == 24 {
+			locked = n.Path
 		}
 	}
-	err := cpdAt(dst, locked, func(dirfd int, name string) error { return unix.Fchmodat(dirfd, name, 0, 0) })
+	err := testtree.Parent(dst, locked, func(dirfd int, name string) error { return unix.Fchmodat(dirfd, name, 0, 0) })
 	if err != nil {
 		t.Fatal(err)
 	}

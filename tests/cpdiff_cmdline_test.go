@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +25,7 @@ import (
 type cpdCase struct {
 	name  string
 	args  string
-	extra []cpdNode
+	extra []testtree.Node
 	stdin string // answers to -i prompts, the same for both
 	umask string // octal umask for the run; "" keeps the test's
 	user  bool   // run as uid/gid 1000 in a tree owned by 1000, where permissions bite
@@ -62,39 +63,39 @@ next:
 // cpdBase is the scratch tree every case starts from. Every mtime is fixed
 // and in the past, so a time made by the run ("fresh") is told apart from a
 // preserved one.
-func cpdBase() []cpdNode {
+func cpdBase() []testtree.Node {
 	const m = 1 << 20
-	return []cpdNode{
-		cpdD(".", 0o755).at(1500000000, 0),
-		cpdF("f", 0o644, []byte("f\n")).at(1500000000, 111111111),
-		cpdF("g", 0o640, []byte("g, the old one\n")).at(1400000000, 222222222),
-		cpdF("h", 0o600, []byte("h\n")).at(1600000000, 333333333),
-		cpdF("ro", 0o444, []byte("read-only\n")).at(1400000000, 1),
-		cpdD("d", 0o750).at(1450000000, 444444444),
-		cpdF("d/x", 0o644, []byte("x\n")).at(1450000001, 1),
-		cpdH("d/x-link", "d/x"),
-		cpdF("d/.hidden", 0o600, []byte("hidden\n")).at(1450000002, 2),
-		cpdL("d/lx", "x").at(1450000003, 3),
-		cpdL("d/lf", "../f").at(1450000004, 4),
-		cpdD("d/sub", 0o700).at(1450000005, 5),
-		cpdF("d/sub/y", 0o640, []byte("y\n")).at(1450000006, 6),
-		cpdF("d/sub/s", 0o4755, []byte("s\n")).own(1000, 1000).at(1450000007, 7),
-		cpdD("d/sub/empty", 0o755).at(1450000008, 8),
-		cpdD("e", 0o755).at(1460000000, 0),
-		cpdL("lf", "f").at(1470000000, 1),
-		cpdL("ld", "d").at(1470000000, 2),
-		cpdL("dang", "nowhere").at(1470000000, 3),
-		cpdL("lself", "lself").at(1470000000, 4),
-		cpdF("suid", 0o6755, []byte("suid\n")).own(1000, 100).at(1480000000, 5),
-		cpdF("o1000", 0o640, []byte("o\n")).own(1000, 1000).at(1480000000, 6),
-		cpdF("xf", 0o644, []byte("xattrs\n")).xa("user.u", "1", "trusted.t", "2", "security.s", "3").at(1480000000, 7),
-		cpdF("af", 0o640, []byte("acl\n")).acl("u::rw-,u:1001:rw-,g::r--,m::rw-,o::---", "").at(1480000000, 8),
-		cpdS("sp", 2*m, cpdSeg{0, cpdBytes(40, 64<<10)}, cpdSeg{128 << 10, make([]byte, 128<<10)},
-			cpdSeg{m, cpdBytes(41, 64<<10)}).at(1480000000, 9),
-		cpdF("zf", 0o644, make([]byte, 256<<10)).at(1480000000, 10),
-		cpdN("fifo", 'p', 0o640, 0).at(1480000000, 11),
-		cpdN("cdev", 'c', 0o620, unix.Mkdev(1, 3)).own(0, 5).at(1480000000, 12),
-		cpdN("sock", 's', 0o755, 0).at(1480000000, 13),
+	return []testtree.Node{
+		testtree.D(".", 0o755).At(1500000000, 0),
+		testtree.F("f", 0o644, []byte("f\n")).At(1500000000, 111111111),
+		testtree.F("g", 0o640, []byte("g, the old one\n")).At(1400000000, 222222222),
+		testtree.F("h", 0o600, []byte("h\n")).At(1600000000, 333333333),
+		testtree.F("ro", 0o444, []byte("read-only\n")).At(1400000000, 1),
+		testtree.D("d", 0o750).At(1450000000, 444444444),
+		testtree.F("d/x", 0o644, []byte("x\n")).At(1450000001, 1),
+		testtree.H("d/x-link", "d/x"),
+		testtree.F("d/.hidden", 0o600, []byte("hidden\n")).At(1450000002, 2),
+		testtree.L("d/lx", "x").At(1450000003, 3),
+		testtree.L("d/lf", "../f").At(1450000004, 4),
+		testtree.D("d/sub", 0o700).At(1450000005, 5),
+		testtree.F("d/sub/y", 0o640, []byte("y\n")).At(1450000006, 6),
+		testtree.F("d/sub/s", 0o4755, []byte("s\n")).Own(1000, 1000).At(1450000007, 7),
+		testtree.D("d/sub/empty", 0o755).At(1450000008, 8),
+		testtree.D("e", 0o755).At(1460000000, 0),
+		testtree.L("lf", "f").At(1470000000, 1),
+		testtree.L("ld", "d").At(1470000000, 2),
+		testtree.L("dang", "nowhere").At(1470000000, 3),
+		testtree.L("lself", "lself").At(1470000000, 4),
+		testtree.F("suid", 0o6755, []byte("suid\n")).Own(1000, 100).At(1480000000, 5),
+		testtree.F("o1000", 0o640, []byte("o\n")).Own(1000, 1000).At(1480000000, 6),
+		testtree.F("xf", 0o644, []byte("xattrs\n")).Xattr("user.u", "1", "trusted.t", "2", "security.s", "3").At(1480000000, 7),
+		testtree.F("af", 0o640, []byte("acl\n")).ACL("u::rw-,u:1001:rw-,g::r--,m::rw-,o::---", "").At(1480000000, 8),
+		testtree.S("sp", 2*m, testtree.Random(0, 40, 64<<10), testtree.Data(128<<10, make([]byte, 128<<10)),
+			testtree.Random(m, 41, 64<<10)).At(1480000000, 9),
+		testtree.F("zf", 0o644, make([]byte, 256<<10)).At(1480000000, 10),
+		testtree.N("fifo", testtree.FIFO, 0o640, 0).At(1480000000, 11),
+		testtree.N("cdev", testtree.CharDev, 0o620, unix.Mkdev(1, 3)).Own(0, 5).At(1480000000, 12),
+		testtree.N("sock", testtree.Socket, 0o755, 0).At(1480000000, 13),
 	}
 }
 
@@ -109,10 +110,10 @@ var cpdCases = []cpdCase{
 	{name: "file onto an existing file keeps its mode", replaces: ".", args: "f g"},
 	// g has another link, so cowcp rewrites it in place as cp does: both
 	// names see the new content.
-	{name: "file onto a file with another hardlink", args: "f g", extra: []cpdNode{cpdH("g-link", "g")}},
-	{name: "file onto a file with another hardlink with -a", args: "-a f g", extra: []cpdNode{cpdH("g-link", "g")}},
+	{name: "file onto a file with another hardlink", args: "f g", extra: []testtree.Node{testtree.H("g-link", "g")}},
+	{name: "file onto a file with another hardlink with -a", args: "-a f g", extra: []testtree.Node{testtree.H("g-link", "g")}},
 	{name: "file onto a file with another hardlink with --remove-destination", args: "--remove-destination f g",
-		extra: []cpdNode{cpdH("g-link", "g")}},
+		extra: []testtree.Node{testtree.H("g-link", "g")}},
 	{name: "file onto an existing file with -p", replaces: ".", args: "-p f g"},
 	{name: "file onto an existing file with --preserve=mode", replaces: ".", args: "--preserve=mode f g"},
 	{name: "several files into a dir", args: "f g h e"},
@@ -137,7 +138,7 @@ var cpdCases = []cpdCase{
 	{name: "file onto a dangling symlink", args: "f dang"},
 	{name: "file onto a dangling symlink with -f", args: "-f f dang"},
 	{name: "file onto a self-loop symlink", args: "f lself"},
-	{name: "file onto a dir", args: "f e2", extra: []cpdNode{cpdD("e2", 0o755).at(1, 0), cpdD("e2/f", 0o755).at(2, 0)}},
+	{name: "file onto a dir", args: "f e2", extra: []testtree.Node{testtree.D("e2", 0o755).At(1, 0), testtree.D("e2/f", 0o755).At(2, 0)}},
 	{name: "file onto a read-only file as root", replaces: ".", args: "f ro"},
 	{name: "file onto a read-only file as root with -f", replaces: ".", args: "-f f ro"},
 
@@ -156,15 +157,15 @@ var cpdCases = []cpdCase{
 	{name: "-r dir onto itself", args: "-r d d"},
 	{name: "-r dir/. onto itself", args: "-r d/. d"},
 	{name: "-r dir onto a file", args: "-r d f"},
-	{name: "-r dir onto a dir holding a file of its name", args: "-r d e3", extra: []cpdNode{
-		cpdD("e3", 0o755).at(1, 0), cpdF("e3/d", 0o644, []byte("file\n")).at(2, 0)}},
+	{name: "-r dir onto a dir holding a file of its name", args: "-r d e3", extra: []testtree.Node{
+		testtree.D("e3", 0o755).At(1, 0), testtree.F("e3/d", 0o644, []byte("file\n")).At(2, 0)}},
 	{name: "-r dir merged into an earlier copy", args: "-r d e4", extra: cpdE4()},
 	{name: "-a dir to a new name", args: "-a d new"},
 	{name: "-a several sources into a dir", args: "-a d f lf fifo e"},
 	{name: "-r special files", args: "-r fifo cdev sock e"},
 	{name: "-a special files", args: "-a fifo cdev sock e"},
-	{name: "-r read-only dir with contents", args: "-r rod new", extra: []cpdNode{
-		cpdD("rod", 0o500).at(1, 0), cpdF("rod/x", 0o400, []byte("x\n")).at(2, 0), cpdD("rod/sub", 0o555).at(3, 0)}},
+	{name: "-r read-only dir with contents", args: "-r rod new", extra: []testtree.Node{
+		testtree.D("rod", 0o500).At(1, 0), testtree.F("rod/x", 0o400, []byte("x\n")).At(2, 0), testtree.D("rod/sub", 0o555).At(3, 0)}},
 	{name: "-r dir holding hardlinks", args: "-r d new"},
 	{name: "-r setuid file", args: "-r suid d/sub/s e"},
 
@@ -193,8 +194,8 @@ var cpdCases = []cpdCase{
 	{name: "-rn merge", args: "-rn d e4", extra: cpdE4()},
 	{name: "-u onto an older file", replaces: ".", args: "-u f g"},
 	{name: "-u onto a newer file", args: "-u g f"},
-	{name: "-u onto a file of the same mtime", args: "-u f same", extra: []cpdNode{
-		cpdF("same", 0o644, []byte("same mtime, other bytes\n")).at(1500000000, 111111111)}},
+	{name: "-u onto a file of the same mtime", args: "-u f same", extra: []testtree.Node{
+		testtree.F("same", 0o644, []byte("same mtime, other bytes\n")).At(1500000000, 111111111)}},
 	{name: "-u to a new name", args: "-u f new"},
 	{name: "-ru merge", args: "-ru d e4", extra: cpdE4()},
 	{name: "-i answered yes", replaces: ".", args: "-i f g", stdin: "y\n"},
@@ -210,27 +211,27 @@ var cpdCases = []cpdCase{
 	{name: "-n then -i", replaces: ".", args: "-n -i f g", stdin: "y\n"},
 	{name: "-f onto an existing file", replaces: ".", args: "-f f g"},
 	{name: "--remove-destination onto an existing file", args: "--remove-destination f g"},
-	{name: "--remove-destination onto a dir", args: "--remove-destination f e2", extra: []cpdNode{
-		cpdD("e2", 0o755).at(1, 0), cpdD("e2/f", 0o755).at(2, 0)}},
+	{name: "--remove-destination onto a dir", args: "--remove-destination f e2", extra: []testtree.Node{
+		testtree.D("e2", 0o755).At(1, 0), testtree.D("e2/f", 0o755).At(2, 0)}},
 
 	// Not root: where read-only destinations and ownership refuse.
 	{name: "user: an unreadable directory is made all the same", args: "-r ud new", user: true,
-		extra: []cpdNode{cpdD("ud", 0o000)}},
+		extra: []testtree.Node{testtree.D("ud", 0o000)}},
 	{name: "-s into a missing directory", args: "-s $ROOT/f nodir/f"},
 	{name: "user: onto a read-only file", args: "f ro", user: true},
 	{name: "user: onto a read-only file with -f", args: "-f f ro", user: true},
 	{name: "user: onto a read-only file with --remove-destination", args: "--remove-destination f ro", user: true},
 	{name: "user: onto a read-only file with -i", args: "-i f ro", stdin: "y\n", user: true},
-	{name: "user: into a read-only dir", args: "f rod", user: true, extra: []cpdNode{cpdD("rod", 0o555).at(1, 0)}},
-	{name: "user: -r into a read-only dir", args: "-r d rod", user: true, extra: []cpdNode{cpdD("rod", 0o555).at(1, 0)}},
-	{name: "user: -a of another's files", args: "-a d other new", user: true, extra: []cpdNode{
-		cpdF("other", 0o644, []byte("other\n")).own(1001, 1001).at(1, 0)}},
-	{name: "user: --preserve=ownership of another's file", args: "--preserve=ownership other new", user: true, extra: []cpdNode{
-		cpdF("other", 0o644, []byte("other\n")).own(1001, 1001).at(1, 0)}},
-	{name: "user: -r read-only dir with contents", args: "-r rod new", user: true, extra: []cpdNode{
-		cpdD("rod", 0o500).at(1, 0), cpdF("rod/x", 0o400, []byte("x\n")).at(2, 0)}},
-	{name: "user: unreadable source among good ones", args: "f secret g e", user: true, extra: []cpdNode{
-		cpdF("secret", 0o000, []byte("secret\n")).at(1, 0)}},
+	{name: "user: into a read-only dir", args: "f rod", user: true, extra: []testtree.Node{testtree.D("rod", 0o555).At(1, 0)}},
+	{name: "user: -r into a read-only dir", args: "-r d rod", user: true, extra: []testtree.Node{testtree.D("rod", 0o555).At(1, 0)}},
+	{name: "user: -a of another's files", args: "-a d other new", user: true, extra: []testtree.Node{
+		testtree.F("other", 0o644, []byte("other\n")).Own(1001, 1001).At(1, 0)}},
+	{name: "user: --preserve=ownership of another's file", args: "--preserve=ownership other new", user: true, extra: []testtree.Node{
+		testtree.F("other", 0o644, []byte("other\n")).Own(1001, 1001).At(1, 0)}},
+	{name: "user: -r read-only dir with contents", args: "-r rod new", user: true, extra: []testtree.Node{
+		testtree.D("rod", 0o500).At(1, 0), testtree.F("rod/x", 0o400, []byte("x\n")).At(2, 0)}},
+	{name: "user: unreadable source among good ones", args: "f secret g e", user: true, extra: []testtree.Node{
+		testtree.F("secret", 0o000, []byte("secret\n")).At(1, 0)}},
 
 	// Backups.
 	{name: "-b", args: "-b f g"},
@@ -248,7 +249,7 @@ var cpdCases = []cpdCase{
 	{name: "--backup=none", replaces: ".", args: "--backup=none f g"},
 	{name: "--backup=off", replaces: ".", args: "--backup=off f g"},
 	{name: "--backup=bogus", args: "--backup=bogus f g"},
-	{name: "-b onto an existing backup", args: "-b f g", extra: []cpdNode{cpdF("g~", 0o600, []byte("old backup\n")).at(1, 0)}},
+	{name: "-b onto an existing backup", args: "-b f g", extra: []testtree.Node{testtree.F("g~", 0o600, []byte("old backup\n")).At(1, 0)}},
 	{name: "-rb merge", args: "-r -b d e4", extra: cpdE4()},
 	{name: "-ab merge", args: "-a --backup=numbered d e4", extra: cpdE4()},
 	{name: "-b dir onto a dir", args: "-rT -b d e4/d", extra: cpdE4()},
@@ -295,11 +296,11 @@ var cpdCases = []cpdCase{
 	{name: "dangling symlink with -L", args: "-L dang new"},
 	{name: "self-loop symlink", args: "lself new"},
 	{name: "self-loop symlink with -d", args: "-d lself new"},
-	{name: "-rL tree with dangling and looping symlinks", args: "-rL t new", extra: []cpdNode{
-		cpdD("t", 0o755).at(1, 0), cpdF("t/x", 0o644, []byte("x\n")).at(2, 0), cpdL("t/ok", "x").at(3, 0),
-		cpdL("t/dang", "nope").at(4, 0), cpdL("t/loop", "loop").at(5, 0)}},
-	{name: "-a symlinks onto a dir of symlinks", args: "-a lf ld dang e6", extra: []cpdNode{
-		cpdD("e6", 0o755).at(1, 0), cpdL("e6/lf", "other").at(2, 0), cpdF("e6/ld", 0o644, []byte("file\n")).at(3, 0)}},
+	{name: "-rL tree with dangling and looping symlinks", args: "-rL t new", extra: []testtree.Node{
+		testtree.D("t", 0o755).At(1, 0), testtree.F("t/x", 0o644, []byte("x\n")).At(2, 0), testtree.L("t/ok", "x").At(3, 0),
+		testtree.L("t/dang", "nope").At(4, 0), testtree.L("t/loop", "loop").At(5, 0)}},
+	{name: "-a symlinks onto a dir of symlinks", args: "-a lf ld dang e6", extra: []testtree.Node{
+		testtree.D("e6", 0o755).At(1, 0), testtree.L("e6/lf", "other").At(2, 0), testtree.F("e6/ld", 0o644, []byte("file\n")).At(3, 0)}},
 
 	// Which attributes.
 	{name: "-p", args: "-p o1000 suid xf af e"},
@@ -322,14 +323,14 @@ var cpdCases = []cpdCase{
 	{name: "-p --preserve=xattr", args: "-p --preserve=xattr xf e"},
 	{name: "--no-preserve=bogus", args: "--no-preserve=bogus f new"},
 	{name: "-a onto an existing file", replaces: ".", args: "-a f g"},
-	{name: "-a onto an existing file with other xattrs", replaces: ".", args: "-a xf gx", extra: []cpdNode{
-		cpdF("gx", 0o600, []byte("gx\n")).xa("user.other", "o", "user.u", "old").at(1, 0)}},
+	{name: "-a onto an existing file with other xattrs", replaces: ".", args: "-a xf gx", extra: []testtree.Node{
+		testtree.F("gx", 0o600, []byte("gx\n")).Xattr("user.other", "o", "user.u", "old").At(1, 0)}},
 	{name: "umask 077", args: "-r f d e", umask: "077"},
 	{name: "umask 027 onto an existing file", replaces: ".", args: "f g", umask: "027"},
 	{name: "umask 000", args: "-r d suid sp e", umask: "000"},
 	{name: "umask 077 -a", args: "-a d new", umask: "077"},
-	{name: "umask 022 into a default-ACL dir", args: "-r f d ad", umask: "022", extra: []cpdNode{
-		cpdD("ad", 0o755).acl("", "u::rwx,u:1001:rwx,g::r-x,m::rwx,o::---").at(1, 0)}},
+	{name: "umask 022 into a default-ACL dir", args: "-r f d ad", umask: "022", extra: []testtree.Node{
+		testtree.D("ad", 0o755).ACL("", "u::rwx,u:1001:rwx,g::r-x,m::rwx,o::---").At(1, 0)}},
 
 	// Sparse files.
 	{name: "--sparse=auto", args: "--sparse=auto sp zf e"},
@@ -355,47 +356,47 @@ var cpdCases = []cpdCase{
 	{name: "no operands", args: ""},
 	{name: "one operand", args: "f"},
 	{name: "unknown option", args: "--bogus f new"},
-	{name: "-- before a dash name", args: "-- -dash new", extra: []cpdNode{cpdF("-dash", 0o644, []byte("-\n")).at(1, 0)}},
+	{name: "-- before a dash name", args: "-- -dash new", extra: []testtree.Node{testtree.F("-dash", 0o644, []byte("-\n")).At(1, 0)}},
 }
 
 // cpdE4 is a dir holding an earlier, different copy of d.
-func cpdE4() []cpdNode {
-	return []cpdNode{
-		cpdD("e4", 0o755).at(1, 0),
-		cpdD("e4/d", 0o700).at(2, 0),
-		cpdF("e4/d/x", 0o600, []byte("older x\n")).at(1300000000, 0),
-		cpdF("e4/d/other", 0o644, []byte("only here\n")).at(4, 0),
-		cpdD("e4/d/sub", 0o755).at(5, 0),
-		cpdF("e4/d/sub/y", 0o644, []byte("newer y\n")).at(1700000000, 0),
-		cpdL("e4/d/lx", "elsewhere").at(7, 0),
+func cpdE4() []testtree.Node {
+	return []testtree.Node{
+		testtree.D("e4", 0o755).At(1, 0),
+		testtree.D("e4/d", 0o700).At(2, 0),
+		testtree.F("e4/d/x", 0o600, []byte("older x\n")).At(1300000000, 0),
+		testtree.F("e4/d/other", 0o644, []byte("only here\n")).At(4, 0),
+		testtree.D("e4/d/sub", 0o755).At(5, 0),
+		testtree.F("e4/d/sub/y", 0o644, []byte("newer y\n")).At(1700000000, 0),
+		testtree.L("e4/d/lx", "elsewhere").At(7, 0),
 	}
 }
 
 // cpdE5 is a dir already holding f and h.
-func cpdE5() []cpdNode {
-	return []cpdNode{
-		cpdD("e5", 0o755).at(1, 0),
-		cpdF("e5/f", 0o644, []byte("old f\n")).at(2, 0),
-		cpdF("e5/h", 0o644, []byte("old h\n")).at(3, 0),
-		cpdF("e5/g", 0o644, []byte("old g\n")).at(4, 0),
+func cpdE5() []testtree.Node {
+	return []testtree.Node{
+		testtree.D("e5", 0o755).At(1, 0),
+		testtree.F("e5/f", 0o644, []byte("old f\n")).At(2, 0),
+		testtree.F("e5/h", 0o644, []byte("old h\n")).At(3, 0),
+		testtree.F("e5/g", 0o644, []byte("old g\n")).At(4, 0),
 	}
 }
 
 // cpdNumbered is g with numbered backups already made.
-func cpdNumbered() []cpdNode {
-	return []cpdNode{
-		cpdF("g.~1~", 0o644, []byte("backup 1\n")).at(1, 0),
-		cpdF("g.~3~", 0o644, []byte("backup 3\n")).at(3, 0),
+func cpdNumbered() []testtree.Node {
+	return []testtree.Node{
+		testtree.F("g.~1~", 0o644, []byte("backup 1\n")).At(1, 0),
+		testtree.F("g.~3~", 0o644, []byte("backup 3\n")).At(3, 0),
 	}
 }
 
 // cpdMountTree is a dir with a mount point m (a tmpfs is mounted there
 // before the run) and a file beside it.
-func cpdMountTree() []cpdNode {
-	return []cpdNode{
-		cpdD("mt", 0o755).at(1, 0),
-		cpdD("mt/m", 0o755).at(2, 0),
-		cpdF("mt/beside", 0o644, []byte("beside\n")).at(3, 0),
+func cpdMountTree() []testtree.Node {
+	return []testtree.Node{
+		testtree.D("mt", 0o755).At(1, 0),
+		testtree.D("mt/m", 0o755).At(2, 0),
+		testtree.F("mt/beside", 0o644, []byte("beside\n")).At(3, 0),
 	}
 }
 
@@ -475,11 +476,7 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 	}
 	nodes := append(cpdBase(), c.extra...)
 	if c.user {
-		for i := range nodes {
-			if nodes[i].owner == nil && nodes[i].kind != 'h' {
-				nodes[i] = nodes[i].own(1000, 1000)
-			}
-		}
+		nodes = testtree.Owned(nodes, 1000, 1000)
 	}
 	umask := -1
 	if c.umask != "" {
@@ -490,10 +487,10 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 		uid = 1000
 	}
 	var res [2]result
-	var mans [2]cpdManifest
+	var mans [2]testtree.Manifest
 	for i, b := range []string{cpdCP(t), bin} {
 		root := filepath.Join(base, []string{"cp", "cw"}[i])
-		cpdBuild(t, root, nodes)
+		testtree.Build(t, root, nodes)
 		if c.tmpfs != "" {
 			cpdMountTmpfs(t, filepath.Join(root, c.tmpfs))
 		}
@@ -503,7 +500,7 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 		}
 		start := time.Now().Add(-2 * time.Second) // the kernel's coarse clock may lag
 		res[i] = cpdExec(t, b, cpdCmd{dir: root, args: args, stdin: c.stdin, umask: umask, uid: uid, timeout: 30 * time.Second})
-		m, err := cpdWalk(root, cpdWalkOpts{freshSince: start, rootAlias: root})
+		m, err := testtree.Walk(root, testtree.WalkOptions{FreshSince: start, RootAlias: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +510,7 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 	if (res[0].code == 0) != (res[1].code == 0) {
 		diffs = append(diffs, fmt.Sprintf("exit status: cp %d, cowcp %d", res[0].code, res[1].code))
 	}
-	diffs = append(diffs, cpdDeliberate(c, cpdDiff(mans[0], mans[1]))...)
+	diffs = append(diffs, cpdDeliberate(c, testtree.Diff(mans[0], mans[1], "cp", "cowcp"))...)
 	if len(diffs) > 0 {
 		t.Logf("cp %s\n\tcp: exit %d, stderr %q\n\tcowcp: exit %d, stderr %q",
 			c.args, res[0].code, res[0].stderr, res[1].code, res[1].stderr)

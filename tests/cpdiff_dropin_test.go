@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,10 +79,10 @@ func TestDropin(t *testing.T) {
 // people empty a file, so there the file must stay the same inode, as
 // with cp (its other names, owner and open descriptors see it emptied).
 func dropinSpecialSources() []dropinCase {
-	notes := cpdF("notes.txt", 0o644, []byte("notes that are about to be emptied\n"))
-	null := cpdN("null", 'c', 0o666, unix.Mkdev(1, 3))
-	fifo := cpdN("fifo", 'p', 0o644, 0)
-	e := cpdD("e", 0o755)
+	notes := testtree.F("notes.txt", 0o644, []byte("notes that are about to be emptied\n"))
+	null := testtree.N("null", testtree.CharDev, 0o666, unix.Mkdev(1, 3))
+	fifo := testtree.N("fifo", testtree.FIFO, 0o644, 0)
+	e := testtree.D("e", 0o755)
 	const fed = "through the fifo\n"
 	return []dropinCase{
 		{name: "/dev/null onto a file empties it in place", nodes: dropinTree(notes),
@@ -112,14 +113,14 @@ func dropinSpecialSources() []dropinCase {
 // destination name is opened and written, never replaced.
 func dropinSpecialDestinations() []dropinCase {
 	const data = "for whoever reads\n"
-	f := cpdF("f", 0o644, []byte(data))
-	fifo := cpdN("fifo", 'p', 0o644, 0)
-	null := cpdN("null", 'c', 0o666, unix.Mkdev(1, 3))
+	f := testtree.F("f", 0o644, []byte(data))
+	fifo := testtree.N("fifo", testtree.FIFO, 0o644, 0)
+	null := testtree.N("null", testtree.CharDev, 0o666, unix.Mkdev(1, 3))
 	return []dropinCase{
 		{name: "a FIFO with a reader gets the data and stays a FIFO", nodes: dropinTree(f, fifo), args: "f fifo",
 			setup: dropinReadFIFO("fifo"), inodes: []string{"fifo"}, cp: "ok",
 			want: map[string]string{"the reader of fifo got": strconv.Quote(data)}},
-		{name: "a FIFO in the target directory gets the data", nodes: dropinTree(f, cpdD("e", 0o755), cpdN("e/f", 'p', 0o644, 0)),
+		{name: "a FIFO in the target directory gets the data", nodes: dropinTree(f, testtree.D("e", 0o755), testtree.N("e/f", testtree.FIFO, 0o644, 0)),
 			args: "f e", setup: dropinReadFIFO("e/f"), inodes: []string{"e/f"}, cp: "ok",
 			want: map[string]string{"the reader of e/f got": strconv.Quote(data)}},
 		{name: "a character device stays the same node", nodes: dropinTree(f, null), args: "f null",
@@ -148,9 +149,9 @@ func dropinSameFileMatrix() []dropinCase {
 		"-l", "-dl", "-fl", "-dfl", "-bl", "-bdl", "-bfl", "-bdfl", "-s", "-sf"}
 	var cases []dropinCase
 	for _, args := range scenarios {
-		nodes := []cpdNode{cpdF("foo", 0o644, []byte("XYZ\n"))}
-		for _, n := range []cpdNode{cpdL("symlink", "foo"), cpdH("hardlink", "foo"), cpdL("sl1", "foo"), cpdL("sl2", "foo"), cpdH("hlsl", "sl2")} {
-			if strings.Contains(args, n.path) {
+		nodes := []testtree.Node{testtree.F("foo", 0o644, []byte("XYZ\n"))}
+		for _, n := range []testtree.Node{testtree.L("symlink", "foo"), testtree.H("hardlink", "foo"), testtree.L("sl1", "foo"), testtree.L("sl2", "foo"), testtree.H("hlsl", "sl2")} {
+			if strings.Contains(args, n.Path) {
 				nodes = append(nodes, n)
 			}
 		}
@@ -169,19 +170,19 @@ func dropinSameFileMatrix() []dropinCase {
 // (renaming d/f to d/f~), then cannot open its source and fails: a cp bug,
 // not a result to match.
 func dropinSameFileRules() []dropinCase {
-	foo := cpdF("foo", 0o644, []byte("data\n"))
-	d := []cpdNode{cpdD("d", 0o755), cpdF("d/f", 0o644, []byte("in d\n")), cpdL("ld", "d")}
+	foo := testtree.F("foo", 0o644, []byte("data\n"))
+	d := []testtree.Node{testtree.D("d", 0o755), testtree.F("d/f", 0o644, []byte("in d\n")), testtree.L("ld", "d")}
 	return []dropinCase{
-		{name: "-d of a symlink onto the file it names refuses", nodes: dropinTree(foo, cpdL("sl", "foo")),
+		{name: "-d of a symlink onto the file it names refuses", nodes: dropinTree(foo, testtree.L("sl", "foo")),
 			args: "-d sl foo", cp: "fails"},
 		{name: "--backup=simple refuses a backup that would destroy the source",
-			nodes: dropinTree(cpdF("a", 0o644, []byte("a\n")), cpdF("a~", 0o644, []byte("a~\n"))),
+			nodes: dropinTree(testtree.F("a", 0o644, []byte("a\n")), testtree.F("a~", 0o644, []byte("a~\n"))),
 			args:  "--backup=simple a~ a", cp: "fails"},
 		{name: "-b -S refuses a backup that would destroy the source",
-			nodes: dropinTree(cpdF("a", 0o644, []byte("a\n")), cpdF("a.bak", 0o644, []byte("a.bak\n"))),
+			nodes: dropinTree(testtree.F("a", 0o644, []byte("a\n")), testtree.F("a.bak", 0o644, []byte("a.bak\n"))),
 			args:  "-b -S .bak a.bak a", cp: "fails"},
 		{name: "-l onto an existing hard link of the source succeeds",
-			nodes: dropinTree(cpdF("f", 0o644, []byte("f\n")), cpdH("h", "f")), args: "-l f h", cp: "ok"},
+			nodes: dropinTree(testtree.F("f", 0o644, []byte("f\n")), testtree.H("h", "f")), args: "-l f h", cp: "ok"},
 		{name: "a file onto itself through a symlinked directory", nodes: dropinTree(d...), args: "d/f ld/", cp: "fails"},
 		{name: "a file onto itself through a symlinked directory with -f", nodes: dropinTree(d...), args: "-f d/f ld/f"},
 		{name: "-r a directory into a symlink to itself", nodes: dropinTree(d...), args: "-r d ld", cp: "fails"},
@@ -221,7 +222,7 @@ func dropinProcSys() []dropinCase {
 		}
 		cases = append(cases, c)
 		c.name, c.args = f.src+" onto a file", f.src+" x"
-		c.nodes = dropinTree(cpdF("x", 0o644, []byte(strings.Repeat("a longer old content than the new one\n", 200))))
+		c.nodes = dropinTree(testtree.F("x", 0o644, []byte(strings.Repeat("a longer old content than the new one\n", 200))))
 		c.replaces = true
 		cases = append(cases, c)
 	}
@@ -233,30 +234,30 @@ func dropinProcSys() []dropinCase {
 // of the directory that a rename would need.
 func dropinReplace() []dropinCase {
 	const fresh = "the new content\n"
-	f := cpdF("f", 0o644, []byte(fresh))
+	f := testtree.F("f", 0o644, []byte(fresh))
 	old := []byte("the old content, a little longer\n")
 	return []dropinCase{
 		{name: "another user's group-writable file keeps its owner and group", user: true,
-			nodes: dropinTree(f, cpdF("shared", 0o664, old).own(1001, 1000)), args: "f shared",
+			nodes: dropinTree(f, testtree.F("shared", 0o664, old).Own(1001, 1000)), args: "f shared",
 			inodes: []string{"shared"}, cp: "ok"},
 		{name: "every hard link sees the new content",
-			nodes: dropinTree(f, cpdF("g", 0o640, old), cpdH("g-link", "g")), args: "f g",
+			nodes: dropinTree(f, testtree.F("g", 0o640, old), testtree.H("g-link", "g")), args: "f g",
 			inodes: []string{"g"}, cp: "ok"},
 		{name: "every hard link sees the new content as a user", user: true,
-			nodes: dropinTree(f, cpdF("g", 0o640, old), cpdH("g-link", "g")), args: "f g",
+			nodes: dropinTree(f, testtree.F("g", 0o640, old), testtree.H("g-link", "g")), args: "f g",
 			inodes: []string{"g"}, cp: "ok"},
 		{name: "a bind-mounted file is written through",
-			nodes: dropinTree(f, cpdF("hosts", 0o644, []byte("the mount point\n"))), args: "f hosts",
+			nodes: dropinTree(f, testtree.F("hosts", 0o644, []byte("the mount point\n"))), args: "f hosts",
 			setup: dropinBindFile("hosts", "127.0.0.1 localhost\n"), inodes: []string{"hosts"}, cp: "ok",
 			want: map[string]string{"the bound file holds": strconv.Quote(fresh)}},
 		{name: "a writable file in a read-only directory", user: true,
-			nodes: dropinTree(f, cpdD("rod", 0o555), cpdF("rod/m", 0o644, old)), args: "f rod/m",
+			nodes: dropinTree(f, testtree.D("rod", 0o555), testtree.F("rod/m", 0o644, old)), args: "f rod/m",
 			inodes: []string{"rod/m"}, cp: "ok"},
 		{name: "another user's writable file in a sticky directory", user: true,
-			nodes: dropinTree(f, cpdD("tmp", 0o1777).own(0, 0), cpdF("tmp/o", 0o666, old).own(1001, 1001)), args: "f tmp/o",
+			nodes: dropinTree(f, testtree.D("tmp", 0o1777).Own(0, 0), testtree.F("tmp/o", 0o666, old).Own(1001, 1001)), args: "f tmp/o",
 			inodes: []string{"tmp/o"}, cp: "ok"},
 		{name: "-p onto another user's group-writable file", user: true,
-			nodes: dropinTree(f, cpdF("shared", 0o664, old).own(1001, 1000)), args: "-p f shared",
+			nodes: dropinTree(f, testtree.F("shared", 0o664, old).Own(1001, 1000)), args: "-p f shared",
 			inodes: []string{"shared"}},
 	}
 }
@@ -269,9 +270,9 @@ func dropinReplace() []dropinCase {
 func dropinNearlyFullCases(mnt string) []dropinCase {
 	const m = 1 << 20
 	return []dropinCase{
-		{name: "a file of the same size", nodes: dropinTree(cpdF("new", 0o644, cpdBytes(71, m)), cpdF("old", 0o644, cpdBytes(72, m))),
+		{name: "a file of the same size", nodes: dropinTree(testtree.F("new", 0o644, testtree.Bytes(71, m)), testtree.F("old", 0o644, testtree.Bytes(72, m))),
 			args: "new old", setup: dropinNearlyFull(mnt, 256<<10, m), inodes: []string{"old"}, replaces: true, cp: "ok"},
-		{name: "a smaller file", nodes: dropinTree(cpdF("new", 0o644, cpdBytes(73, m)), cpdF("old", 0o644, cpdBytes(74, 2*m))),
+		{name: "a smaller file", nodes: dropinTree(testtree.F("new", 0o644, testtree.Bytes(73, m)), testtree.F("old", 0o644, testtree.Bytes(74, 2*m))),
 			args: "new old", setup: dropinNearlyFull(mnt, 256<<10, m), inodes: []string{"old"}, replaces: true, cp: "ok"},
 	}
 }
@@ -279,8 +280,8 @@ func dropinNearlyFullCases(mnt string) []dropinCase {
 // dropinPreserveAsUser: what cp -p and --preserve=xattr do for a user who
 // does not own the source or cannot write it.
 func dropinPreserveAsUser() []dropinCase {
-	suid := cpdF("suid", 0o6755, []byte("suid\n")).own(1001, 1001)
-	ro := cpdF("ro", 0o444, []byte("read-only\n")).xa("user.a", "1", "user.b", "two")
+	suid := testtree.F("suid", 0o6755, []byte("suid\n")).Own(1001, 1001)
+	ro := testtree.F("ro", 0o444, []byte("read-only\n")).Xattr("user.a", "1", "user.b", "two")
 	return []dropinCase{
 		// The owner cannot be kept, so neither are the set-id bits: the
 		// copy would be a setuid program of the user's.
@@ -291,7 +292,7 @@ func dropinPreserveAsUser() []dropinCase {
 			nodes: dropinTree(suid), args: "-a suid copy", setup: dropinModeOf("copy"), cp: "ok",
 			want: map[string]string{"mode of copy": "100755"}},
 		{name: "--preserve=mode,ownership of another user's setgid file", user: true,
-			nodes: dropinTree(cpdF("sgid", 0o2775, []byte("sgid\n")).own(1001, 1001)),
+			nodes: dropinTree(testtree.F("sgid", 0o2775, []byte("sgid\n")).Own(1001, 1001)),
 			args:  "--preserve=mode,ownership sgid copy", setup: dropinModeOf("copy")},
 		{name: "--preserve=xattr of a read-only file keeps its xattrs", user: true,
 			nodes: dropinTree(ro), args: "--preserve=xattr ro copy", setup: dropinXattrsOf("copy"), cp: "ok",
@@ -300,7 +301,7 @@ func dropinPreserveAsUser() []dropinCase {
 			nodes: dropinTree(ro), args: "-a ro copy", setup: dropinXattrsOf("copy"), cp: "ok",
 			want: map[string]string{"xattrs of copy": `user.a="1" user.b="two"`}},
 		{name: "--preserve=xattr of a read-only file onto an existing file", user: true,
-			nodes: dropinTree(ro, cpdF("copy", 0o644, []byte("old\n"))), args: "--preserve=xattr ro copy",
+			nodes: dropinTree(ro, testtree.F("copy", 0o644, []byte("old\n"))), args: "--preserve=xattr ro copy",
 			setup: dropinXattrsOf("copy"), cp: "ok", replaces: true,
 			want: map[string]string{"xattrs of copy": `user.a="1" user.b="two"`}},
 	}
@@ -310,9 +311,9 @@ func dropinPreserveAsUser() []dropinCase {
 // a symlink onto a regular file (which cp refuses: it would have to
 // replace the file by the symlink).
 func dropinAttributesOnly() []dropinCase {
-	f := cpdF("f", 0o755, []byte("f\n"))
-	g := cpdF("g", 0o600, []byte("g keeps its data\n"))
-	lf := cpdL("lf", "f")
+	f := testtree.F("f", 0o755, []byte("f\n"))
+	g := testtree.F("g", 0o600, []byte("g keeps its data\n"))
+	lf := testtree.L("lf", "f")
 	var cases []dropinCase
 	for _, o := range []string{"-p", "--preserve=mode", "-a"} {
 		cases = append(cases, dropinCase{name: "--attributes-only " + o + " onto an existing file sets its mode",
@@ -338,12 +339,12 @@ func dropinAttributesOnly() []dropinCase {
 // terminal (here, a pipe) cowcp prints nothing either: scripts check for
 // empty stderr.
 func dropinSilent() []dropinCase {
-	f := cpdF("f", 0o644, []byte("f\n"))
-	tree := []cpdNode{f, cpdD("d", 0o755), cpdF("d/a", 0o644, cpdBytes(81, 100<<10)), cpdF("d/b", 0o600, []byte("b\n")),
-		cpdL("d/l", "a"), cpdD("d/sub", 0o700), cpdF("d/sub/c", 0o644, []byte("c\n"))}
+	f := testtree.F("f", 0o644, []byte("f\n"))
+	tree := []testtree.Node{f, testtree.D("d", 0o755), testtree.F("d/a", 0o644, testtree.Bytes(81, 100<<10)), testtree.F("d/b", 0o600, []byte("b\n")),
+		testtree.L("d/l", "a"), testtree.D("d/sub", 0o700), testtree.F("d/sub/c", 0o644, []byte("c\n"))}
 	return []dropinCase{
 		{name: "a file to a new name", nodes: dropinTree(f), args: "f g", silent: true, cp: "ok"},
-		{name: "a file onto an existing file", nodes: dropinTree(f, cpdF("g", 0o644, []byte("old\n"))), args: "f g",
+		{name: "a file onto an existing file", nodes: dropinTree(f, testtree.F("g", 0o644, []byte("old\n"))), args: "f g",
 			silent: true, replaces: true, cp: "ok"},
 		{name: "-a of a tree", nodes: dropinTree(tree...), args: "-a d new", silent: true, cp: "ok"},
 		{name: "-a of a tree onto another filesystem", nodes: dropinTree(tree...), args: "-a d $OTHER/d", silent: true, cp: "ok"},
@@ -356,20 +357,20 @@ func dropinSilent() []dropinCase {
 func TestDryRunPredictsFailures(t *testing.T) {
 	requireRoot(t)
 	t.Parallel()
-	f := cpdF("f", 0o644, []byte("f\n"))
-	g := cpdF("g", 0o644, []byte("g\n"))
-	rod := cpdD("rod", 0o555)
+	f := testtree.F("f", 0o644, []byte("f\n"))
+	g := testtree.F("g", 0o644, []byte("g\n"))
+	rod := testtree.D("rod", 0o555)
 	cases := []dropinCase{
 		{name: "an unwritable destination directory", user: true, nodes: dropinTree(f, g, rod), args: "f g rod"},
 		{name: "an unwritable destination directory with -r", user: true,
-			nodes: dropinTree(f, rod, cpdD("d", 0o755), cpdF("d/x", 0o644, []byte("x\n"))), args: "-r d f rod"},
-		{name: "a read-only filesystem", nodes: dropinTree(f, g, cpdD("ro", 0o755)), args: "f g ro",
+			nodes: dropinTree(f, rod, testtree.D("d", 0o755), testtree.F("d/x", 0o644, []byte("x\n"))), args: "-r d f rod"},
+		{name: "a read-only filesystem", nodes: dropinTree(f, g, testtree.D("ro", 0o755)), args: "f g ro",
 			setup: dropinReadOnlyMount("ro")},
 		{name: "a file onto itself", nodes: dropinTree(f), args: "f f"},
-		{name: "a file onto itself through a symlink", nodes: dropinTree(f, cpdL("lf", "f")), args: "f lf"},
-		{name: "a dangling symlink destination", nodes: dropinTree(f, cpdL("dang", "nowhere")), args: "f dang"},
+		{name: "a file onto itself through a symlink", nodes: dropinTree(f, testtree.L("lf", "f")), args: "f lf"},
+		{name: "a dangling symlink destination", nodes: dropinTree(f, testtree.L("dang", "nowhere")), args: "f dang"},
 		{name: "failures among good copies", user: true,
-			nodes: dropinTree(f, g, cpdD("e", 0o755), cpdL("dang", "nowhere")), args: "f nosuch g dang e"},
+			nodes: dropinTree(f, g, testtree.D("e", 0o755), testtree.L("dang", "nowhere")), args: "f nosuch g dang e"},
 	}
 	for _, kind := range []string{fsBtrfs, fsExt4} {
 		t.Run(kind, func(t *testing.T) {
@@ -396,18 +397,16 @@ func dropinDryRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 	if err := os.Mkdir(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	nodes := append([]cpdNode(nil), c.nodes...)
-	for i := range nodes {
-		if c.user && nodes[i].owner == nil && nodes[i].kind != 'h' {
-			nodes[i] = nodes[i].own(1000, 1000)
-		}
+	nodes := c.nodes
+	if c.user {
+		nodes = testtree.Owned(nodes, 1000, 1000)
 	}
 	run := func(root, bin string, extra ...string) result {
 		args := append(extra, strings.Fields(c.args)...)
 		return cpdExec(t, bin, cpdCmd{dir: root, args: args, umask: -1, uid: uid, timeout: 20 * time.Second})
 	}
 	build := func(root string) {
-		cpdBuild(t, root, nodes)
+		testtree.Build(t, root, nodes)
 		if c.setup != nil {
 			if after := c.setup(t, root); after != nil {
 				t.Cleanup(func() { after() })

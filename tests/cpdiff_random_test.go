@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +45,7 @@ func TestCpDiffRandom(t *testing.T) {
 				if err := os.Mkdir(base, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				cpdBuild(t, filepath.Join(base, "src"), cpdRandomTree(seed))
+				testtree.Build(t, filepath.Join(base, "src"), cpdRandomTree(seed))
 				p := cpdCopyBoth(t, base, 20*time.Second, "-a") // small trees: 20 s is ample, even under -race
 				if len(p.diffs) == 0 {
 					os.RemoveAll(base)
@@ -99,11 +100,11 @@ func cpdSeeds(t *testing.T) []uint64 {
 // included), owners, times (epoch, before it, far future, any nanosecond),
 // xattrs and ACLs, under names with spaces, newlines, dashes, non-UTF-8
 // bytes and 255 bytes.
-func cpdRandomTree(seed uint64) []cpdNode {
+func cpdRandomTree(seed uint64) []testtree.Node {
 	r := rand.New(rand.NewPCG(seed, 0x63706469666621))
 	g := &cpdGen{r: r}
-	root := g.meta(cpdD(".", g.pick(cpdDirModes)), false)
-	g.nodes = []cpdNode{root}
+	root := g.meta(testtree.D(".", g.pick(cpdDirModes)), false)
+	g.nodes = []testtree.Node{root}
 	g.dirs = []string{"."}
 	for i := range 8 + r.IntN(33) {
 		parent := g.dirs[r.IntN(len(g.dirs))]
@@ -111,30 +112,30 @@ func cpdRandomTree(seed uint64) []cpdNode {
 		if parent != "." {
 			p = parent + "/" + p
 		}
-		var n cpdNode
+		var n testtree.Node
 		switch w := r.IntN(100); {
 		case w < 35:
-			n = g.meta(cpdF(p, g.pick(cpdFileModes), g.bytes(g.size())), true)
+			n = g.meta(testtree.F(p, g.pick(cpdFileModes), g.bytes(g.size())), true)
 		case w < 45:
 			n = g.meta(g.sparse(p), true)
 		case w < 60 && strings.Count(p, "/") < 5:
-			n = g.meta(cpdD(p, g.pick(cpdDirModes)), true)
+			n = g.meta(testtree.D(p, g.pick(cpdDirModes)), true)
 			g.dirs = append(g.dirs, p)
 		case w < 72:
-			n = g.meta(cpdL(p, g.target(parent, p)), false)
+			n = g.meta(testtree.L(p, g.target(parent, p)), false)
 		case w < 84 && len(g.linkable) > 0:
-			n = cpdH(p, g.linkable[r.IntN(len(g.linkable))])
+			n = testtree.H(p, g.linkable[r.IntN(len(g.linkable))])
 		case w < 89:
-			n = g.meta(cpdN(p, 'p', g.pick(cpdSpecialModes), 0), false)
+			n = g.meta(testtree.N(p, testtree.FIFO, g.pick(cpdSpecialModes), 0), false)
 		case w < 93:
-			n = g.meta(cpdN(p, 'c', g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(70000)))), false)
+			n = g.meta(testtree.N(p, testtree.CharDev, g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(70000)))), false)
 		case w < 96:
-			n = g.meta(cpdN(p, 'b', g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(300)))), false)
+			n = g.meta(testtree.N(p, testtree.BlockDev, g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(300)))), false)
 		default:
-			n = g.meta(cpdN(p, 's', g.pick(cpdSpecialModes), 0), false)
+			n = g.meta(testtree.N(p, testtree.Socket, g.pick(cpdSpecialModes), 0), false)
 		}
 		g.nodes = append(g.nodes, n)
-		if n.kind != 'd' {
+		if n.Kind != testtree.Dir {
 			g.linkable = append(g.linkable, p)
 		}
 		g.all = append(g.all, p)
@@ -151,7 +152,7 @@ var (
 
 type cpdGen struct {
 	r        *rand.Rand
-	nodes    []cpdNode
+	nodes    []testtree.Node
 	dirs     []string // directories made so far, "." first
 	linkable []string // non-directories, for hardlinks
 	all      []string // every entry but the root, for symlink targets
@@ -210,12 +211,12 @@ func (g *cpdGen) bytes(n int) []byte {
 // sparse is a file of up to 2 MiB with up to three data runs, aligned or
 // not, of random bytes or of zeros, and holes at the start, between them or
 // at the end.
-func (g *cpdGen) sparse(p string) cpdNode {
+func (g *cpdGen) sparse(p string) testtree.Node {
 	size := int64(1+g.r.IntN(512)) * 4096
 	if g.r.IntN(2) == 0 {
 		size += int64(g.r.IntN(4096))
 	}
-	var segs []cpdSeg
+	var segs []testtree.Seg
 	for range g.r.IntN(4) {
 		off := int64(g.r.IntN(int(size)))
 		if g.r.IntN(3) != 0 {
@@ -226,9 +227,9 @@ func (g *cpdGen) sparse(p string) cpdNode {
 		if g.r.IntN(4) != 0 {
 			data = g.bytes(int(n))
 		}
-		segs = append(segs, cpdSeg{off, data})
+		segs = append(segs, testtree.Data(off, data))
 	}
-	return cpdS(p, size, segs...)
+	return testtree.S(p, size, segs...)
 }
 
 // target is a symlink target for an entry at p in parent.
@@ -255,38 +256,38 @@ func (g *cpdGen) target(parent, p string) string {
 
 // meta gives n a random owner, mtime and xattrs; xattrs in the user.
 // namespace only where the kernel allows them (files and directories).
-func (g *cpdGen) meta(n cpdNode, userXattrs bool) cpdNode {
+func (g *cpdGen) meta(n testtree.Node, userXattrs bool) testtree.Node {
 	r := g.r
 	if r.IntN(3) == 0 {
-		n = n.own(cpdIDs[r.IntN(len(cpdIDs))], cpdIDs[r.IntN(len(cpdIDs))])
+		n = n.Own(cpdIDs[r.IntN(len(cpdIDs))], cpdIDs[r.IntN(len(cpdIDs))])
 	}
 	switch r.IntN(6) {
 	case 0:
-		n = n.at(0, 0)
+		n = n.At(0, 0)
 	case 1:
-		n = n.at(-1-r.Int64N(1e9), r.Int64N(1e9))
+		n = n.At(-1-r.Int64N(1e9), r.Int64N(1e9))
 	case 2:
-		n = n.at(4e9+r.Int64N(9e9), r.Int64N(1e9)) // past 2106, before 2400
+		n = n.At(4e9+r.Int64N(9e9), r.Int64N(1e9)) // past 2106, before 2400
 	default:
-		n = n.at(r.Int64N(2e9), r.Int64N(1e9))
+		n = n.At(r.Int64N(2e9), r.Int64N(1e9))
 	}
 	if userXattrs && r.IntN(3) == 0 {
 		for i := range 1 + r.IntN(3) {
-			n = n.xa(fmt.Sprintf("user.r%d", i), string(g.bytes(r.IntN(100))))
+			n = n.Xattr(fmt.Sprintf("user.r%d", i), string(g.bytes(r.IntN(100))))
 		}
 	}
 	if r.IntN(6) == 0 {
-		n = n.xa("trusted.r", string(g.bytes(r.IntN(50))))
+		n = n.Xattr("trusted.r", string(g.bytes(r.IntN(50))))
 	}
 	if r.IntN(8) == 0 {
-		n = n.xa("security.r", string(g.bytes(1+r.IntN(50))))
+		n = n.Xattr("security.r", string(g.bytes(1+r.IntN(50))))
 	}
 	if userXattrs && r.IntN(8) == 0 {
 		rwx := func() string { return []string{"---", "r--", "rw-", "r-x", "rwx"}[r.IntN(5)] }
-		n = n.acl(fmt.Sprintf("u::%s,u:%d:%s,g::%s,m::%s,o::%s", rwx(), cpdIDs[r.IntN(len(cpdIDs))], rwx(), rwx(), rwx(), rwx()), "")
+		n = n.ACL(fmt.Sprintf("u::%s,u:%d:%s,g::%s,m::%s,o::%s", rwx(), cpdIDs[r.IntN(len(cpdIDs))], rwx(), rwx(), rwx(), rwx()), "")
 	}
-	if n.kind == 'd' && r.IntN(8) == 0 {
-		n = n.acl("", fmt.Sprintf("u::rwx,g::r-x,g:%d:rwx,m::rwx,o::---", cpdIDs[r.IntN(len(cpdIDs))]))
+	if n.Kind == testtree.Dir && r.IntN(8) == 0 {
+		n = n.ACL("", fmt.Sprintf("u::rwx,g::r-x,g:%d:rwx,m::rwx,o::---", cpdIDs[r.IntN(len(cpdIDs))]))
 	}
 	return n
 }

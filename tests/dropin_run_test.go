@@ -11,22 +11,25 @@ package tests
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
 // dropinCase is one command line run by cp and by cowcp.
 type dropinCase struct {
 	name  string
-	nodes []cpdNode // the scratch tree, from dropinTree
+	nodes []testtree.Node // the scratch tree, from dropinTree
 	// args is split on spaces; $ROOT stands for the scratch root (also the
 	// working directory) and $OTHER for a fresh directory on another
 	// filesystem (dropinEnv.other).
@@ -69,11 +72,11 @@ type dropinCase struct {
 // a fixed past mtime unless it has one, so that a time the run sets shows
 // as "fresh" in the manifest and a directory rewritten by a rename differs
 // from one left alone.
-func dropinTree(nodes ...cpdNode) []cpdNode {
-	out := []cpdNode{cpdD(".", 0o755).at(1500000000, 0)}
+func dropinTree(nodes ...testtree.Node) []testtree.Node {
+	out := []testtree.Node{testtree.D(".", 0o755).At(1500000000, 0)}
 	for i, n := range nodes {
-		if n.mtime == nil && n.kind != 'h' {
-			n = n.at(1400000000+int64(i), 0)
+		if n.Mtime == nil && n.Kind != testtree.Hardlink {
+			n = n.At(1400000000+int64(i), 0)
 		}
 		out = append(out, n)
 	}
@@ -102,7 +105,7 @@ func dropinMount(t *testing.T, kind, size string) dropinEnv {
 type dropinOutcome struct {
 	res   result
 	diags []string // its diagnostics, normalised (dropinDiagnostics)
-	man   cpdManifest
+	man   testtree.Manifest
 	obs   map[string]string
 }
 
@@ -139,12 +142,7 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 	}
 	nodes := c.nodes
 	if c.user {
-		nodes = append([]cpdNode(nil), nodes...)
-		for i := range nodes {
-			if nodes[i].owner == nil && nodes[i].kind != 'h' {
-				nodes[i] = nodes[i].own(1000, 1000)
-			}
-		}
+		nodes = testtree.Owned(nodes, 1000, 1000)
 	}
 	var out [2]dropinOutcome
 	for i, b := range []string{cpdCP(t), bin} {
@@ -157,7 +155,7 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 				t.Fatal(err)
 			}
 		}
-		cpdBuild(t, root, nodes)
+		testtree.Build(t, root, nodes)
 		out[i] = dropinOnce(t, c, root, other, b)
 	}
 	cp, cw := out[0], out[1]
@@ -210,7 +208,7 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 	if c.replaces {
 		deliberate.replaces = "."
 	}
-	diffs = append(diffs, cpdDeliberate(deliberate, cpdDiff(cp.man, cw.man))...)
+	diffs = append(diffs, cpdDeliberate(deliberate, testtree.Diff(cp.man, cw.man, "cp", "cowcp"))...)
 	if len(diffs) > 0 {
 		t.Logf("%s\n\tcp: exit %d, stderr %q\n\tcowcp: exit %d, stderr %q",
 			what, cp.res.code, cp.res.stderr, cw.res.code, cw.res.stderr)
@@ -262,11 +260,11 @@ func dropinOnce(t *testing.T, c dropinCase, root, other, bin string) dropinOutco
 	}
 	o.diags = dropinDiagnostics(res.stderr, bin, root, other)
 	var err error
-	if o.man, err = cpdWalk(root, cpdWalkOpts{freshSince: start, rootAlias: root}); err != nil {
+	if o.man, err = testtree.Walk(root, testtree.WalkOptions{FreshSince: start, RootAlias: root}); err != nil {
 		t.Fatal(err)
 	}
 	if other != "" {
-		m, err := cpdWalk(other, cpdWalkOpts{freshSince: start, rootAlias: other})
+		m, err := testtree.Walk(other, testtree.WalkOptions{FreshSince: start, RootAlias: other})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -547,14 +545,14 @@ func dropinModeOf(name string) func(*testing.T, string) func() map[string]string
 func dropinXattrsOf(name string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		return func() map[string]string {
-			e := cpdEntry{}
-			if err := cpdXattrs(filepath.Join(root, name), e); err != nil {
+			xattrs, err := testtree.ReadXattrs(filepath.Join(root, name))
+			if err != nil {
 				return map[string]string{"xattrs of " + name: err.Error()}
 			}
 			var xs []string
-			for _, k := range cpdUnion(e, e) {
-				if strings.HasPrefix(k, "xattr user.") {
-					xs = append(xs, strings.TrimPrefix(k, "xattr ")+"="+e[k])
+			for _, k := range slices.Sorted(maps.Keys(xattrs)) {
+				if strings.HasPrefix(k, "user.") {
+					xs = append(xs, k+"="+strconv.Quote(string(xattrs[k])))
 				}
 			}
 			return map[string]string{"xattrs of " + name: strings.Join(xs, " ")}

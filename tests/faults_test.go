@@ -9,49 +9,26 @@ package tests
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"math/rand/v2"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
-// fltWrite creates path with size bytes of incompressible data that
-// depends on seed, and returns its SHA-256.
-func fltWrite(t testing.TB, path string, size int64, seed uint64) string {
-	t.Helper()
-	var key [32]byte
-	copy(key[:], fmt.Sprintf("%016x%016x", seed, size))
-	rng := rand.NewChaCha8(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.CopyN(io.MultiWriter(f, h), rng, size); err != nil {
-		t.Fatalf("writing %s: %v", path, err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatalf("closing %s: %v", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// fltTreeSpec describes a tree to copy: big files of about bigSize at
-// the top of big/, small files spread over subdirectories of small/, and
-// sparse files (two runs of data, holes between and after) in sparse/.
+// fltTreeSpec sizes a tree to copy (fltTree).
 type fltTreeSpec struct {
 	big     int
 	bigSize int64
@@ -59,94 +36,46 @@ type fltTreeSpec struct {
 	sparse  int
 }
 
-// fltWriteSparse creates path of size bytes, with incompressible data at
-// [0, 512 KiB) and [3 MiB, 3 MiB + data) and holes elsewhere.
-func fltWriteSparse(t testing.TB, path string, size, data int64, seed uint64) {
-	t.Helper()
-	var key [32]byte
-	copy(key[:], fmt.Sprintf("sparse%010x%016x", seed, size))
-	rng := rand.NewChaCha8(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, seg := range []struct{ off, n int64 }{{0, 512 << 10}, {3 << 20, data}} {
-		b := make([]byte, seg.n)
-		rng.Read(b)
-		if _, err := f.WriteAt(b, seg.off); err != nil {
-			t.Fatalf("writing %s: %v", path, err)
-		}
-	}
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatalf("closing %s: %v", path, err)
-	}
-}
-
-// fltMakeTree writes spec under root (which must not exist) and syncs it.
-func fltMakeTree(t testing.TB, root string, spec fltTreeSpec, seed uint64) {
-	t.Helper()
-	for _, d := range []string{"big", "small", "sparse"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+// fltTree describes a tree of spec's sizes: big files of about bigSize at
+// the top of big/, small files spread over 16 subdirectories of small/,
+// sparse files (two runs of data, holes between and after) in sparse/, and
+// a symbolic link to the first big file. The data of file i comes from
+// seed+i (big), seed+1000+i (small) or seed+2000+i (sparse).
+func fltTree(spec fltTreeSpec, seed uint64) []testtree.Node {
+	nodes := []testtree.Node{testtree.D("big", 0o755), testtree.D("small", 0o755), testtree.D("sparse", 0o755)}
 	for i := range spec.big {
 		// Sizes that are not block multiples, so a truncation shows.
-		fltWrite(t, filepath.Join(root, "big", fmt.Sprintf("b%03d", i)), spec.bigSize+int64(i)*4099+1, seed+uint64(i))
+		size := spec.bigSize + int64(i)*4099 + 1
+		nodes = append(nodes, testtree.S(fmt.Sprintf("big/b%03d", i), size, testtree.Random(0, seed+uint64(i), size)))
+	}
+	for i := range min(spec.small, 16) {
+		nodes = append(nodes, testtree.D(fmt.Sprintf("small/d%02d", i), 0o755))
 	}
 	for i := range spec.small {
-		dir := filepath.Join(root, "small", fmt.Sprintf("d%02d", i%16))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		fltWrite(t, filepath.Join(dir, fmt.Sprintf("s%04d", i)), int64(i*997%40000), seed+1000+uint64(i))
+		size := int64(i * 997 % 40000)
+		nodes = append(nodes, testtree.S(fmt.Sprintf("small/d%02d/s%04d", i%16, i), size, testtree.Random(0, seed+1000+uint64(i), size)))
 	}
 	for i := range spec.sparse {
-		fltWriteSparse(t, filepath.Join(root, "sparse", fmt.Sprintf("h%02d", i)), 6<<20+int64(i)*4099, 1<<20, seed+2000+uint64(i))
+		s := seed + 2000 + uint64(i)
+		nodes = append(nodes, testtree.S(fmt.Sprintf("sparse/h%02d", i), 6<<20+int64(i)*4099,
+			testtree.Random(0, s, 512<<10), testtree.Random(3<<20, s<<32, 1<<20)))
 	}
-	if err := os.Symlink("big/b000", filepath.Join(root, "link")); err != nil {
-		t.Fatal(err)
-	}
+	return append(nodes, testtree.L("link", "big/b000"))
+}
+
+// fltMakeTree makes fltTree(spec, seed) at root (which must not exist)
+// and syncs it.
+func fltMakeTree(t testing.TB, root string, spec fltTreeSpec, seed uint64) {
+	t.Helper()
+	testtree.Build(t, root, fltTree(spec, seed))
 	syncFS(t, root)
 }
 
-// fltEntry is what the source check remembers of one entry.
-type fltEntry struct {
-	mode         uint32
-	size         int64
-	mtime, ctime unix.Timespec
-	ino          uint64
-	sum          string // SHA-256 of a regular file, target of a symlink
-}
-
-// fltFingerprint records every entry under root (not atimes, which a
-// read may change): type, mode, size, mtime, ctime, inode and content.
-func fltFingerprint(t testing.TB, root string) map[string]fltEntry {
+// fltFingerprint records every entry under root with its identity (inode
+// number and ctime), so that any change to the tree shows.
+func fltFingerprint(t testing.TB, root string) testtree.Manifest {
 	t.Helper()
-	m := map[string]fltEntry{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
-			return err
-		}
-		e := fltEntry{mode: st.Mode, size: st.Size, mtime: st.Mtim, ctime: st.Ctim, ino: st.Ino}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFREG:
-			e.sum = fileSHA256(t, p)
-		case unix.S_IFLNK:
-			e.sum, err = os.Readlink(p)
-		}
-		rel, _ := filepath.Rel(root, p)
-		m[rel] = e
-		return err
-	})
+	m, err := testtree.Walk(root, testtree.WalkOptions{Identity: true})
 	if err != nil {
 		t.Fatalf("walking %s: %v", root, err)
 	}
@@ -154,28 +83,14 @@ func fltFingerprint(t testing.TB, root string) map[string]fltEntry {
 }
 
 // fltSourceUnchanged fails if root differs from its fingerprint before.
-func fltSourceUnchanged(t testing.TB, root string, before map[string]fltEntry) {
+func fltSourceUnchanged(t testing.TB, root string, before testtree.Manifest) {
 	t.Helper()
-	after := fltFingerprint(t, root)
-	diffs := 0
-	for rel, b := range before {
-		a, ok := after[rel]
-		switch {
-		case !ok:
-			t.Errorf("source %s: gone", filepath.Join(root, rel))
-		case a != b:
-			t.Errorf("source %s changed: %+v, was %+v", filepath.Join(root, rel), a, b)
-		default:
-			continue
-		}
-		if diffs++; diffs >= 10 {
-			t.Fatalf("... too many changes in the source")
-		}
+	diffs := testtree.Diff(before, fltFingerprint(t, root), "before", "now")
+	if len(diffs) > 10 {
+		diffs = append(diffs[:10], fmt.Sprintf("… and %d more", len(diffs)-10))
 	}
-	for rel := range after {
-		if _, ok := before[rel]; !ok {
-			t.Errorf("source %s: new entry in the source", filepath.Join(root, rel))
-		}
+	if len(diffs) > 0 {
+		t.Errorf("the source %s changed:\n\t%s", root, strings.Join(diffs, "\n\t"))
 	}
 }
 
@@ -187,45 +102,36 @@ func fltIsTemp(name string) bool {
 // fltCheckCopy checks that every regular file under dst (temporary files
 // aside) has exactly the size and content of its source, as fingerprinted
 // in src, and returns the source's regular files missing from dst.
-func fltCheckCopy(t testing.TB, src map[string]fltEntry, dst string) (missing []string) {
+func fltCheckCopy(t testing.TB, src testtree.Manifest, dst string) (missing []string) {
 	t.Helper()
 	syncFS(t, dst)
-	present := map[string]bool{}
-	bad := 0
-	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() || fltIsTemp(d.Name()) {
-			return nil
-		}
-		rel, _ := filepath.Rel(dst, p)
-		present[rel] = true
-		want, ok := src[rel]
-		if !ok {
-			t.Errorf("%s: in the destination, not in the source", p)
-			return nil
-		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
-			return err
-		}
-		if st.Size != want.size || fileSHA256(t, p) != want.sum {
-			if bad++; bad <= 10 {
-				t.Errorf("%s: %d bytes, content differs from the source's %d bytes: a damaged file under a final name",
-					p, st.Size, want.size)
-			}
-		}
-		return nil
-	})
+	m, err := testtree.Walk(dst, testtree.WalkOptions{})
 	if err != nil {
 		t.Fatalf("walking %s: %v", dst, err)
+	}
+	bad := 0
+	for _, rel := range slices.Sorted(maps.Keys(m)) {
+		got := m[rel]
+		if got["type"] != "file" || fltIsTemp(path.Base(rel)) {
+			continue
+		}
+		want, ok := src[rel]
+		if !ok {
+			t.Errorf("%s: in the destination, not in the source", filepath.Join(dst, rel))
+			continue
+		}
+		if got["size"] != want["size"] || got["content"] != want["content"] {
+			if bad++; bad <= 10 {
+				t.Errorf("%s: %s bytes, content differs from the source's %s bytes: a damaged file under a final name",
+					filepath.Join(dst, rel), got["size"], want["size"])
+			}
+		}
 	}
 	if bad > 10 {
 		t.Errorf("... %d damaged files in all", bad)
 	}
-	for rel, e := range src {
-		if e.mode&unix.S_IFMT == unix.S_IFREG && !present[rel] {
+	for _, rel := range slices.Sorted(maps.Keys(src)) {
+		if src[rel]["type"] == "file" && m[rel]["type"] != "file" {
 			missing = append(missing, rel)
 		}
 	}
@@ -250,7 +156,7 @@ func fltNamed(stderr, src, dst, rel string) bool {
 // fltCheckFull checks a copy that ran out of space: exit 1, errors that
 // name paths and ENOSPC, every file that made it complete, every file
 // that did not named on stderr, and no temporary file left.
-func fltCheckFull(t *testing.T, r result, srcFP map[string]fltEntry, src, dst string) {
+func fltCheckFull(t *testing.T, r result, srcFP testtree.Manifest, src, dst string) {
 	t.Helper()
 	if r.code != 1 {
 		t.Errorf("exit %d on a full disk, want 1\nstderr: %.3000s", r.code, r.stderr)
@@ -291,11 +197,12 @@ func fltCheckFull(t *testing.T, r result, srcFP map[string]fltEntry, src, dst st
 }
 
 // fltTreeBytes is the size of the regular files in a fingerprint.
-func fltTreeBytes(fp map[string]fltEntry) int64 {
+func fltTreeBytes(fp testtree.Manifest) int64 {
 	var n int64
 	for _, e := range fp {
-		if e.mode&unix.S_IFMT == unix.S_IFREG {
-			n += e.size
+		if e["type"] == "file" {
+			size, _ := strconv.ParseInt(e["size"], 10, 64)
+			n += size
 		}
 	}
 	return n
@@ -421,11 +328,12 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 			}
 		}
 		if n == "holes" {
-			fltWriteSparse(t, filepath.Join(srcDir, n), 9<<20+3, 4<<20, 100+uint64(i))
+			testtree.WriteFile(t, filepath.Join(srcDir, n), 9<<20+3,
+				testtree.Random(0, 100+uint64(i), 512<<10), testtree.Random(3<<20, 100+uint64(i)<<32, 4<<20))
 		} else {
-			fltWrite(t, filepath.Join(srcDir, n), 6<<20+int64(i)*1000+3, 100+uint64(i))
+			testtree.WriteRandom(t, filepath.Join(srcDir, n), 6<<20+int64(i)*1000+3, 100+uint64(i))
 		}
-		old[n] = fltWrite(t, filepath.Join(dstDir, n), 1<<20+int64(i)*777+5, 200+uint64(i))
+		old[n] = testtree.WriteRandom(t, filepath.Join(dstDir, n), 1<<20+int64(i)*777+5, 200+uint64(i))
 	}
 	srcFP := fltFingerprint(t, srcDir)
 	free := fltFill(t, mnt, 1<<20)
@@ -445,8 +353,7 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 		for _, n := range replaced {
 			p := filepath.Join(dstDir, n)
 			if got := fileSHA256(t, p); got != old[n] {
-				t.Errorf("%s: content changed by a replacement that failed (sha256 %s, old %s, new %s)",
-					p, got, old[n], srcFP[n].sum)
+				t.Errorf("%s: content changed by a replacement that failed (sha256 %s, old %s)", p, got, old[n])
 			}
 		}
 		for _, p := range fresh {
@@ -557,8 +464,8 @@ func TestFaultInterrupt(t *testing.T) {
 		{big: 80, bigSize: 9 << 20, small: 400},
 	}
 	trees := make([]string, len(specs))
-	fps := make([]map[string]fltEntry, len(specs))
-	tree := func(t *testing.T, i int) (string, map[string]fltEntry) {
+	fps := make([]testtree.Manifest, len(specs))
+	tree := func(t *testing.T, i int) (string, testtree.Manifest) {
 		if trees[i] == "" {
 			trees[i] = filepath.Join(mnt, fmt.Sprintf("src%d", i))
 			fltMakeTree(t, trees[i], specs[i], 10*uint64(i+1))
@@ -623,8 +530,8 @@ func TestFaultKillReplace(t *testing.T) {
 	}
 	for attempt, size := range []int64{256 << 20, 512 << 20} {
 		src, dst := filepath.Join(mnt, fmt.Sprintf("new%d", attempt)), filepath.Join(dir, "file")
-		newSum := fltWrite(t, src, size+12345, 300+uint64(attempt))
-		oldSum := fltWrite(t, dst, size/2+777, 400+uint64(attempt))
+		newSum := testtree.WriteRandom(t, src, size+12345, 300+uint64(attempt))
+		oldSum := testtree.WriteRandom(t, dst, size/2+777, 400+uint64(attempt))
 		syncFS(t, mnt)
 		srcFP := fltFingerprint(t, src)
 

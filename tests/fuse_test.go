@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/cowcp/cowcp/tests/fusefs"
+
+	"github.com/cowcp/cowcp/internal/testtree"
 )
 
 // fuseDestination is a kind of FUSE destination.
@@ -64,7 +66,7 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 	t.Helper()
 	start := time.Now().Add(-2 * time.Second) // the kernel's coarse clock may lag
 	var res [2]result
-	var mans [2]cpdManifest
+	var mans [2]testtree.Manifest
 	for i, who := range []string{"cp", "cw"} {
 		dir := filepath.Join(name, who)
 		if err := os.MkdirAll(filepath.Join(backing, dir), 0o755); err != nil {
@@ -78,7 +80,7 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 			a = append(a, strings.ReplaceAll(s, "$DST", filepath.Join(mnt, dir)))
 		}
 		res[i] = cpdExec(t, []string{cpdCP(t), cpdBin()}[i], cpdCmd{dir: backing, args: a, umask: -1})
-		m, err := cpdWalk(filepath.Join(backing, dir), cpdWalkOpts{freshSince: start})
+		m, err := testtree.Walk(filepath.Join(backing, dir), testtree.WalkOptions{FreshSince: start})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +92,7 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 	if res[1].code != 0 {
 		t.Errorf("cowcp %q exited %d where cp succeeds: %s", args, res[1].code, res[1].stderr)
 	}
-	cpdReport(t, "cp vs cowcp "+strings.Join(args, " "), cpdDiff(mans[0], mans[1]))
+	cpdReport(t, "cp vs cowcp "+strings.Join(args, " "), testtree.Diff(mans[0], mans[1], "cp", "cowcp"))
 }
 
 // fuseTree is a small tree for -a: files of several modes and owners, an
@@ -98,21 +100,21 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 // (one across directories) and an xattr, every time fixed in the past.
 // Where the destination refuses link(2), cp -a fails on hard links, so the
 // tree has none: these tests ask for cp's result where cp succeeds.
-func fuseTree(dst fusefs.Options) []cpdNode {
+func fuseTree(dst fusefs.Options) []testtree.Node {
 	const sec = 1500000000
-	nodes := []cpdNode{
-		cpdD(".", 0o755).at(sec, 0),
-		cpdF("big", 0o644, cpdBytes(1, 700<<10)).at(sec+1, 100).xa("user.note", "kept"),
-		cpdF("empty", 0o600, nil).at(sec+2, 0),
-		cpdF("script", 0o755, []byte("#!/bin/sh\necho hi\n")).at(sec+3, 0),
-		cpdF("theirs", 0o640, cpdBytes(2, 3000)).own(1000, 1000).at(sec+4, 0),
-		cpdD("sub", 0o750).at(sec+5, 0),
-		cpdF("sub/ro", 0o444, cpdBytes(3, 70<<10)).at(sec+6, 0),
-		cpdL("sub/up", "../big"),
-		cpdL("dangling", "nowhere"),
+	nodes := []testtree.Node{
+		testtree.D(".", 0o755).At(sec, 0),
+		testtree.F("big", 0o644, testtree.Bytes(1, 700<<10)).At(sec+1, 100).Xattr("user.note", "kept"),
+		testtree.F("empty", 0o600, nil).At(sec+2, 0),
+		testtree.F("script", 0o755, []byte("#!/bin/sh\necho hi\n")).At(sec+3, 0),
+		testtree.F("theirs", 0o640, testtree.Bytes(2, 3000)).Own(1000, 1000).At(sec+4, 0),
+		testtree.D("sub", 0o750).At(sec+5, 0),
+		testtree.F("sub/ro", 0o444, testtree.Bytes(3, 70<<10)).At(sec+6, 0),
+		testtree.L("sub/up", "../big"),
+		testtree.L("dangling", "nowhere"),
 	}
 	if !dst.NoLink {
-		nodes = append(nodes, cpdH("big-link", "big"), cpdH("sub/ro-link", "sub/ro"))
+		nodes = append(nodes, testtree.H("big-link", "big"), testtree.H("sub/ro-link", "sub/ro"))
 	}
 	return nodes
 }
@@ -122,7 +124,7 @@ func TestFuseDestinationWithoutTmpfileOrRenameFlagsGivesCpResult(t *testing.T) {
 	for _, d := range fuseNFSLike {
 		t.Run(d.name, func(t *testing.T) {
 			src, backing, mnt := fuseMount(t, d.opts)
-			cpdBuild(t, filepath.Join(src, "tree"), fuseTree(d.opts))
+			testtree.Build(t, filepath.Join(src, "tree"), fuseTree(d.opts))
 			file := filepath.Join(src, "tree", "big")
 
 			t.Run("new file", func(t *testing.T) {
@@ -159,7 +161,7 @@ func fuseFaultSource(t *testing.T, src string) map[string]string {
 		rel  string
 		size int64
 	}{{"a", 300 << 10}, {"sub/c", 100 << 10}, {"bad/big", 1 << 20}, {"bad/small", 1 << 10}, {"bad/old", 1 << 20}} {
-		sums[f.rel] = fltWrite(t, filepath.Join(src, f.rel), f.size, uint64(i+1))
+		sums[f.rel] = testtree.WriteRandom(t, filepath.Join(src, f.rel), f.size, uint64(i+1))
 	}
 	return sums
 }
@@ -281,7 +283,7 @@ func TestFuseShortWritesDeliverEveryFileWhole(t *testing.T) {
 			opts := d.opts
 			opts.ShortWrites = true
 			src, backing, mnt := fuseMount(t, opts)
-			cpdBuild(t, filepath.Join(src, "tree"), fuseTree(opts))
+			testtree.Build(t, filepath.Join(src, "tree"), fuseTree(opts))
 			fuseAgainstCp(t, backing, mnt, "tree", nil, "-a", filepath.Join(src, "tree"), "$DST/tree")
 			fuseAgainstCp(t, backing, mnt, "file", nil, filepath.Join(src, "tree", "big"), "$DST/file")
 		})

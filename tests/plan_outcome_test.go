@@ -39,6 +39,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,7 +47,7 @@ import (
 // cowcp --json -v on the same scratch tree.
 type poCase struct {
 	name  string
-	nodes []cpdNode // the scratch tree (dropinTree gives the root and past mtimes)
+	nodes []testtree.Node // the scratch tree (dropinTree gives the root and past mtimes)
 	// args is split on spaces; $ROOT is the scratch root, which is also the
 	// working directory.
 	args  string
@@ -72,31 +73,31 @@ const poFed = "through the FIFO\n"
 // poCases: each way a file gets its data, every rule of cp's about an
 // entry already at the destination, and what the plan must refuse.
 func poCases() []poCase {
-	f := cpdF("f", 0o644, []byte("the source\n"))
+	f := testtree.F("f", 0o644, []byte("the source\n"))
 	old := []byte("the old destination, longer\n")
-	g := cpdF("g", 0o644, old)
-	empty := cpdF("e", 0o644, nil)
-	fifo := cpdN("p", 'p', 0o644, 0)
-	sparse := cpdS("sp", 1<<20, cpdSeg{0, cpdBytes(1, 8<<10)}, cpdSeg{512 << 10, cpdBytes(2, 8<<10)})
-	big := cpdF("big", 0o644, cpdBytes(3, 256<<10))
+	g := testtree.F("g", 0o644, old)
+	empty := testtree.F("e", 0o644, nil)
+	fifo := testtree.N("p", testtree.FIFO, 0o644, 0)
+	sparse := testtree.S("sp", 1<<20, testtree.Random(0, 1, 8<<10), testtree.Random(512<<10, 2, 8<<10))
+	big := testtree.F("big", 0o644, testtree.Bytes(3, 256<<10))
 	// The tree -r copies into an existing one: a new file, a file over an
 	// old one, one in a subdirectory both have, a new directory, a symlink,
 	// a FIFO (made as a node), a directory over a file, and a file over a
 	// directory. The sources are older than the destinations (-u).
-	mix := []cpdNode{cpdD("s", 0o755), cpdF("s/new", 0o644, []byte("new\n")), cpdF("s/same", 0o644, []byte("same\n")),
-		cpdD("s/sub", 0o755), cpdF("s/sub/x", 0o644, []byte("x\n")), cpdD("s/newdir", 0o755),
-		cpdF("s/newdir/y", 0o644, []byte("y\n")), cpdL("s/ln", "new"), cpdN("s/p", 'p', 0o644, 0),
-		cpdD("s/dd", 0o755), cpdF("s/over", 0o644, []byte("over\n")),
-		cpdD("d", 0o755), cpdF("d/same", 0o644, old), cpdD("d/sub", 0o755), cpdF("d/sub/x", 0o644, old),
-		cpdF("d/dd", 0o644, old), cpdD("d/over", 0o755)}
+	mix := []testtree.Node{testtree.D("s", 0o755), testtree.F("s/new", 0o644, []byte("new\n")), testtree.F("s/same", 0o644, []byte("same\n")),
+		testtree.D("s/sub", 0o755), testtree.F("s/sub/x", 0o644, []byte("x\n")), testtree.D("s/newdir", 0o755),
+		testtree.F("s/newdir/y", 0o644, []byte("y\n")), testtree.L("s/ln", "new"), testtree.N("s/p", testtree.FIFO, 0o644, 0),
+		testtree.D("s/dd", 0o755), testtree.F("s/over", 0o644, []byte("over\n")),
+		testtree.D("d", 0o755), testtree.F("d/same", 0o644, old), testtree.D("d/sub", 0o755), testtree.F("d/sub/x", 0o644, old),
+		testtree.F("d/dd", 0o644, old), testtree.D("d/over", 0o755)}
 	// Two links of one file, copied with -a into a tree that has the
 	// second, or the first.
-	linked := []cpdNode{cpdD("s", 0o755), cpdF("s/a", 0o644, []byte("linked\n")), cpdH("s/b", "s/a"), cpdD("d", 0o755)}
-	hasSecond := append(slices.Clone(linked), cpdF("d/b", 0o644, old))
-	hasFirst := append(slices.Clone(linked), cpdF("d/a", 0o644, old))
+	linked := []testtree.Node{testtree.D("s", 0o755), testtree.F("s/a", 0o644, []byte("linked\n")), testtree.H("s/b", "s/a"), testtree.D("d", 0o755)}
+	hasSecond := append(slices.Clone(linked), testtree.F("d/b", 0o644, old))
+	hasFirst := append(slices.Clone(linked), testtree.F("d/a", 0o644, old))
 	// … and into an earlier copy of them (cp -a made it: the same mtime).
-	copied := []cpdNode{cpdD("s", 0o755), cpdF("s/a", 0o644, []byte("linked\n")).at(1300000000, 0), cpdH("s/b", "s/a"),
-		cpdD("d", 0o755), cpdF("d/a", 0o644, []byte("linked\n")).at(1300000000, 0), cpdH("d/b", "d/a")}
+	copied := []testtree.Node{testtree.D("s", 0o755), testtree.F("s/a", 0o644, []byte("linked\n")).At(1300000000, 0), testtree.H("s/b", "s/a"),
+		testtree.D("d", 0o755), testtree.F("d/a", 0o644, []byte("linked\n")).At(1300000000, 0), testtree.H("d/b", "d/a")}
 	noAnswer := "-i asks, and the plan is what a yes gets: a no makes the refusal a skip"
 	return []poCase{
 		// How the data gets there: cloned on btrfs, copied on ext4.
@@ -104,83 +105,83 @@ func poCases() []poCase {
 		{name: "a new sparse file", nodes: dropinTree(sparse), args: "sp g", plan: "g:copy"},
 		{name: "a file cloned range by range", nodes: dropinTree(big), args: "big g",
 			env: []string{"COWCP_CLONE_CHUNK=65536"}, plan: "g:copy"},
-		{name: "--reflink=never", nodes: dropinTree(f, sparse, cpdD("d", 0o755)), args: "--reflink=never f sp d",
+		{name: "--reflink=never", nodes: dropinTree(f, sparse, testtree.D("d", 0o755)), args: "--reflink=never f sp d",
 			plan: "d/f:copy d/sp:copy"},
 		{name: "an empty file", nodes: dropinTree(empty), args: "e g", plan: "g:create"},
 		{name: "a FIFO source without -R", nodes: dropinTree(fifo), args: "p g", feed: "p", plan: "g:copy"},
-		{name: "a source that does not exist", nodes: dropinTree(f, cpdD("d", 0o755)), args: "nosuch f d",
+		{name: "a source that does not exist", nodes: dropinTree(f, testtree.D("d", 0o755)), args: "nosuch f d",
 			plan: "!nosuch d/f:copy"},
 
 		// An existing file: replaced, or rewritten in place where cp's
 		// result needs the same inode.
 		{name: "onto an existing file", nodes: dropinTree(f, g), args: "f g", plan: "g:copy:replace"},
-		{name: "onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")), args: "f g",
+		{name: "onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")), args: "f g",
 			plan: "g:copy:in_place"},
-		{name: "-p onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")), args: "-p f g",
+		{name: "-p onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")), args: "-p f g",
 			plan: "g:copy:in_place"},
-		{name: "--preserve=links onto a file with another link", nodes: dropinTree(f, g, cpdH("g2", "g")),
+		{name: "--preserve=links onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")),
 			args: "--preserve=links f g", plan: "g:copy:replace"},
 		{name: "onto a writable file in a read-only directory as nobody", user: true,
-			nodes: dropinTree(f, cpdD("ro", 0o555), cpdF("ro/g", 0o644, old)), args: "f ro/g", plan: "ro/g:copy:in_place"},
+			nodes: dropinTree(f, testtree.D("ro", 0o555), testtree.F("ro/g", 0o644, old)), args: "f ro/g", plan: "ro/g:copy:in_place"},
 		{name: "an empty file onto an existing file", nodes: dropinTree(empty, g), args: "e g", plan: "g:create:in_place"},
 		{name: "a FIFO source onto an existing file", nodes: dropinTree(fifo, g), args: "p g", feed: "p",
 			plan: "g:copy:in_place"},
-		{name: "a symlink destination", nodes: dropinTree(f, g, cpdL("lg", "g")), args: "f lg", plan: "lg:copy:replace"},
-		{name: "a dangling symlink destination", nodes: dropinTree(f, cpdL("dang", "nowhere")), args: "f dang", plan: "!f"},
-		{name: "a dangling symlink destination with POSIXLY_CORRECT", nodes: dropinTree(f, cpdL("dang", "nowhere")),
+		{name: "a symlink destination", nodes: dropinTree(f, g, testtree.L("lg", "g")), args: "f lg", plan: "lg:copy:replace"},
+		{name: "a dangling symlink destination", nodes: dropinTree(f, testtree.L("dang", "nowhere")), args: "f dang", plan: "!f"},
+		{name: "a dangling symlink destination with POSIXLY_CORRECT", nodes: dropinTree(f, testtree.L("dang", "nowhere")),
 			args: "f dang", env: []string{"POSIXLY_CORRECT=1"}, plan: "dang:copy"},
 
 		// -u, -n, --update=none-fail, -i.
-		{name: "-u onto an older destination", nodes: dropinTree(f, g.at(1300000000, 0)), args: "-u f g",
+		{name: "-u onto an older destination", nodes: dropinTree(f, g.At(1300000000, 0)), args: "-u f g",
 			plan: "g:copy:replace"},
-		{name: "-u onto a newer destination", nodes: dropinTree(f, g.at(1600000000, 0)), args: "-u f g", plan: "g:skip"},
+		{name: "-u onto a newer destination", nodes: dropinTree(f, g.At(1600000000, 0)), args: "-u f g", plan: "g:skip"},
 		{name: "-n onto an existing file", nodes: dropinTree(f, g), args: "-n f g", plan: "g:skip"},
 		{name: "--update=none-fail onto an existing file", nodes: dropinTree(f, g), args: "--update=none-fail f g", plan: "!f"},
 		{name: "-i answered y", nodes: dropinTree(f, g), args: "-i f g", stdin: "y\n", plan: "g:copy:replace?"},
 		{name: "-i answered n", nodes: dropinTree(f, g), args: "-i f g", stdin: "n\n", plan: "g:copy:replace?"},
-		{name: "-i answered y, a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-iT f g",
+		{name: "-i answered y, a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-iT f g",
 			stdin: "y\n", plan: "!f"},
-		{name: "-i answered n, a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-iT f g",
+		{name: "-i answered n, a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-iT f g",
 			stdin: "n\n", plan: "!f",
 			accept: map[string]string{"exit status": noAnswer, "failure only in the plan": noAnswer, "skipped": noAnswer}},
 
 		// A read-only destination, -f, --remove-destination.
-		{name: "a read-only destination as root", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "f g",
+		{name: "a read-only destination as root", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "f g",
 			plan: "g:copy:replace"},
-		{name: "-f over a read-only destination as root", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "-f f g",
+		{name: "-f over a read-only destination as root", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
 			plan: "g:copy:replace"},
-		{name: "a read-only destination as nobody", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "f g",
+		{name: "a read-only destination as nobody", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "f g",
 			user: true, plan: "!f"},
-		{name: "-f over a read-only destination as nobody", nodes: dropinTree(f, cpdF("g", 0o444, old)), args: "-f f g",
+		{name: "-f over a read-only destination as nobody", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
 			user: true, plan: "g:copy:replace"},
 		{name: "--remove-destination", nodes: dropinTree(f, g), args: "--remove-destination f g", plan: "g:copy:remove"},
 
 		// --backup.
 		{name: "--backup=simple", nodes: dropinTree(f, g), args: "--backup=simple f g", plan: "g:copy:backup"},
-		{name: "--backup=numbered", nodes: dropinTree(f, g, cpdF("g.~1~", 0o644, []byte("one\n"))),
+		{name: "--backup=numbered", nodes: dropinTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
 			args: "--backup=numbered f g", plan: "g:copy:backup"},
-		{name: "--backup=existing with a numbered backup", nodes: dropinTree(f, g, cpdF("g.~1~", 0o644, []byte("one\n"))),
+		{name: "--backup=existing with a numbered backup", nodes: dropinTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
 			args: "--backup=existing f g", plan: "g:copy:backup"},
 		{name: "--backup=existing without one", nodes: dropinTree(f, g), args: "--backup=existing f g", plan: "g:copy:backup"},
-		{name: "--backup=simple of a symlink destination", nodes: dropinTree(f, g, cpdL("lg", "g")),
+		{name: "--backup=simple of a symlink destination", nodes: dropinTree(f, g, testtree.L("lg", "g")),
 			args: "--backup=simple f lg", plan: "lg:copy:backup"},
 
 		// The same file.
 		{name: "a file onto itself", nodes: dropinTree(f), args: "f f", plan: "!f"},
 		{name: "-b -f, a file onto itself", nodes: dropinTree(f), args: "-b -f f f", plan: "f~:copy"},
-		{name: "a hard link of the source", nodes: dropinTree(f, cpdH("h", "f")), args: "f h", plan: "!f"},
+		{name: "a hard link of the source", nodes: dropinTree(f, testtree.H("h", "f")), args: "f h", plan: "!f"},
 
 		// Kinds that do not fit.
-		{name: "a directory over a file", nodes: dropinTree(cpdD("d", 0o755), cpdF("d/x", 0o644, nil), g),
+		{name: "a directory over a file", nodes: dropinTree(testtree.D("d", 0o755), testtree.F("d/x", 0o644, nil), g),
 			args: "-rT d g", plan: "!d"},
-		{name: "a file over a directory", nodes: dropinTree(f, cpdD("g", 0o755)), args: "-T f g", plan: "!f"},
+		{name: "a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-T f g", plan: "!f"},
 
 		// -l and -s.
 		{name: "-l meeting an existing file", nodes: dropinTree(f, g), args: "-l f g", plan: "!f"},
 		{name: "-l -f meeting an existing file", nodes: dropinTree(f, g), args: "-lf f g", plan: "g:hardlink:replace"},
 		{name: "-s meeting an existing file", nodes: dropinTree(f, g), args: "-s $ROOT/f g", plan: "!f"},
 		{name: "-s -f meeting an existing file", nodes: dropinTree(f, g), args: "-sf f g", plan: "g:symlink:replace"},
-		{name: "-s of a relative name into a directory", nodes: dropinTree(f, cpdD("d", 0o755)), args: "-s f d/g", plan: "!f"},
+		{name: "-s of a relative name into a directory", nodes: dropinTree(f, testtree.D("d", 0o755)), args: "-s f d/g", plan: "!f"},
 
 		// Trees.
 		{name: "-r into an existing tree", nodes: dropinTree(mix...), args: "-rT s d",
@@ -200,10 +201,10 @@ func poCases() []poCase {
 			plan: "d/a:skip d/b:skip"},
 
 		// --attributes-only.
-		{name: "--attributes-only onto an existing file", nodes: dropinTree(f, cpdF("g", 0o600, old)),
+		{name: "--attributes-only onto an existing file", nodes: dropinTree(f, testtree.F("g", 0o600, old)),
 			args: "--attributes-only -p f g", plan: "g:create:in_place"},
 		{name: "--attributes-only to a new name", nodes: dropinTree(f), args: "--attributes-only f g", plan: "g:create"},
-		{name: "--attributes-only -P of a symlink onto a file", nodes: dropinTree(f, g, cpdL("l", "f")),
+		{name: "--attributes-only -P of a symlink onto a file", nodes: dropinTree(f, g, testtree.L("l", "f")),
 			args: "--attributes-only -P l g", plan: "!l"},
 		{name: "--attributes-only of a FIFO source", nodes: dropinTree(fifo), args: "--attributes-only p g", feed: "p",
 			plan: "g:create"},
@@ -276,14 +277,9 @@ var poCopies = []string{"ficlone", "ficlonerange", "copy_file_range", "sparse", 
 func poRun(t *testing.T, c poCase, root, bin string, uid int) {
 	nodes := c.nodes
 	if uid != 0 {
-		nodes = slices.Clone(nodes)
-		for i := range nodes {
-			if nodes[i].owner == nil && nodes[i].kind != 'h' {
-				nodes[i] = nodes[i].own(uid, uid)
-			}
-		}
+		nodes = testtree.Owned(nodes, uid, uid)
 	}
-	cpdBuild(t, root, nodes)
+	testtree.Build(t, root, nodes)
 	cowcpRun := func(feed bool, extra ...string) result {
 		var args []string
 		for _, a := range strings.Fields(c.args) {
