@@ -21,7 +21,7 @@ import (
 
 // The tests in this file drive the copier's fallback chain (FICLONE or
 // FICLONERANGE, then copy_file_range, then read/write) with failures
-// injected through Copier.ops, on real files in t.TempDir().
+// injected through Copier.env.ops, on real files in t.TempDir().
 
 // ttData returns n reproducible pseudo-random bytes without zero bytes.
 func ttData(n int, seed uint64) []byte {
@@ -108,7 +108,7 @@ type spy struct {
 // install makes c's data calls go through s; a nil func in s fails the
 // test when called (the chain must not have reached it).
 func (s *spy) install(t testing.TB, c *Copier) {
-	c.ops = ops{
+	c.env.ops = ops{
 		clone: func(dst, src *os.File) error {
 			s.mu.Lock()
 			s.clones++
@@ -263,10 +263,10 @@ func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
 		t.Errorf("bytes %d, cloned %d, copied %d", st.Bytes, st.ClonedBytes, st.CopiedBytes)
 	}
 	p := pair{src: ttDev(t, src), dst: ttDev(t, dst)}
-	if !c.caps.cloneFails(p) {
+	if !c.env.caps.cloneFails(p) {
 		t.Error("capability cache does not mark the filesystem pair")
 	}
-	if c.caps.cfrFails(p) {
+	if c.env.caps.cfrFails(p) {
 		t.Error("copy_file_range marked as failing though it worked")
 	}
 	if len(st.NotCloned) != 1 || st.NotCloned[0].Src != filepath.Join(src, "a") ||
@@ -327,7 +327,7 @@ func TestChainCloneFileUnsupportedNotCached(t *testing.T) {
 			if clones, _, cfrs := s.counts(); clones != 3 || cfrs != 3 {
 				t.Errorf("FICLONE called %d times, copy_file_range %d; want 3 and 3", clones, cfrs)
 			}
-			if c.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+			if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
 				t.Errorf("%v set the capability cache", errno)
 			}
 			if st.Methods.CopyFileRange != 3 {
@@ -365,7 +365,7 @@ func TestChainCloneRealErrorFailsFile(t *testing.T) {
 			if st.Files != 0 {
 				t.Errorf("Files = %d for a failed file", st.Files)
 			}
-			if c.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+			if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
 				t.Errorf("%v set the capability cache", errno)
 			}
 			var evErr error
@@ -544,7 +544,7 @@ func TestChainCopyRangeRealError(t *testing.T) {
 	if _, _, cfrs := s.counts(); cfrs != 1 {
 		t.Errorf("copy_file_range called %d times, want 1", cfrs)
 	}
-	if c.caps.cfrFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+	if c.env.caps.cfrFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
 		t.Error("EIO from copy_file_range set the capability cache")
 	}
 	ttNoLeftovers(t, dst, "a")
@@ -769,7 +769,7 @@ func TestChainReplaceExisting(t *testing.T) {
 func TestChainDefaultOps(t *testing.T) {
 	src, dst, data := ttTree(t, map[string]int{"a": 10 << 10})
 	c := New(context.Background(), Options{Jobs: 1})
-	if c.ops.clone == nil || c.ops.cloneRange == nil || c.ops.copyRange == nil {
+	if c.env.ops.clone == nil || c.env.ops.cloneRange == nil || c.env.ops.copyRange == nil {
 		t.Fatal("New leaves data calls nil")
 	}
 	st := ttRun(t, c, filepath.Join(dst, "a"), filepath.Join(src, "a"))

@@ -96,10 +96,10 @@ func (d *dirHandle) noteDst(dir int, st *unix.Stat_t) {
 
 // created is what an entry made in the destination directory with perm
 // gets from being created.
-func (d *dirHandle) created(c *Copier, perm uint32) *created {
-	gid := c.egid
+func (d *dirHandle) created(e *env, perm uint32) *created {
+	gid := e.egid
 	if d.dstSetgid {
 		gid = d.dstGid
 	}
-	return &created{perm: perm, owner: [2]uint32{c.euid, gid}, defACL: d.defACL}
+	return &created{perm: perm, owner: [2]uint32{e.euid, gid}, defACL: d.defACL}
 }

@@ -17,7 +17,7 @@ import (
 // renamed over it, so an entry is only ever replaced by a complete one.
 // With exclusive (-l, -s), an existing entry is an error unless -f or
 // --remove-destination, as cp will not link over a file.
-func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, setMeta func(name string) error) {
+func (wk *worker) placeAt(j job, r *result, verb string, exclusive bool, create, setMeta func(name string) error) {
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
 	if !j.dir.fresh {
@@ -33,7 +33,7 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 	how := decision{proceed: true}
 	if old != nil {
 		var err error
-		how, err = c.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, exclusive)
+		how, err = wk.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, exclusive)
 		if err == unix.EEXIST {
 			err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
 		}
@@ -45,7 +45,7 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 		at := place{dir: dir, name: name}
 		retarget(&how, &at, j, r)
 		name = at.name
-		if r.ev.Err = c.attrsOnlyRefusal(how, verb, dst); r.ev.Err != nil {
+		if r.ev.Err = wk.attrsOnlyRefusal(how, verb, dst); r.ev.Err != nil {
 			return
 		}
 	}
@@ -73,8 +73,8 @@ func (c *Copier) placeAt(j job, r *result, verb string, exclusive bool, create, 
 // attrsOnlyRefusal is --attributes-only refusing to replace an entry that
 // is still there (how.replace): cp's symlink, mknod or link meets it and
 // fails.
-func (c *Copier) attrsOnlyRefusal(how decision, verb, dst string) error {
-	if how.replace && c.opts.AttrsOnly {
+func (e *env) attrsOnlyRefusal(how decision, verb, dst string) error {
+	if how.replace && e.opts.AttrsOnly {
 		return pathErr(verb, dst, unix.EEXIST)
 	}
 	return nil
@@ -84,55 +84,55 @@ func (c *Copier) attrsOnlyRefusal(how decision, verb, dst string) error {
 func noMeta(string) error { return nil }
 
 // copySymlink makes a symlink with the same target.
-func (c *Copier) copySymlink(j job, r *result) {
+func (wk *worker) copySymlink(j job, r *result) {
 	r.ev.Kind = KindSymlink
 	target, err := readlinkat(j.dir.srcFd, j.srcName)
 	if err != nil {
 		r.ev.Err = pathErr("cannot read symbolic link", r.ev.Src, err)
 		return
 	}
-	c.placeAt(j, r, "cannot create symbolic link", false,
+	wk.placeAt(j, r, "cannot create symbolic link", false,
 		func(name string) error { return unix.Symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
-			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
-				st: &j.st, display: r.ev.Dst, link: true, fresh: j.dir.created(c, 0o777)})
+			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
+				st: &j.st, display: r.ev.Dst, link: true, fresh: j.dir.created(wk.env, 0o777)})
 		})
 }
 
 // copySpecial makes a FIFO, socket or device node like the source.
-func (c *Copier) copySpecial(j job, r *result) {
+func (wk *worker) copySpecial(j job, r *result) {
 	r.ev.Kind = KindSpecial
-	perm := c.createPerm(&j.st, false)
+	perm := wk.createPerm(&j.st, false)
 	verb := "cannot create special file"
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		verb = "cannot create fifo"
 	}
-	c.placeAt(j, r, verb, false,
+	wk.placeAt(j, r, verb, false,
 		func(name string) error {
 			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
 		func(name string) error {
-			return c.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
-				st: &j.st, display: r.ev.Dst, permsSet: !c.opts.Preserve.Mode, fresh: j.dir.created(c, perm)})
+			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
+				st: &j.st, display: r.ev.Dst, permsSet: !wk.opts.Preserve.Mode, fresh: j.dir.created(wk.env, perm)})
 		})
 }
 
 // copyLink links a later name of an inode to the copy of its first name.
 // If that copy failed, this name is copied on its own instead.
-func (c *Copier) copyLink(j job, r *result) {
+func (wk *worker) copyLink(j job, r *result) {
 	<-j.link.done
 	if !j.link.ok {
 		j.link = nil
-		c.copyEntry(j, r)
+		wk.copyEntry(j, r)
 		return
 	}
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
-	if c.alreadyLinked(j) {
+	if alreadyLinked(j) {
 		r.ev.Skipped = true
 		return
 	}
-	c.placeAt(j, r, "cannot create hard link", false,
+	wk.placeAt(j, r, "cannot create hard link", false,
 		func(name string) error {
 			if j.link.fd >= 0 {
 				// Too deep to name: link the open inode itself.
@@ -146,7 +146,7 @@ func (c *Copier) copyLink(j job, r *result) {
 // alreadyLinked reports whether j's destination already is a link of the
 // first copy of its inode (cp -au onto a copy made before): renaming one
 // link over another of the same inode would do nothing.
-func (c *Copier) alreadyLinked(j job) bool {
+func alreadyLinked(j job) bool {
 	if j.dir.fresh {
 		return false
 	}
@@ -164,41 +164,41 @@ func (c *Copier) alreadyLinked(j job) bool {
 }
 
 // linkSource makes the destination a hard link to the source (-l).
-func (c *Copier) linkSource(j job, r *result) {
+func (wk *worker) linkSource(j job, r *result) {
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
 	flags := 0
 	if j.follow {
 		flags = unix.AT_SYMLINK_FOLLOW
 	}
-	c.placeAt(j, r, "cannot create hard link", true,
+	wk.placeAt(j, r, "cannot create hard link", true,
 		func(name string) error { return unix.Linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
 		noMeta)
 }
 
 // symlinkSource makes the destination a symlink to the source (-s).
-func (c *Copier) symlinkSource(j job, r *result) {
+func (wk *worker) symlinkSource(j job, r *result) {
 	r.ev.Kind = KindSymlink
 	r.ev.Method = MethodSymlink
-	if r.ev.Err = c.relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
+	if r.ev.Err = relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
 		return
 	}
-	c.placeAt(j, r, "cannot create symbolic link", true,
+	wk.placeAt(j, r, "cannot create symbolic link", true,
 		func(name string) error { return unix.Symlinkat(r.ev.Src, j.dir.dstFd, name) },
 		noMeta)
 }
 
 // relativeSymlink refuses, as cp does, a symlink to the relative name src
 // anywhere but the working directory, where it would point somewhere else.
-func (c *Copier) relativeSymlink(j job, src, dst string) error {
-	if !filepath.IsAbs(src) && !c.isCwd(j.dir.dstFd) {
+func relativeSymlink(j job, src, dst string) error {
+	if !filepath.IsAbs(src) && !isCwd(j.dir.dstFd) {
 		return fmt.Errorf("%s: can make relative symbolic links only in current directory", dst)
 	}
 	return nil
 }
 
 // isCwd reports whether dir is the working directory.
-func (c *Copier) isCwd(dir int) bool {
+func isCwd(dir int) bool {
 	var a, b unix.Stat_t
 	return fstatat(dir, ".", &a, true) == nil && fstatat(unix.AT_FDCWD, ".", &b, true) == nil &&
 		a.Dev == b.Dev && a.Ino == b.Ino
@@ -219,14 +219,14 @@ func readlinkat(dir int, name string) (string, error) {
 
 // finishDir applies a directory's metadata once nothing more is written
 // into it.
-func (c *Copier) finishDir(d *dirHandle) error {
+func (c *collector) finishDir(d *dirHandle) error {
 	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, d.existed, d.dst)
 }
 
 // dirMeta gives a directory cowcp made (or merged into, when existed) its
 // metadata. A new one was made with createPerm plus owner rwx, so it could
 // be filled whatever the source's mode; that extra access is taken back.
-func (c *Copier) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
+func (c *collector) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
 	plain := c.createPerm(st, false)
 	// Made with the source's bits (plus owner rwx): the kernel's umask or
 	// default ACL decided the rest, as for cp. Made private: set them.
@@ -252,7 +252,7 @@ func (c *Copier) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display 
 // attributesOnly gives the destination the source's attributes without
 // its data (--attributes-only): an existing file keeps its content and
 // is changed in place; a new one is made empty.
-func (c *Copier) attributesOnly(at place, m meta, exists bool, perm uint32) error {
+func (wk *worker) attributesOnly(at place, m meta, exists bool, perm uint32) error {
 	var f *os.File
 	if exists {
 		fd, err := unix.Openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -269,7 +269,7 @@ func (c *Copier) attributesOnly(at place, m meta, exists bool, perm uint32) erro
 		}
 	}
 	m.dst = fdNode(f.Fd())
-	err := c.applyMeta(m)
+	err := wk.applyMeta(m)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = pathErr("cannot close", m.display, cerr)
 	}

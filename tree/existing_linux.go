@@ -51,30 +51,30 @@ type verdict struct {
 // replace. exclusive is set for -l and -s, which make a new entry and so
 // meet an existing one unless it is moved away or removed. A refusal is
 // an error; nothing is changed.
-func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
-	if c.opts.Force && c.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
+	if e.opts.Force && e.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 		sameInode(old, st) && sameEntry(j.dir.srcFd, j.srcName, at) {
 		// cp -fb f f: the file stays, and its copy becomes the backup.
-		return verdict{decision: decision{proceed: true, target: c.backupName(at.dir, at.name)}}, nil
+		return verdict{decision: decision{proceed: true, target: e.backupName(at.dir, at.name)}}, nil
 	}
-	switch c.sameFile(j.dir.srcFd, j.srcName, j.dir.dstFd, j.dstName, st, old) {
+	switch e.sameFile(j.dir.srcFd, j.srcName, j.dir.dstFd, j.dstName, st, old) {
 	case sameDone:
 		return verdict{decision: decision{done: true}}, nil
 	case sameRefuse:
 		return verdict{}, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(src), cpmsg.Quote(dst))
 	}
 	switch {
-	case c.opts.Overwrite == OverwriteNever:
+	case e.opts.Overwrite == OverwriteNever:
 		return verdict{skip: "destination exists (-n)"}, nil
-	case c.opts.RefuseExisting:
+	case e.opts.RefuseExisting:
 		return verdict{}, fmt.Errorf("not replacing %s", cpmsg.Quote(dst))
-	case c.opts.Update && !newer(st, old) && j.link == nil:
+	case e.opts.Update && !newer(st, old) && j.link == nil:
 		// (A later link of a file copied in this run replaces its
 		// destination whatever its age, as cp's does, so that the
 		// links stay links.)
 		return verdict{skip: skipNotOlder}, nil
 	}
-	v := verdict{ask: c.opts.Overwrite == OverwriteAsk}
+	v := verdict{ask: e.opts.Overwrite == OverwriteAsk}
 	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
 		// Refused, but only after -i asked (cp -iR asks first, and a
 		// "no" is no error).
@@ -83,24 +83,24 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 	}
 	v.proceed = true
 	switch {
-	case c.opts.Backup != BackupNone:
-		name := c.backupName(at.dir, at.name)
+	case e.opts.Backup != BackupNone:
+		name := e.backupName(at.dir, at.name)
 		var b unix.Stat_t
 		if fstatat(at.dir, name, &b, true) == nil && sameInode(&b, st) {
 			return verdict{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", cpmsg.Quote(dst), cpmsg.Quote(src))
 		}
 		v.backup = name
 		return v, nil
-	case c.opts.Overwrite == OverwriteRemoveFirst:
+	case e.opts.Overwrite == OverwriteRemoveFirst:
 		v.remove = true
 		return v, nil
-	case exclusive && !c.opts.Force && !(c.opts.Deref == DerefNever && st.Mode&unix.S_IFMT != unix.S_IFREG):
+	case exclusive && !e.opts.Force && !(e.opts.Deref == DerefNever && st.Mode&unix.S_IFMT != unix.S_IFREG):
 		// (cp removes the destination first for a symlink or special
 		// source it does not follow, whatever it makes of it.)
 		return verdict{}, unix.EEXIST // the caller words it
 	}
 	v.replace = true
-	if c.opts.Preserve.Links && old.Nlink > 1 {
+	if e.opts.Preserve.Links && old.Nlink > 1 {
 		// cp removes a destination with other links before copying when
 		// it preserves links (so they keep the old content), and makes
 		// the file anew: a new file renamed over it is that result.
@@ -114,7 +114,7 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 		// cp opens the file for writing: a read-only one is refused, or
 		// with -f removed and made anew (with the source's mode).
 		if err := unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
-			if !c.opts.Force {
+			if !e.opts.Force {
 				return verdict{}, pathErr("cannot create regular file", dst, err)
 			}
 			v.inherit = false
@@ -127,9 +127,9 @@ func (c *Copier) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst s
 // destination name at, and does what must happen first: asks (-i), moves
 // the entry to its backup name, or removes it. A skip marks r skipped; a
 // refusal is an error.
-func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t, exclusive bool) (decision, error) {
+func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t, exclusive bool) (decision, error) {
 	src, dst := r.ev.Src, r.ev.Dst
-	v, err := c.judgeExisting(j, at, st, old, src, dst, exclusive)
+	v, err := wk.judgeExisting(j, at, st, old, src, dst, exclusive)
 	switch {
 	case err != nil:
 		return decision{}, err
@@ -139,7 +139,7 @@ func (c *Copier) checkExisting(j job, at place, r *result, st, old *unix.Stat_t,
 	case v.skip != "":
 		r.ev.Skipped, r.ev.Reason = true, v.skip
 		return decision{}, nil
-	case v.ask && !c.ask(overwriteQuestion(at, old, dst)):
+	case v.ask && !wk.ask(overwriteQuestion(at, old, dst)):
 		r.ev.Skipped = true
 		return decision{}, nil
 	case v.refuse != nil:
@@ -206,7 +206,7 @@ func permString(mode uint32) string {
 
 // sameFile applies cp's same-file rules to the source srcName in srcDir
 // (stat st, as the copy opened it) and old, the entry dstName in dstDir.
-func (c *Copier) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
+func (e *env) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
 	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
 		return func() *unix.Stat_t {
 			var s unix.Stat_t
@@ -223,7 +223,7 @@ func (c *Copier) sameFile(srcDir int, srcName string, dstDir int, dstName string
 		srcS:     stat(srcDir, srcName, true),
 		dstS:     stat(dstDir, dstName, true),
 		sameName: func() bool { return sameEntry(srcDir, srcName, place{dir: dstDir, name: dstName}) },
-	}, c.sameOptions())
+	}, e.sameOptions())
 }
 
 // restoreBackup moves an entry --backup moved aside back to its name,
@@ -252,13 +252,13 @@ func sameEntry(srcDir int, srcName string, at place) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
-func (c *Copier) ask(q string) bool {
-	if c.opts.Prompt == nil {
+func (wk *worker) ask(q string) bool {
+	if wk.opts.Prompt == nil {
 		return false
 	}
 	promptMu.Lock()
 	defer promptMu.Unlock()
-	return c.opts.Prompt(q)
+	return wk.opts.Prompt(q)
 }
 
 // newer reports whether a's modification time is after b's.
@@ -270,14 +270,14 @@ func newer(a, b *unix.Stat_t) bool {
 }
 
 // backupName is the name --backup gives the old name in dir.
-func (c *Copier) backupName(dir int, name string) string {
-	if c.opts.Backup != BackupSimple {
+func (e *env) backupName(dir int, name string) string {
+	if e.opts.Backup != BackupSimple {
 		n, found := highestBackup(dir, name)
-		if found || c.opts.Backup == BackupNumbered {
+		if found || e.opts.Backup == BackupNumbered {
 			return name + ".~" + strconv.Itoa(n+1) + "~"
 		}
 	}
-	return name + c.opts.BackupSuffix
+	return name + e.opts.BackupSuffix
 }
 
 // highestBackup finds the highest N of existing NAME.~N~ backups.

@@ -14,9 +14,9 @@ type fsUsed struct {
 }
 
 // watchFS starts following the filesystem holding the directory dirFd,
-// once per filesystem. Only the walker calls it.
-func (c *Copier) watchFS(dev uint64, dirFd int) {
-	if !c.opts.MeasureFS || c.fsWatch[dev] != nil {
+// once per filesystem.
+func (w *walker) watchFS(dev uint64, dirFd int) {
+	if !w.opts.MeasureFS || w.fsWatch[dev] != nil {
 		return
 	}
 	fd, err := unix.Openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -28,21 +28,21 @@ func (c *Copier) watchFS(dev uint64, dirFd int) {
 		unix.Close(fd)
 		return
 	}
-	c.fsWatch[dev] = &fsUsed{fd: fd, before: used}
+	w.fsWatch[dev] = &fsUsed{fd: fd, before: used}
 }
 
 // fsDelta is the growth of used space over all watched filesystems.
 // It runs after the workers are done, and closes what watchFS opened.
-func (c *Copier) fsDelta() (int64, bool) {
+func (w *walker) fsDelta() (int64, bool) {
 	var delta int64
 	ok := false
-	for dev, w := range c.fsWatch {
-		if after, err := usedBytes(w.fd, true); err == nil {
-			delta += after - w.before
+	for dev, fs := range w.fsWatch {
+		if after, err := usedBytes(fs.fd, true); err == nil {
+			delta += after - fs.before
 			ok = true
 		}
-		unix.Close(w.fd)
-		delete(c.fsWatch, dev)
+		unix.Close(fs.fd)
+		delete(w.fsWatch, dev)
 	}
 	return delta, ok
 }
@@ -63,12 +63,12 @@ func usedBytes(fd int, sync bool) (int64, error) {
 }
 
 // freeSpace adds the available space of a destination filesystem, once,
-// for --dry-run's "needed vs free". Only the walker calls it.
-func (c *Copier) freeSpace(dev uint64, dirFd int) {
-	if c.freeSeen[dev] {
+// for --dry-run's "needed vs free".
+func (w *walker) freeSpace(dev uint64, dirFd int) {
+	if w.freeSeen[dev] {
 		return
 	}
-	c.freeSeen[dev] = true
+	w.freeSeen[dev] = true
 	fd, err := unix.Openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
@@ -76,6 +76,6 @@ func (c *Copier) freeSpace(dev uint64, dirFd int) {
 	defer unix.Close(fd)
 	var s unix.Statfs_t
 	if unix.Fstatfs(fd, &s) == nil {
-		c.freeBytes += int64(s.Bavail) * int64(s.Bsize)
+		w.freeBytes += int64(s.Bavail) * int64(s.Bsize)
 	}
 }

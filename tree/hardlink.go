@@ -2,6 +2,12 @@
 
 package tree
 
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
 // devIno identifies an inode.
 type devIno struct{ dev, ino uint64 }
 
@@ -35,7 +41,7 @@ func (g *linkGroup) abandon() {
 }
 
 // linkSet remembers inodes with several links until all their links in
-// the tree were seen. Only the walker uses it.
+// the tree were seen. It is the walker's.
 type linkSet struct {
 	groups map[devIno]*linkEntry
 }
@@ -66,4 +72,27 @@ func (s *linkSet) see(dev, ino, nlink uint64) (g *linkGroup, first bool) {
 		delete(s.groups, k)
 	}
 	return e.g, false
+}
+
+// heldFds are the O_PATH descriptors of first copies too deep to name in
+// linkat, kept so later links can be made through /proc/self/fd. Workers
+// add to it; Close closes them all once the workers are done.
+type heldFds struct {
+	mu  sync.Mutex
+	fds []int
+}
+
+func (h *heldFds) add(fd int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fds = append(h.fds, fd)
+}
+
+func (h *heldFds) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, fd := range h.fds {
+		unix.Close(fd)
+	}
+	h.fds = nil
 }

@@ -17,13 +17,13 @@ import (
 //   - a writable file in a directory we may not write (0555, or someone
 //     else's file in a sticky directory) cannot be renamed over;
 //   - a bind-mounted file (container /etc/hosts) cannot be renamed over.
-func (c *Copier) writeInPlace(at place, old *unix.Stat_t) bool {
+func (e *env) writeInPlace(at place, old *unix.Stat_t) bool {
 	switch {
 	case old.Mode&unix.S_IFMT != unix.S_IFREG:
 		return true
 	case old.Nlink > 1:
 		return true
-	case c.euid != 0 && (old.Uid != c.euid || old.Gid != c.egid):
+	case e.euid != 0 && (old.Uid != e.euid || old.Gid != e.egid):
 		return true
 	case unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
 		return true
@@ -37,11 +37,11 @@ func (c *Copier) writeInPlace(at place, old *unix.Stat_t) bool {
 // f, a FIFO, /proc), which is read into the file itself as cp truncates
 // and writes it; otherwise a complete copy is renamed over it. A FIFO or
 // device there is written into like a stream.
-func (c *Copier) outputFor(how decision, at place, old *unix.Stat_t, stream bool) (outKind, bool) {
+func (e *env) outputFor(how decision, at place, old *unix.Stat_t, stream bool) (outKind, bool) {
 	switch {
 	case !how.replace:
 		return outNew, stream
-	case how.inherit && (stream || c.writeInPlace(at, old)):
+	case how.inherit && (stream || e.writeInPlace(at, old)):
 		return outInPlace, stream || old.Mode&unix.S_IFMT != unix.S_IFREG
 	}
 	return outReplace, stream
@@ -69,13 +69,13 @@ func outOfSpace(err error) bool {
 // once old's blocks are freed (which count its extent tree too): the
 // condition for rewriting old in place after its replacement ran out
 // of space. Root may use the blocks reserved for it, as cp would.
-func (c *Copier) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
+func (e *env) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 	var fs unix.Statfs_t
 	if statfsAt(dir, &fs) != nil {
 		return false
 	}
 	free := int64(fs.Bavail) * int64(fs.Bsize)
-	if c.euid == 0 {
+	if e.euid == 0 {
 		free = int64(fs.Bfree) * int64(fs.Bsize)
 	}
 	need := min(src.Size, src.Blocks*512)

@@ -41,8 +41,8 @@ type created struct {
 // cp's order: the times first (none of the other changes touch them),
 // then the owner (chown clears setuid/setgid), then extended attributes
 // and ACLs, then the mode. As with cp, the first failure ends it.
-func (c *Copier) applyMeta(m meta) error {
-	pr := c.opts.Preserve
+func (e *env) applyMeta(m meta) error {
+	pr := e.opts.Preserve
 	if pr.Timestamps {
 		ts := []unix.Timespec{m.st.Atim, m.st.Mtim}
 		if err := m.dst.utimes(ts); err != nil {
@@ -57,7 +57,7 @@ func (c *Copier) applyMeta(m meta) error {
 	switch {
 	case pr.Ownership && !(m.fresh != nil && m.fresh.owner == [2]uint32{m.st.Uid, m.st.Gid}):
 		var err error
-		if ownerKept, err = c.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
+		if ownerKept, err = e.chown(m.dst, int(m.st.Uid), int(m.st.Gid)); err != nil {
 			return &cpmsg.PathError{Op: "failed to preserve ownership for", Path: m.display, Err: err}
 		}
 	case !pr.Ownership && m.inherit != nil:
@@ -83,7 +83,7 @@ func (c *Copier) applyMeta(m meta) error {
 		}
 	}
 	if !m.link {
-		mode, set := c.mode(m)
+		mode, set := e.mode(m)
 		if !ownerKept && pr.Mode {
 			// As cp: setuid, setgid and sticky bits are not given to a
 			// file whose owner could not be kept (it would be ours).
@@ -99,13 +99,13 @@ func (c *Copier) applyMeta(m meta) error {
 }
 
 // mode is the permission bits to set on an entry after its data, if any.
-func (c *Copier) mode(m meta) (uint32, bool) {
+func (e *env) mode(m meta) (uint32, bool) {
 	switch {
-	case c.opts.Preserve.Mode:
+	case e.opts.Preserve.Mode:
 		want := m.st.Mode & 0o7777
 		// Skip the chmod when creation already gave exactly these bits:
 		// no special bits, nothing the umask took, no default ACL.
-		if f := m.fresh; f != nil && !f.defACL && want&0o7000 == 0 && f.perm&^c.umask == want {
+		if f := m.fresh; f != nil && !f.defACL && want&0o7000 == 0 && f.perm&^e.umask == want {
 			return 0, false
 		}
 		return want, true
@@ -116,7 +116,7 @@ func (c *Copier) mode(m meta) (uint32, bool) {
 	}
 	// Created private: the permissions creating it with createPerm would
 	// have given (not knowing about a default ACL here).
-	return c.createPerm(m.st, false) &^ c.umask, true
+	return e.createPerm(m.st, false) &^ e.umask, true
 }
 
 // createPerm is the mode to create an entry with. A plain copy creates it
@@ -126,16 +126,16 @@ func (c *Copier) mode(m meta) (uint32, bool) {
 // source's permissions are used too when the umask leaves them whole, so
 // the chmod after the data can be skipped; otherwise, and for entries
 // whose mode comes from a replaced file, it is created private (0600).
-func (c *Copier) createPerm(st *unix.Stat_t, later bool) uint32 {
+func (e *env) createPerm(st *unix.Stat_t, later bool) uint32 {
 	perm := st.Mode & 0o777
 	switch {
 	case later:
 		return 0o600
-	case c.opts.Preserve.Mode && perm&c.umask != 0:
+	case e.opts.Preserve.Mode && perm&e.umask != 0:
 		return 0o600
-	case c.opts.DefaultMode && st.Mode&unix.S_IFMT == unix.S_IFDIR:
+	case e.opts.DefaultMode && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return 0o777
-	case c.opts.DefaultMode:
+	case e.opts.DefaultMode:
 		return 0o666
 	}
 	return perm
@@ -146,24 +146,24 @@ func (c *Copier) createPerm(st *unix.Stat_t, later bool) uint32 {
 // dirMeta takes that back after the contents. Under -p or -a it is
 // private (0700) until then, as with cp, so nobody gets in before its
 // owner and mode are the source's.
-func (c *Copier) dirPerm(st *unix.Stat_t) uint32 {
-	pr := c.opts.Preserve
-	return c.createPerm(st, pr.Mode || pr.Ownership) | 0o700
+func (e *env) dirPerm(st *unix.Stat_t) uint32 {
+	pr := e.opts.Preserve
+	return e.createPerm(st, pr.Mode || pr.Ownership) | 0o700
 }
 
 // chown sets the owner. Without privilege it falls back to the group
 // alone, and gives up silently, as cp does for non-root users; kept says
 // whether the owner and group were both set.
-func (c *Copier) chown(dst inode, uid, gid int) (kept bool, err error) {
+func (e *env) chown(dst inode, uid, gid int) (kept bool, err error) {
 	err = dst.chown(uid, gid)
 	if err == nil {
 		return true, nil
 	}
-	if c.euid == 0 && !errors.Is(err, unix.EPERM) {
+	if e.euid == 0 && !errors.Is(err, unix.EPERM) {
 		return false, err
 	}
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
-		if c.euid != 0 {
+		if e.euid != 0 {
 			_ = dst.chown(-1, gid)
 			return false, nil
 		}

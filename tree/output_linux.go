@@ -47,7 +47,7 @@ func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
 }
 
 // openOutput creates the file to write at.
-func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32, dev uint64) (*output, error) {
+func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32, dev uint64) (*output, error) {
 	var out *output
 	var err error
 	switch {
@@ -58,10 +58,10 @@ func (c *Copier) openOutput(at place, display string, kind outKind, perm uint32,
 		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
 			out = &output{f: f, dirFd: at.dir, name: at.name}
 		}
-	case kind == outNew && canLinkTmpfile() && !c.caps.tmpfileFails(dev):
+	case kind == outNew && canLinkTmpfile() && !wk.caps.tmpfileFails(dev):
 		out, err = openAnon(at, display, perm)
 		if err != nil && tmpfileUnsupported(err) {
-			c.caps.setTmpfileFails(dev)
+			wk.caps.setTmpfileFails(dev)
 			out, err = openTemp(at.dir, at.name, display, perm)
 		}
 	default:

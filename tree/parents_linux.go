@@ -20,7 +20,7 @@ type parentDir struct {
 // DEST/a/b, each like its source directory. It returns those it made,
 // whose metadata finishParents applies once the operand is copied (as
 // cp does), and false after a failure.
-func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
+func (w *walker) makeParents(dst, src string) ([]parentDir, bool) {
 	var made []parentDir
 	rel := strings.TrimLeft(src, "/")
 	base, srcBase := strings.TrimSuffix(dst, rel), src[:len(src)-len(rel)]
@@ -34,12 +34,12 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 		sp, dp := srcBase+sub, base+sub
 		var st unix.Stat_t
 		if err := fstatat(unix.AT_FDCWD, sp, &st, true); err != nil {
-			c.fail(sp, dp, pathErr("cannot stat", sp, err))
+			w.fail(sp, dp, pathErr("cannot stat", sp, err))
 			return made, false
 		}
-		err := unix.Mkdirat(unix.AT_FDCWD, dp, c.dirPerm(&st))
+		err := unix.Mkdirat(unix.AT_FDCWD, dp, w.dirPerm(&st))
 		if err == unix.EEXIST {
-			if c.opts.Preserve.Mode {
+			if w.opts.Preserve.Mode {
 				// cp -p --parents gives existing parents their sources'
 				// modes, not their times (coreutils' parent-perm).
 				made = append(made, parentDir{src: sp, dst: dp, st: st, existed: true})
@@ -47,19 +47,18 @@ func (c *Copier) makeParents(dst, src string) ([]parentDir, bool) {
 			continue
 		}
 		if err != nil {
-			c.fail(sp, dp, pathErr("cannot make directory", dp, err))
+			w.fail(sp, dp, pathErr("cannot make directory", dp, err))
 			return made, false
 		}
 		made = append(made, parentDir{src: sp, dst: dp, st: st})
-		c.pool.Report(result{ev: Event{Kind: KindDir, Src: sp, Dst: dp}})
+		w.pool.Report(result{ev: Event{Kind: KindDir, Src: sp, Dst: dp}})
 	}
 	return made, true
 }
 
 // finishParents applies the metadata of the directories --parents made
-// for an operand, deepest first, once the operand is copied. It runs on
-// the collector.
-func (c *Copier) finishParents(dirs []parentDir) {
+// for an operand, deepest first, once the operand is copied.
+func (c *collector) finishParents(dirs []parentDir) {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		p := dirs[i]
 		var err error

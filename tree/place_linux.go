@@ -35,7 +35,7 @@ const maxLinkHops = 40
 // A symlink there is followed, as cp does when it overwrites: p is moved to
 // the file the link points to, so that file is replaced and the link
 // stays. A dangling one is refused rather than created through.
-func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t, error) {
+func (e *env) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t, error) {
 	var old unix.Stat_t
 	switch err := fstatat(p.dir, p.name, &old, false); {
 	case err == unix.ENOENT:
@@ -43,19 +43,19 @@ func (c *Copier) existing(p *place, src *unix.Stat_t, display string) (*unix.Sta
 	case err != nil:
 		return nil, pathErr("cannot stat", display, err)
 	}
-	if old.Mode&unix.S_IFMT != unix.S_IFLNK || c.opts.Overwrite == OverwriteRemoveFirst || c.opts.Backup != BackupNone {
+	if old.Mode&unix.S_IFMT != unix.S_IFLNK || e.opts.Overwrite == OverwriteRemoveFirst || e.opts.Backup != BackupNone {
 		// The symlink itself is removed or backed up, as cp does.
 		return &old, nil
 	}
 	var target unix.Stat_t
 	dangling := false
 	switch err := fstatat(p.dir, p.name, &target, true); {
-	case err == unix.ENOENT && c.opts.ThroughDangling:
+	case err == unix.ENOENT && e.opts.ThroughDangling:
 		// POSIXLY_CORRECT: cp creates the file the symlink names.
 		dangling = true
 	case err == unix.ENOENT:
 		return nil, fmt.Errorf("not writing through dangling symlink %s", cpmsg.Quote(display))
-	case err == unix.ELOOP && c.opts.Force:
+	case err == unix.ELOOP && e.opts.Force:
 		// cp -f cannot open it, so removes the symlink and makes the
 		// file anew: the symlink itself is what gets replaced.
 		return &old, nil

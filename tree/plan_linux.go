@@ -38,10 +38,10 @@ type probeCache struct {
 // probePair tries cloning in (a source on the pair's source filesystem)
 // into a scratch file in dir (an existing directory on the destination
 // filesystem), and copy_file_range when cloning does not work.
-func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
-	c.probes.mu.Lock()
-	defer c.probes.mu.Unlock()
-	if pr, ok := c.probes.m[p]; ok {
+func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
+	wk.probes.mu.Lock()
+	defer wk.probes.mu.Unlock()
+	if pr, ok := wk.probes.m[p]; ok {
 		return pr
 	}
 	pr := &probe{}
@@ -64,23 +64,23 @@ func (c *Copier) probePair(p pair, in *os.File, dir int) *probe {
 	if flags, err := unix.IoctlGetUint32(int(out.f.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
 		pr.dstNoCow = flags&fsNoCow != 0
 	}
-	if c.opts.Reflink != ReflinkNever {
-		err := c.ops.clone(out.f, in)
+	if wk.opts.Reflink != ReflinkNever {
+		err := wk.ops.clone(out.f, in)
 		pr.clone = err == nil
 		if err != nil {
 			pr.cloneErr = err
 			pr.perFile = reflink.Classify(err) != reflink.FSUnsupported
 		}
 	}
-	if !pr.clone && c.opts.Reflink != ReflinkNever {
-		_, err := c.ops.copyRange(out.f, in, 0, 64<<10)
+	if !pr.clone && wk.opts.Reflink != ReflinkNever {
+		_, err := wk.ops.copyRange(out.f, in, 0, 64<<10)
 		pr.cfr = err == nil || !errors.Is(err, fallback.ErrUnsupported)
 	}
 	if !pr.perFile {
-		if c.probes.m == nil {
-			c.probes.m = map[pair]*probe{}
+		if wk.probes.m == nil {
+			wk.probes.m = map[pair]*probe{}
 		}
-		c.probes.m[p] = pr
+		wk.probes.m[p] = pr
 	}
 	return pr
 }
@@ -113,8 +113,8 @@ func writableAbove(dir int) int {
 }
 
 // planEntry says what copying j would do, without doing it.
-func (c *Copier) planEntry(j job, r *result) {
-	regular := j.st.Mode&unix.S_IFMT == unix.S_IFREG || !c.opts.Recursive || c.opts.CopyContents
+func (wk *worker) planEntry(j job, r *result) {
+	regular := j.st.Mode&unix.S_IFMT == unix.S_IFREG || !wk.opts.Recursive || wk.opts.CopyContents
 	switch {
 	case j.link != nil:
 		// As copyLink: linked to the first link's copy, if that is made
@@ -122,21 +122,21 @@ func (c *Copier) planEntry(j job, r *result) {
 		<-j.link.done
 		if !j.link.ok {
 			j.link = nil
-			c.planEntry(j, r)
+			wk.planEntry(j, r)
 			return
 		}
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
-		if j.link.kept && c.alreadyLinked(j) {
+		if j.link.kept && alreadyLinked(j) {
 			r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
 			return
 		}
-		c.planExisting(j, r, &j.st, false, false)
+		wk.planExisting(j, r, &j.st, false, false)
 		return
-	case c.opts.HardLink:
+	case wk.opts.HardLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
-	case c.opts.SymLink:
+	case wk.opts.SymLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindSymlink, MethodSymlink, "-s"
-		if r.ev.Err = c.relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
+		if r.ev.Err = relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
 			return
 		}
 	case j.st.Mode&unix.S_IFMT == unix.S_IFLNK:
@@ -144,8 +144,8 @@ func (c *Copier) planEntry(j job, r *result) {
 	case !regular:
 		r.ev.Kind, r.ev.Reason = KindSpecial, "special file"
 	}
-	if !regular || c.opts.HardLink || c.opts.SymLink || j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		c.planExisting(j, r, &j.st, false, false)
+	if !regular || wk.opts.HardLink || wk.opts.SymLink || j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		wk.planExisting(j, r, &j.st, false, false)
 		return
 	}
 	r.ev.Kind = KindFile
@@ -153,8 +153,8 @@ func (c *Copier) planEntry(j job, r *result) {
 		// A FIFO or device: opening it would wait for a writer, or
 		// take its data. It would be read to its end.
 		switch {
-		case c.planExisting(j, r, &j.st, true, true):
-		case c.opts.AttrsOnly:
+		case wk.planExisting(j, r, &j.st, true, true):
+		case wk.opts.AttrsOnly:
 			r.ev.Reason = "no data to copy"
 		default:
 			r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a FIFO or device)"
@@ -172,20 +172,20 @@ func (c *Copier) planEntry(j job, r *result) {
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
 	stream := isStream(fd, &st)
-	if c.planExisting(j, r, &st, true, stream) {
+	if wk.planExisting(j, r, &st, true, stream) {
 		return
 	}
 	emptyFile := st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && !onPseudoFS(fd)
-	if !c.opts.AttrsOnly && !emptyFile && stream {
+	if !wk.opts.AttrsOnly && !emptyFile && stream {
 		r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a special or /proc file)"
 		return
 	}
-	if c.opts.AttrsOnly || st.Size == 0 {
+	if wk.opts.AttrsOnly || st.Size == 0 {
 		r.ev.Reason = "no data to copy"
 		return
 	}
 	p := pair{src: st.Dev, dst: j.dir.dstDev}
-	pr := c.probePair(p, in, j.dir.probeFd)
+	pr := wk.probePair(p, in, j.dir.probeFd)
 	if pr.clone {
 		var srcNoCow bool
 		if f, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
@@ -193,7 +193,7 @@ func (c *Copier) planEntry(j job, r *result) {
 		}
 		if srcNoCow == pr.dstNoCow {
 			r.ev.Method, r.ev.Reason = MethodFiclone, "this filesystem pair clones"
-			if st.Size > c.opts.CloneChunk {
+			if st.Size > wk.opts.CloneChunk {
 				r.ev.Method = MethodFicloneRange
 			}
 			r.cloned, r.saved = st.Size, clonedDataBytes(in, st.Size)
@@ -202,13 +202,13 @@ func (c *Copier) planEntry(j job, r *result) {
 		r.ev.Reason = "nodatacow mismatch between source and destination (chattr +C)"
 	} else {
 		switch {
-		case c.opts.Reflink == ReflinkNever:
+		case wk.opts.Reflink == ReflinkNever:
 			r.ev.Reason = "--reflink=never"
 		default:
 			r.ev.Reason = "cannot clone: " + cpmsg.Reason(pr.cloneErr)
 		}
 	}
-	if c.opts.Reflink == ReflinkAlways {
+	if wk.opts.Reflink == ReflinkAlways {
 		r.ev.Err = &cpmsg.PathError{Op: "failed to clone", Path: r.ev.Dst, After: " from " + cpmsg.Quote(r.ev.Src), Err: pr.cloneErr}
 		if pr.cloneErr == nil {
 			r.ev.Err = fmt.Errorf("failed to clone %s from %s: %s", cpmsg.Quote(r.ev.Dst), cpmsg.Quote(r.ev.Src), r.ev.Reason)
@@ -216,9 +216,9 @@ func (c *Copier) planEntry(j job, r *result) {
 		return
 	}
 	switch {
-	case c.opts.Sparse == SparseAlways || c.opts.Sparse == SparseAuto && fallback.HasHoles(&st):
+	case wk.opts.Sparse == SparseAlways || wk.opts.Sparse == SparseAuto && fallback.HasHoles(&st):
 		r.ev.Method = MethodSparse
-	case pr.cfr && c.opts.Reflink != ReflinkNever:
+	case pr.cfr && wk.opts.Reflink != ReflinkNever:
 		r.ev.Method = MethodCopyFileRange
 	default:
 		r.ev.Method = MethodReadWrite
@@ -236,7 +236,7 @@ func (c *Copier) planEntry(j job, r *result) {
 // so in r. It reports whether the plan for j ends there (a failure or a
 // skip). file is set for a regular file's copy, which writes through a
 // destination symlink as cp does; stream for one read to its end.
-func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bool) (stop bool) {
+func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, file, stream bool) (stop bool) {
 	dst := r.ev.Dst
 	if j.dir.fresh {
 		return false // in a directory the copy would make: nothing is there
@@ -246,7 +246,7 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bo
 	var old *unix.Stat_t
 	if file {
 		var err error
-		if old, err = c.existing(&at, st, dst); err != nil {
+		if old, err = wk.existing(&at, st, dst); err != nil {
 			r.ev.Err = err
 			return true
 		}
@@ -262,14 +262,14 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bo
 	}
 	verb := createVerb(st.Mode)
 	switch {
-	case c.opts.HardLink, j.link != nil:
+	case wk.opts.HardLink, j.link != nil:
 		verb = "cannot create hard link"
-	case c.opts.SymLink:
+	case wk.opts.SymLink:
 		verb = "cannot create symbolic link"
 	}
 	inPlace := false
 	if old != nil {
-		v, err := c.judgeExisting(j, at, st, old, r.ev.Src, dst, c.opts.HardLink || c.opts.SymLink)
+		v, err := wk.judgeExisting(j, at, st, old, r.ev.Src, dst, wk.opts.HardLink || wk.opts.SymLink)
 		switch {
 		case err == unix.EEXIST:
 			r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
@@ -291,7 +291,7 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bo
 		r.ev.Ask = v.ask
 		retarget(&v.decision, &at, j, r)
 		if !file {
-			if r.ev.Err = c.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
+			if r.ev.Err = wk.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
 				return true
 			}
 		}
@@ -301,10 +301,10 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bo
 		case v.remove:
 			r.ev.Existing = ExistingRemove
 		case v.replace && file:
-			kind, _ := c.outputFor(v.decision, at, old, stream)
+			kind, _ := wk.outputFor(v.decision, at, old, stream)
 			inPlace = kind == outInPlace
 			r.ev.Existing = ExistingReplace
-			if inPlace || c.opts.AttrsOnly {
+			if inPlace || wk.opts.AttrsOnly {
 				// (--attributes-only changes the file itself.)
 				r.ev.Existing = ExistingInPlace
 			}
@@ -328,12 +328,12 @@ func (c *Copier) planExisting(j job, r *result, st *unix.Stat_t, file, stream bo
 
 // planDir is makeDir for --dry-run: it opens the destination directory if
 // it exists, and otherwise notes that it would be made.
-func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState) error {
+func (w *walker) planDir(d, parent *dirHandle, dstName string, op *operandState) error {
 	d.dstFd, d.probeFd, d.dstDev, d.fresh = -1, parent.probeFd, parent.dstDev, true
 	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
 		return nil // the parent would be made too: so would this
 	}
-	exists, err := c.dstIsDir(d, parent, dstName, op)
+	exists, err := w.dstIsDir(d, parent, dstName, op)
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func (c *Copier) planDir(d, parent *dirHandle, dstName string, op *operandState)
 		}
 		return nil
 	}
-	if _, err := d.openDst(parent, dstName, c.opts.KeepDirSymlink); err != nil {
+	if _, err := d.openDst(parent, dstName, w.opts.KeepDirSymlink); err != nil {
 		return err
 	}
 	d.fresh, d.existed = false, true

@@ -155,7 +155,7 @@ func TestReviewCloneCacheKeyedByWrongDevice(t *testing.T) {
 		t.Errorf("%d files cloned, want 1: y (same filesystem as its source) was not even tried (%d FICLONE calls)",
 			st.Methods.Ficlone, s.clones)
 	}
-	if c.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+	if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
 		t.Error("an EXDEV from a file written on another filesystem was cached for the destination's own pair")
 	}
 }

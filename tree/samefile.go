@@ -33,8 +33,8 @@ type sameOptions struct {
 	derefNever, hardLink, symLink, backup, removeFirst bool
 }
 
-func (c *Copier) sameOptions() sameOptions {
-	o := c.opts
+func (e *env) sameOptions() sameOptions {
+	o := e.opts
 	return sameOptions{
 		derefNever:  o.Deref == DerefNever,
 		hardLink:    o.HardLink,

@@ -54,12 +54,10 @@ func onPseudoFS(fd int) bool {
 // entry, for kind outInPlace), the way cp reads a FIFO, a device or a
 // /proc file: no clone, no size trusted, no holes made. An empty source
 // makes an empty file at once.
-func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outKind, perm uint32) (*output, error) {
+func (wk *worker) writeStream(at place, r *result, in *os.File, p pair, kind outKind, perm uint32) (*output, error) {
 	src, dst := r.ev.Src, r.ev.Dst
-	bp := c.bufs.Get().(*[]byte)
-	defer c.bufs.Put(bp)
-	buf := *bp
-	rd, regular, done := c.cancellable(in)
+	buf := wk.buffer()
+	rd, regular, done := wk.cancellable(in)
 	defer done()
 	var out *output
 	var n int
@@ -72,7 +70,7 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 		if kind == outNew {
 			kind = outDirect
 		}
-		if out, err = c.openOutput(at, dst, kind, perm, p.dst); err != nil {
+		if out, err = wk.openOutput(at, dst, kind, perm, p.dst); err != nil {
 			return nil, err
 		}
 	} else {
@@ -83,7 +81,7 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 			err = nil
 		}
 		if err == nil {
-			err = c.ctx.Err()
+			err = wk.ctx.Err()
 		}
 		if err != nil {
 			return nil, pathErr("error reading", src, err)
@@ -91,15 +89,15 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 		if n == 0 && kind == outNew {
 			kind = outEmpty
 		}
-		out, err = c.openOutput(at, dst, kind, perm, p.dst)
+		out, err = wk.openOutput(at, dst, kind, perm, p.dst)
 		if err != nil || n == 0 {
 			return out, err
 		}
 	}
-	if c.opts.Reflink == ReflinkAlways {
+	if wk.opts.Reflink == ReflinkAlways {
 		// cp --reflink=always tries the clone and fails where, as here,
 		// there is nothing it can share.
-		err := c.ops.clone(out.f, in)
+		err := wk.ops.clone(out.f, in)
 		if err == nil {
 			err = unix.EINVAL
 		}
@@ -113,13 +111,13 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 	total, pending := int64(n), int64(n)
 	_, err = fallback.Stream(out.f, rd, buf, func(w int64) {
 		total += w
-		if pending += w; pending >= c.opts.ProgressBytes {
-			c.progress(r, pending)
+		if pending += w; pending >= wk.opts.ProgressBytes {
+			wk.progress(r, pending)
 			pending = 0
 		}
 	})
 	if err == nil {
-		err = c.ctx.Err() // interrupted: what was read is not the whole stream
+		err = wk.ctx.Err() // interrupted: what was read is not the whole stream
 	}
 	if err != nil {
 		out.discard()
@@ -139,7 +137,7 @@ func (c *Copier) writeStream(at place, r *result, in *os.File, p pair, kind outK
 // reopened through /proc, which os.OpenFile registers with Go's poller,
 // so a read deadline set when the copy is cancelled ends a blocked read.
 // The returned func releases it.
-func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func()) {
+func (wk *worker) cancellable(in *os.File) (rd io.Reader, regular bool, done func()) {
 	var st unix.Stat_t
 	if fstat(int(in.Fd()), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
 		return in, true, func() {}
@@ -151,7 +149,7 @@ func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func
 	if err != nil {
 		return in, false, func() {}
 	}
-	stop := context.AfterFunc(c.ctx, func() { f.SetReadDeadline(time.Now()) })
+	stop := context.AfterFunc(wk.ctx, func() { f.SetReadDeadline(time.Now()) })
 	return f, false, func() {
 		stop()
 		f.Close()
@@ -163,7 +161,7 @@ func (c *Copier) cancellable(in *os.File) (rd io.Reader, regular bool, done func
 // opens without blocking, then polls until the FIFO has data or its
 // writer has come and gone (POLLHUP is only reported once one has). The
 // descriptor is then made blocking again, as openSource's would be.
-func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
+func (wk *worker) openFIFO(j job, display string) (*os.File, error) {
 	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
@@ -173,7 +171,7 @@ func (c *Copier) openFIFO(j job, display string) (*os.File, error) {
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
 	for {
-		if err := c.ctx.Err(); err != nil {
+		if err := wk.ctx.Err(); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}

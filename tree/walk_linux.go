@@ -63,122 +63,118 @@ func within(dirFd int, dir *unix.Stat_t) bool {
 	}
 }
 
-// Copy copies src to dst: a file to the file name dst, or a directory to
-// the directory dst (made, or merged into when it exists). dst is the
-// final name; resolving "into a directory" is the caller's job. Failures
-// are counted and reported through Observe; Copy returns when the walk of
-// src is done, while workers may still be copying.
-func (c *Copier) Copy(dst, src string) {
-	if c.ctx.Err() != nil {
+// copyOperand is Copier.Copy: it copies the operand src to dst.
+func (w *walker) copyOperand(dst, src string) {
+	if w.ctx.Err() != nil {
 		return
 	}
-	follow := c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine
+	follow := w.opts.Deref == DerefAlways || w.opts.Deref == DerefCommandLine
 	var st unix.Stat_t
 	if err := fstatat(unix.AT_FDCWD, src, &st, follow); err != nil {
-		c.fail(src, dst, pathErr("cannot stat", src, err))
+		w.fail(src, dst, pathErr("cannot stat", src, err))
 		return
 	}
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-	if isDir && !c.opts.Recursive {
-		c.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", cpmsg.Quote(src)))
+	if isDir && !w.opts.Recursive {
+		w.fail(src, dst, fmt.Errorf("-r not specified; omitting directory %s", cpmsg.Quote(src)))
 		return
 	}
-	if !c.firstTime(src, dst, &st) {
+	if !w.firstTime(src, dst, &st) {
 		return
 	}
 	typed := dst
 	if trimmed := strings.TrimRight(dst, "/"); trimmed != dst && trimmed != "" {
 		if !isDir {
-			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, unix.ENOTDIR))
+			w.fail(src, dst, pathErr(createVerb(st.Mode), dst, unix.ENOTDIR))
 			return
 		}
 		dst = trimmed
 	}
 	var parents []parentDir
-	if c.opts.Parents && !c.opts.DryRun {
+	if w.opts.Parents && !w.opts.DryRun {
 		var ok bool
-		if parents, ok = c.makeParents(dst, src); !ok {
-			c.finishLater(parents)
+		if parents, ok = w.makeParents(dst, src); !ok {
+			w.finishLater(parents)
 			return
 		}
 	}
-	op, name, err := c.openOperand(dst)
+	op, name, err := w.openOperand(dst)
 	if err != nil {
 		switch {
-		case c.opts.SymLink:
-			c.fail(src, dst, &cpmsg.PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
-		case c.opts.HardLink && !isDir:
-			c.fail(src, dst, &cpmsg.PathError{Op: "cannot create hard link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
+		case w.opts.SymLink:
+			w.fail(src, dst, &cpmsg.PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
+		case w.opts.HardLink && !isDir:
+			w.fail(src, dst, &cpmsg.PathError{Op: "cannot create hard link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
 		default:
-			c.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
+			w.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
 		}
-		c.finishLater(parents)
+		w.finishLater(parents)
 		return
 	}
 	op.parents = parents
-	c.watchFS(op.dstDev, op.probeFd)
-	if c.opts.DryRun {
-		c.freeSpace(op.dstDev, op.probeFd)
+	w.watchFS(op.dstDev, op.probeFd)
+	if w.opts.DryRun {
+		w.freeSpace(op.dstDev, op.probeFd)
 	}
 	state := &operandState{src: src, dst: dst, typed: typed}
 	if isDir {
 		if within(op.dstFd, &st) {
 			// Said once, up front, as cp does; the copy still goes on, and
 			// the walker skips the new directory if it meets it.
-			c.fail(src, dst, intoItself(src, dst))
+			w.fail(src, dst, intoItself(src, dst))
 			state.reported = true
 		}
-		c.walkDir(state, op, src, name, &st, follow)
+		w.walkDir(state, op, src, name, &st, follow)
 	} else {
-		c.submit(op, src, name, &st, follow)
+		w.submit(op, src, name, &st, follow)
 	}
-	if len(parents) > 0 || c.opts.Backup == BackupNumbered {
+	if len(parents) > 0 || w.opts.Backup == BackupNumbered {
 		// cp finishes these directories before the next operand, which
 		// may copy into them again and so update their times: wait.
 		// With numbered backups a later operand may copy to the same
 		// name again (backing this copy up): it must find it made.
 		op.done = make(chan struct{})
-		c.pool.Report(result{release: op})
+		w.pool.Report(result{release: op})
 		<-op.done
 		return
 	}
-	c.pool.Report(result{release: op})
+	w.pool.Report(result{release: op})
 }
 
 // finishLater hands directories --parents made to the collector to
 // finish, when no operand will.
-func (c *Copier) finishLater(parents []parentDir) {
+func (w *walker) finishLater(parents []parentDir) {
 	if len(parents) == 0 {
 		return
 	}
 	done := &dirHandle{srcFd: -1, dstFd: -1, operand: true, parents: parents}
 	done.refs.Store(1)
-	c.pool.Report(result{release: done})
+	w.pool.Report(result{release: done})
 }
 
 // firstTime reports whether src is copied to dst for the first time in
 // this run. cp copies a source named twice once, with a warning, and
 // refuses to overwrite a file it just made from another source.
-func (c *Copier) firstTime(src, dst string, st *unix.Stat_t) bool {
-	prev, seen := c.operands[dst]
-	c.operands[dst] = madeFrom{devIno{st.Dev, st.Ino}, st.Mode&unix.S_IFMT == unix.S_IFLNK || c.opts.SymLink}
+func (w *walker) firstTime(src, dst string, st *unix.Stat_t) bool {
+	prev, seen := w.operands[dst]
+	w.operands[dst] = madeFrom{devIno{st.Dev, st.Ino}, st.Mode&unix.S_IFMT == unix.S_IFLNK || w.opts.SymLink}
 	same := prev.src == (devIno{st.Dev, st.Ino})
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	switch {
 	case !seen:
 		return true
-	case c.opts.Backup == BackupNumbered && !isDir:
+	case w.opts.Backup == BackupNumbered && !isDir:
 		return true // cp copies again: the numbered backup keeps the first copy
 	case same && isDir:
-		c.pool.Report(result{notice: fmt.Sprintf("warning: source directory %s specified more than once", cpmsg.Quote(src))})
-	case same && c.opts.Backup == BackupNone:
-		c.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", cpmsg.Quote(src))})
+		w.pool.Report(result{notice: fmt.Sprintf("warning: source directory %s specified more than once", cpmsg.Quote(src))})
+	case same && w.opts.Backup == BackupNone:
+		w.pool.Report(result{notice: fmt.Sprintf("warning: source file %s specified more than once", cpmsg.Quote(src))})
 	case prev.symlink:
 		// The symlink may not be made yet (workers copy behind the
 		// walker), but it will be: cp refuses to write through it.
-		c.fail(src, dst, fmt.Errorf("will not copy %s through just-created symlink %s", cpmsg.Quote(src), cpmsg.Quote(dst)))
+		w.fail(src, dst, fmt.Errorf("will not copy %s through just-created symlink %s", cpmsg.Quote(src), cpmsg.Quote(dst)))
 	default:
-		c.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", cpmsg.Quote(dst), cpmsg.Quote(src)))
+		w.fail(src, dst, fmt.Errorf("will not overwrite just-created %s with %s", cpmsg.Quote(dst), cpmsg.Quote(src)))
 	}
 	return false
 }
@@ -192,17 +188,17 @@ type madeFrom struct {
 // openOperand makes the pseudo-directory of an operand: the source is
 // named by its whole path from the working directory, the destination by
 // its last component in its (open) parent.
-func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
+func (w *walker) openOperand(dst string) (*dirHandle, string, error) {
 	op := &dirHandle{srcFd: unix.AT_FDCWD, dstFd: unix.AT_FDCWD, operand: true}
 	op.refs.Store(1)
 	name := dst
 	if i := strings.LastIndexByte(dst, '/'); i >= 0 {
 		op.dst, name = dst[:i+1], dst[i+1:]
 		fd, err := unix.Open(op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == unix.ENOENT && c.opts.DryRun && c.opts.Parents {
+		if err == unix.ENOENT && w.opts.DryRun && w.opts.Parents {
 			// --parents would make it: plan against the nearest existing
 			// ancestor, as for any directory a dry run would make.
-			return c.plannedOperand(op, name)
+			return w.plannedOperand(op, name)
 		}
 		if err != nil {
 			return nil, "", err
@@ -222,7 +218,7 @@ func (c *Copier) openOperand(dst string) (*dirHandle, string, error) {
 // plannedOperand is openOperand's answer under --dry-run --parents for a
 // destination whose parent does not exist yet: nothing exists to check
 // for entries, and the probe goes to the nearest existing ancestor.
-func (c *Copier) plannedOperand(op *dirHandle, name string) (*dirHandle, string, error) {
+func (w *walker) plannedOperand(op *dirHandle, name string) (*dirHandle, string, error) {
 	dir := strings.TrimRight(op.dst, "/")
 	for {
 		i := strings.LastIndexByte(dir, '/')
@@ -252,36 +248,9 @@ func (c *Copier) plannedOperand(op *dirHandle, name string) (*dirHandle, string,
 	}
 }
 
-// fail reports a failure the walker met.
-func (c *Copier) fail(src, dst string, err error) {
-	c.pool.Report(result{ev: Event{Src: src, Dst: dst, Err: err}})
-}
-
-// submit queues the copy of one non-directory entry of d.
-func (c *Copier) submit(d *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
-	j := job{dir: d, srcName: srcName, dstName: dstName, st: *st, follow: follow}
-	if c.opts.Preserve.Links && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		nlink := uint64(st.Nlink)
-		if c.opts.Deref == DerefAlways || c.opts.Deref == DerefCommandLine && d.operand {
-			// Through symlinks one inode can be met more often than it
-			// has links, and a single-link file twice: remember them all
-			// (with -H, those named on the command line).
-			nlink = ^uint64(0)
-		}
-		g, first := c.links.see(st.Dev, st.Ino, nlink)
-		if first {
-			j.first = g
-		} else {
-			j.link = g
-		}
-	}
-	d.hold()
-	c.pool.Submit(j)
-}
-
 // walkDir copies the directory srcName of parent to dstName in parent's
 // copy, then streams its entries to the workers, depth first.
-func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
+func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
 	srcPath, dstPath := parent.srcPath(srcName), parent.dstPath(dstName)
 	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 	if !follow {
@@ -291,73 +260,73 @@ func (c *Copier) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 	if err == unix.EACCES {
 		// cp still makes the directory it cannot read, with the
 		// source's mode, and says it cannot access the source.
-		if !c.opts.DryRun && parent.dstFd != -1 {
-			unix.Mkdirat(parent.dstFd, dstName, c.createPerm(st, false))
+		if !w.opts.DryRun && parent.dstFd != -1 {
+			unix.Mkdirat(parent.dstFd, dstName, w.createPerm(st, false))
 		}
-		c.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
+		w.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
 		return
 	}
 	if err != nil {
-		c.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
+		w.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
 		return
 	}
 	srcDir := os.NewFile(uintptr(srcFd), srcPath)
 	d := &dirHandle{parent: parent, srcDir: srcDir, srcFd: srcFd, dstFd: -1, src: srcPath, dst: dstPath, st: *st, srcName: srcName}
-	if err := c.makeDir(d, parent, dstName, op); err != nil {
+	if err := w.makeDir(d, parent, dstName, op); err != nil {
 		srcDir.Close()
-		c.fail(srcPath, dstPath, err)
+		w.fail(srcPath, dstPath, err)
 		return
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
 	parent.hold()
 	if !d.existed {
 		// A directory merged into is not made: cp -v says nothing of it.
-		c.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
+		w.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
 	}
-	defer c.pool.Report(result{release: d})
+	defer w.pool.Report(result{release: d})
 
-	if c.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev {
+	if w.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev {
 		return // -x: the mount point is copied, its contents are not
 	}
-	for c.ctx.Err() == nil {
+	for w.ctx.Err() == nil {
 		ents, err := srcDir.ReadDir(readBatch)
 		for _, e := range ents {
-			c.walkEntry(op, d, e.Name())
+			w.walkEntry(op, d, e.Name())
 		}
 		if err == io.EOF {
 			return
 		}
 		if err != nil {
-			c.fail(srcPath, dstPath, pathErr("cannot read directory", srcPath, errors.Unwrap(err)))
+			w.fail(srcPath, dstPath, pathErr("cannot read directory", srcPath, errors.Unwrap(err)))
 			return
 		}
 	}
 }
 
 // walkEntry handles one entry of a directory being walked.
-func (c *Copier) walkEntry(op *operandState, d *dirHandle, name string) {
-	follow := c.opts.Deref == DerefAlways
+func (w *walker) walkEntry(op *operandState, d *dirHandle, name string) {
+	follow := w.opts.Deref == DerefAlways
 	var st unix.Stat_t
 	if err := fstatat(d.srcFd, name, &st, follow); err != nil {
-		c.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot stat", d.srcPath(name), err))
+		w.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot stat", d.srcPath(name), err))
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		c.submit(d, name, name, &st, follow)
+		w.submit(d, name, name, &st, follow)
 		return
 	}
 	if op.hasDstRoot && (devIno{st.Dev, st.Ino}) == op.dstRoot {
 		if !op.reported {
-			c.fail(op.src, op.dst, intoItself(op.src, op.dst))
+			w.fail(op.src, op.dst, intoItself(op.src, op.dst))
 			op.reported = true
 		}
 		return
 	}
 	if follow && d.isAncestor(&st) {
-		c.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot copy", d.srcPath(name), errors.New("filesystem loop")))
+		w.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot copy", d.srcPath(name), errors.New("filesystem loop")))
 		return
 	}
-	c.walkDir(op, d, name, name, &st, follow)
+	w.walkDir(op, d, name, name, &st, follow)
 }
 
 // isAncestor reports whether st is d or one of d's parents (a symlink
@@ -373,23 +342,23 @@ func (d *dirHandle) isAncestor(st *unix.Stat_t) bool {
 
 // makeDir creates (or, when it exists, adopts) the destination directory
 // of d and opens it.
-func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState) error {
-	if c.opts.DryRun {
-		return c.planDir(d, parent, dstName, op)
+func (w *walker) makeDir(d, parent *dirHandle, dstName string, op *operandState) error {
+	if w.opts.DryRun {
+		return w.planDir(d, parent, dstName, op)
 	}
-	err := unix.Mkdirat(parent.dstFd, dstName, c.dirPerm(&d.st))
+	err := unix.Mkdirat(parent.dstFd, dstName, w.dirPerm(&d.st))
 	switch {
 	case err == nil:
 		d.fresh = true
 	case err == unix.EEXIST:
-		if _, err := c.dstIsDir(d, parent, dstName, op); err != nil {
+		if _, err := w.dstIsDir(d, parent, dstName, op); err != nil {
 			return err
 		}
 		d.existed = true
 	default:
 		return pathErr("cannot create directory", d.dst, err)
 	}
-	dst, err := d.openDst(parent, dstName, c.opts.KeepDirSymlink)
+	dst, err := d.openDst(parent, dstName, w.opts.KeepDirSymlink)
 	if err != nil {
 		return err
 	}
@@ -403,7 +372,7 @@ func (c *Copier) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 // must be a directory: a symlink there is not followed, even to one, as cp
 // refuses to fill a directory somewhere else, unless
 // --keep-directory-symlink asks for that.
-func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState) (bool, error) {
+func (w *walker) dstIsDir(d, parent *dirHandle, dstName string, op *operandState) (bool, error) {
 	var st unix.Stat_t
 	switch err := fstatat(parent.dstFd, dstName, &st, false); {
 	case err == unix.ENOENT:
@@ -411,7 +380,7 @@ func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 	case err != nil:
 		return false, pathErr("cannot stat", d.dst, err)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-		if c.sameFile(parent.srcFd, d.srcName, parent.dstFd, dstName, &d.st, &st) == sameRefuse {
+		if w.sameFile(parent.srcFd, d.srcName, parent.dstFd, dstName, &d.st, &st) == sameRefuse {
 			// cp -rT d ld, ld a symlink to d
 			shown := d.dst
 			if parent.operand && op != nil {
@@ -419,7 +388,7 @@ func (c *Copier) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 			}
 			return false, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(d.src), cpmsg.Quote(shown))
 		}
-		if c.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
+		if w.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
 			fstatat(parent.dstFd, dstName, &st, true) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return true, nil
 		}

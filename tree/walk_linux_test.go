@@ -255,8 +255,8 @@ func TestWalkReadOnlyDir(t *testing.T) {
 		ttCheckFile(t, filepath.Join(dst, p), x)
 	}
 	for _, p := range []string{"ro", "ro/sub"} {
-		if m := wtLstat(t, filepath.Join(dst, p)).Mode & 0o7777; m != 0o555&^c.umask {
-			t.Errorf("%s: mode %o, want %o", p, m, 0o555&^c.umask)
+		if m := wtLstat(t, filepath.Join(dst, p)).Mode & 0o7777; m != 0o555&^c.env.umask {
+			t.Errorf("%s: mode %o, want %o", p, m, 0o555&^c.env.umask)
 		}
 	}
 }

@@ -21,6 +21,15 @@ type Pool[J, R any] struct {
 // New starts workers goroutines running work and one running collect.
 // queue bounds the number of submitted jobs not yet taken by a worker.
 func New[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J, R] {
+	return NewWorkers(workers, queue, func(func(R)) func(J) R { return work }, collect)
+}
+
+// NewWorkers is New for workers that own state (a buffer, scratch space):
+// newWorker is called once per worker goroutine, before it starts, and
+// returns the work func only that goroutine runs. It is handed the pool's
+// Report, so a worker can tell the collector about progress within a job;
+// a worker cannot Submit.
+func NewWorkers[J, R any](workers, queue int, newWorker func(report func(R)) func(J) R, collect func(R)) *Pool[J, R] {
 	if workers < 1 {
 		workers = 1
 	}
@@ -34,6 +43,7 @@ func New[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J,
 	}
 	p.workers.Add(workers)
 	for range workers {
+		work := newWorker(p.Report)
 		go func() {
 			defer p.workers.Done()
 			for j := range p.jobs {
@@ -55,7 +65,8 @@ func New[J, R any](workers, queue int, work func(J) R, collect func(R)) *Pool[J,
 func (p *Pool[J, R]) Submit(j J) { p.jobs <- j }
 
 // Report hands a result straight to the collector, for work the producer
-// did itself (a directory it created, an error it met while walking).
+// did itself (a directory it created, an error it met while walking), or
+// for a worker's progress within a job.
 func (p *Pool[J, R]) Report(r R) { p.results <- r }
 
 // Cap is how many submitted jobs the queue holds before Submit blocks.

@@ -1,0 +1,107 @@
+//go:build linux
+
+package tree
+
+import (
+	"fmt"
+	"time"
+)
+
+// collector is the pool's one collector goroutine. It owns the statistics
+// and is the only caller of Options.Observe and Options.Warn: it counts
+// what each result says, passes its event on, and when a directory's last
+// reference goes, applies the directory's metadata and closes it. Close
+// reads stats once the pool has stopped.
+type collector struct {
+	*env
+	stats  Stats
+	warned map[pair]bool // filesystem pairs already in stats.NotCloned
+}
+
+func newCollector(e *env) *collector {
+	c := &collector{env: e, warned: map[pair]bool{}}
+	c.stats.start = time.Now()
+	return c
+}
+
+// collect takes in one result.
+func (c *collector) collect(r result) {
+	ev := r.ev
+	if r.notice != "" && c.opts.Warn != nil {
+		fmt.Fprintf(c.opts.Warn, "%s: %s\n", c.opts.Name, r.notice)
+	}
+	if r.fallback != nil && !c.warned[r.fallback.pair] {
+		// Reported in the statistics, not printed: cp is silent on success.
+		c.warned[r.fallback.pair] = true
+		c.stats.notCloned(r.fallback)
+	}
+	if ev.Partial {
+		if c.opts.Observe != nil {
+			c.opts.Observe(ev)
+		}
+		return
+	}
+	if ev.Src != "" || ev.Err != nil {
+		c.count(r)
+		if c.opts.Observe != nil {
+			c.opts.Observe(ev)
+		}
+	}
+	if d := r.release; d != nil {
+		c.release(d)
+	}
+}
+
+func (c *collector) count(r result) {
+	ev := r.ev
+	s := &c.stats
+	switch {
+	case ev.Err != nil:
+		s.fail(ev.Src, ev.Err)
+		return
+	case ev.Skipped:
+		s.Skipped++
+		return
+	}
+	switch ev.Kind {
+	case KindFile:
+		s.Files++
+		s.Bytes += ev.Bytes
+		s.ClonedBytes += r.cloned
+		s.CopiedBytes += r.copied
+		s.SavedBytes += r.saved
+		s.NeededBytes += r.needed
+		s.Methods.add(ev.Method)
+	case KindDir:
+		s.Dirs++
+	case KindSymlink:
+		s.Symlinks++
+	case KindSpecial:
+		s.Specials++
+	case KindHardlink:
+		s.Hardlinks++
+	}
+}
+
+// release drops a reference on d and, when it was the last, finishes the
+// directory and releases its parent in turn.
+func (c *collector) release(d *dirHandle) {
+	for d != nil && d.drop() {
+		if d.operand && c.ctx.Err() == nil {
+			c.finishParents(d.parents)
+		}
+		if d.done != nil {
+			close(d.done)
+		}
+		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
+			if err := c.finishDir(d); err != nil {
+				c.stats.fail(d.src, err)
+				if c.opts.Observe != nil {
+					c.opts.Observe(Event{Kind: KindDir, Src: d.src, Dst: d.dst, Err: err})
+				}
+			}
+		}
+		d.close()
+		d = d.parent
+	}
+}

@@ -1,0 +1,35 @@
+//go:build linux
+
+package tree
+
+import "golang.org/x/sys/unix"
+
+// job is one entry for a worker.
+type job struct {
+	dir              *dirHandle
+	srcName, dstName string
+	st               unix.Stat_t
+	follow           bool       // open the source through a symlink
+	first            *linkGroup // this is the first link of an inode with several
+	link             *linkGroup // this is a later link: link it to the first's copy
+}
+
+// result is what a worker (or the walker) tells the collector.
+type result struct {
+	ev      Event
+	cloned  int64
+	copied  int64
+	saved   int64
+	needed  int64      // --dry-run: new data blocks the copy would allocate
+	release *dirHandle // drop one reference on this directory
+	// fallback names the filesystem pair and the reason cloning did not
+	// work, for a one-time notice.
+	fallback *fallbackNote
+	notice   string // a warning to print, not an error
+}
+
+type fallbackNote struct {
+	pair     pair
+	src, dst string
+	err      error
+}

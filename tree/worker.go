@@ -1,0 +1,107 @@
+//go:build linux
+
+package tree
+
+import "golang.org/x/sys/unix"
+
+// worker copies one entry at a time, on one of the pool's worker
+// goroutines, and returns a result that says what it did. It owns its
+// buffer; it never touches the statistics, the walker's maps or the
+// progress bar: what they need to know goes to the collector, in the
+// result or, for progress within a large file, through report.
+type worker struct {
+	*env
+	report func(result) // the pool's Report: progress before the result
+	buf    []byte       // the read/write buffer, made on its first byte copy
+}
+
+// newWorker is the pool's worker maker: each worker goroutine gets its own.
+func (e *env) newWorker(report func(result)) func(job) result {
+	wk := &worker{env: e, report: report}
+	return wk.work
+}
+
+// buffer is the worker's read/write buffer. A worker that only clones
+// never makes one.
+func (wk *worker) buffer() []byte {
+	if wk.buf == nil {
+		wk.buf = make([]byte, 1<<20)
+	}
+	return wk.buf
+}
+
+// work runs on a worker goroutine: copy one entry, report what happened.
+func (wk *worker) work(j job) result {
+	if wk.ctx.Err() != nil {
+		// Interrupted: drop the job; it is not a failure of this file.
+		j.first.abandon()
+		return result{release: j.dir}
+	}
+	r := result{release: j.dir}
+	r.ev.Src = j.dir.srcPath(j.srcName)
+	r.ev.Dst = j.dir.dstPath(j.dstName)
+	wk.copyEntry(j, &r)
+	if j.first != nil {
+		// Later links of this inode wait for this: publish the outcome.
+		// One left alone by -u is there, up to date: cp links the later
+		// names to it all the same.
+		// Under --dry-run the outcome is the plan's, which the later
+		// links are planned against.
+		kept := r.ev.Skipped && r.ev.Reason == skipNotOlder
+		ok := r.ev.Err == nil && (!r.ev.Skipped || kept)
+		fd := -1
+		if !wk.opts.DryRun {
+			fd = wk.holdForLinks(j, ok)
+		}
+		j.first.finish(r.ev.Dst, fd, ok, kept)
+	}
+	if r.ev.Err != nil && wk.ctx.Err() != nil {
+		// An abandoned file is reported as the interrupt, not as a failure.
+		return result{release: j.dir}
+	}
+	return r
+}
+
+// holdForLinks opens the first copy of a multi-link inode with O_PATH when
+// its path is too long to name in linkat, so later links can be made
+// through /proc/self/fd. The descriptor is closed by Close.
+func (wk *worker) holdForLinks(j job, ok bool) int {
+	if !ok || len(j.dir.dstPath(j.dstName)) < unix.PathMax {
+		return -1
+	}
+	fd, err := unix.Openat(j.dir.dstFd, j.dstName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	wk.held.add(fd)
+	return fd
+}
+
+// copyEntry copies one non-directory entry the way the options ask.
+func (wk *worker) copyEntry(j job, r *result) {
+	switch {
+	case wk.opts.DryRun:
+		wk.planEntry(j, r)
+	case j.link != nil:
+		wk.copyLink(j, r)
+	case wk.opts.HardLink:
+		wk.linkSource(j, r)
+	case wk.opts.SymLink:
+		wk.symlinkSource(j, r)
+	default:
+		switch j.st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			wk.copyFile(j, r)
+		case unix.S_IFLNK:
+			wk.copySymlink(j, r)
+		default:
+			if !wk.opts.Recursive || wk.opts.CopyContents {
+				// cp reads FIFOs and devices like files unless it copies
+				// recursively without --copy-contents.
+				wk.copyFile(j, r)
+				return
+			}
+			wk.copySpecial(j, r)
+		}
+	}
+}
