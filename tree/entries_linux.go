@@ -2,7 +2,6 @@ package tree
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -68,16 +67,6 @@ func (wk *worker) placeAt(j job, r *result, verb string, exclusive bool, create,
 			r.ev.Err = pathErr(verb, dst, err)
 		}
 	}
-}
-
-// attrsOnlyRefusal is --attributes-only refusing to replace an entry that
-// is still there (how.replace): cp's symlink, mknod or link meets it and
-// fails.
-func (e *env) attrsOnlyRefusal(how decision, verb, dst string) error {
-	if how.replace && e.opts.AttrsOnly {
-		return pathErr(verb, dst, unix.EEXIST)
-	}
-	return nil
 }
 
 // noMeta is placeAt's setMeta for links, which share their inode's.
@@ -202,76 +191,4 @@ func isCwd(dir int) bool {
 	var a, b unix.Stat_t
 	return fstatat(dir, ".", &a, true) == nil && fstatat(unix.AT_FDCWD, ".", &b, true) == nil &&
 		a.Dev == b.Dev && a.Ino == b.Ino
-}
-
-func readlinkat(dir int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dir, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
-}
-
-// finishDir applies a directory's metadata once nothing more is written
-// into it.
-func (c *collector) finishDir(d *dirHandle) error {
-	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, d.existed, d.dst)
-}
-
-// dirMeta gives a directory cowcp made (or merged into, when existed) its
-// metadata. A new one was made with createPerm plus owner rwx, so it could
-// be filled whatever the source's mode; that extra access is taken back.
-func (c *collector) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
-	plain := c.createPerm(st, false)
-	// Made with the source's bits (plus owner rwx): the kernel's umask or
-	// default ACL decided the rest, as for cp. Made private: set them.
-	madeWithSource := c.dirPerm(st) == plain|0o700
-	m := meta{dst: dst, src: src, st: st, display: display, permsSet: existed || madeWithSource}
-	if err := c.applyMeta(m); err != nil || c.opts.Preserve.Mode || existed || !madeWithSource {
-		return err
-	}
-	extra := 0o700 &^ plain
-	if extra == 0 {
-		return nil
-	}
-	var now unix.Stat_t
-	if err := statNode(dst, &now); err != nil {
-		return pathErr("cannot stat", display, err)
-	}
-	if err := dst.chmod(now.Mode & 0o7777 &^ extra); err != nil {
-		return &cpmsg.PathError{Op: "failed to set permissions for", Path: display, Err: err}
-	}
-	return nil
-}
-
-// attributesOnly gives the destination the source's attributes without
-// its data (--attributes-only): an existing file keeps its content and
-// is changed in place; a new one is made empty.
-func (wk *worker) attributesOnly(at place, m meta, exists bool, perm uint32) error {
-	var f *os.File
-	if exists {
-		fd, err := unix.Openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return pathErr("cannot open", m.display, err)
-		}
-		f = os.NewFile(uintptr(fd), m.display)
-		// Not made by this run: nothing about its mode is known.
-		m.inherit, m.inheritNode, m.permsSet, m.fresh = nil, nil, true, nil
-	} else {
-		var err error
-		if f, err = createAt(at.dir, at.name, m.display, perm); err != nil {
-			return pathErr("cannot create regular file", m.display, err)
-		}
-	}
-	m.dst = fdNode(f.Fd())
-	err := wk.applyMeta(m)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = pathErr("cannot close", m.display, cerr)
-	}
-	return err
 }

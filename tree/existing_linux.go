@@ -2,16 +2,10 @@ package tree
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
-
-// promptMu serialises -i questions from concurrent workers.
-var promptMu sync.Mutex
 
 // decision is what to do about an entry already at a destination name.
 type decision struct {
@@ -171,140 +165,10 @@ func retarget(how *decision, at *place, j job, r *result) {
 	how.replace = fstatat(at.dir, at.name, &t, false) == nil
 }
 
-// overwriteQuestion is cp's -i question: it warns when the file is not
-// writable ("replace 'f', overriding mode 0444 (r--r--r--)?").
-func overwriteQuestion(at place, old *unix.Stat_t, dst string) string {
-	if old.Mode&unix.S_IFMT != unix.S_IFLNK && unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS) != nil {
-		return fmt.Sprintf("replace %s, overriding mode %04o (%s)? ", cpmsg.Quote(dst), old.Mode&0o7777, permString(old.Mode))
-	}
-	return fmt.Sprintf("overwrite %s? ", cpmsg.Quote(dst))
-}
-
-// permString is the nine permission characters ls shows for mode.
-func permString(mode uint32) string {
-	b := []byte("rwxrwxrwx")
-	for i := range b {
-		if mode&(1<<(8-i)) == 0 {
-			b[i] = '-'
-		}
-	}
-	for _, sp := range []struct {
-		bit      uint32
-		at       int
-		set, not byte
-	}{{unix.S_ISUID, 2, 's', 'S'}, {unix.S_ISGID, 5, 's', 'S'}, {unix.S_ISVTX, 8, 't', 'T'}} {
-		if mode&sp.bit != 0 {
-			if b[sp.at] == 'x' {
-				b[sp.at] = sp.set
-			} else {
-				b[sp.at] = sp.not
-			}
-		}
-	}
-	return string(b)
-}
-
-// sameFile applies cp's same-file rules to the source srcName in srcDir
-// (stat st, as the copy opened it) and old, the entry dstName in dstDir.
-func (e *env) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
-	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
-		return func() *unix.Stat_t {
-			var s unix.Stat_t
-			if fstatat(dir, name, &s, follow) != nil {
-				return nil
-			}
-			return &s
-		}
-	}
-	return sameFileOK(sameFacts{
-		src: st, dst: old,
-		srcL:     stat(srcDir, srcName, false),
-		dstL:     stat(dstDir, dstName, false),
-		srcS:     stat(srcDir, srcName, true),
-		dstS:     stat(dstDir, dstName, true),
-		sameName: func() bool { return sameEntry(srcDir, srcName, place{dir: dstDir, name: dstName}) },
-	}, e.sameOptions())
-}
-
-// restoreBackup moves an entry --backup moved aside back to its name,
-// when the copy that was to replace it failed.
-func restoreBackup(dir int, name, backup string) {
-	if backup != "" {
-		unix.Renameat2(dir, backup, dir, name, unix.RENAME_NOREPLACE)
-	}
-}
-
-// sameEntry reports whether the destination at is the very directory
-// entry srcName in srcDir names (same directory, same name), not just
-// another link to the same file.
-func sameEntry(srcDir int, srcName string, at place) bool {
-	dir, name := ".", srcName
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		dir, name = name[:i+1], name[i+1:]
-	}
-	if name != at.name {
-		return false
-	}
-	var a, b unix.Stat_t
-	if fstatat(srcDir, dir, &a, true) != nil || fstatat(at.dir, ".", &b, true) != nil {
-		return true // cannot tell: assume the worst
-	}
-	return a.Dev == b.Dev && a.Ino == b.Ino
-}
-
-func (wk *worker) ask(q string) bool {
-	if wk.opts.Prompt == nil {
-		return false
-	}
-	promptMu.Lock()
-	defer promptMu.Unlock()
-	return wk.opts.Prompt(q)
-}
-
 // newer reports whether a's modification time is after b's.
 func newer(a, b *unix.Stat_t) bool {
 	if a.Mtim.Sec != b.Mtim.Sec {
 		return a.Mtim.Sec > b.Mtim.Sec
 	}
 	return a.Mtim.Nsec > b.Mtim.Nsec
-}
-
-// backupName is the name --backup gives the old name in dir.
-func (e *env) backupName(dir int, name string) string {
-	if e.opts.Backup != BackupSimple {
-		n, found := highestBackup(dir, name)
-		if found || e.opts.Backup == BackupNumbered {
-			return name + ".~" + strconv.Itoa(n+1) + "~"
-		}
-	}
-	return name + e.opts.BackupSuffix
-}
-
-// highestBackup finds the highest N of existing NAME.~N~ backups.
-func highestBackup(dir int, name string) (int, bool) {
-	fd, err := unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, false
-	}
-	defer unix.Close(fd)
-	best, found := 0, false
-	buf := make([]byte, 8192)
-	prefix := name + ".~"
-	for {
-		n, err := unix.ReadDirent(fd, buf)
-		if err != nil || n == 0 {
-			return best, found
-		}
-		var names []string
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-		for _, e := range names {
-			if !strings.HasPrefix(e, prefix) || !strings.HasSuffix(e, "~") {
-				continue
-			}
-			if v, err := strconv.Atoi(e[len(prefix) : len(e)-1]); err == nil && v > 0 {
-				found = true
-				best = max(best, v)
-			}
-		}
-	}
 }

@@ -1,8 +1,6 @@
 package tree
 
-import (
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // fsUsed follows one destination filesystem's used space across the copy:
 // the filesystem's own estimate of what the copy cost, shown beside the

@@ -22,12 +22,6 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-// pathErr is a failure in cp's words: "cannot stat 'x': No such file or
-// directory".
-func pathErr(op, path string, err error) error {
-	return &cpmsg.PathError{Op: op, Path: path, Err: err}
-}
-
 // Operands are the command line's file operands and target options.
 type Operands struct {
 	Args        []string // every non-option argument, in order

@@ -1,13 +1,9 @@
 package tree
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"sync"
 
 	"github.com/cowcp/cowcp/fallback"
-	"github.com/cowcp/cowcp/reflink"
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
@@ -16,101 +12,6 @@ import (
 // plan instead of copying. Whether a filesystem pair clones is learnt by
 // trying it once on a scratch file in the destination, removed again —
 // never guessed from the filesystem's name.
-
-// fsNoCow is FS_NOCOW_FL (chattr +C): btrfs refuses to clone between a
-// nodatacow file and a datacow one.
-const fsNoCow = 0x00800000
-
-// probe is what trying a filesystem pair taught.
-type probe struct {
-	clone    bool
-	cloneErr error // why not, when !clone
-	cfr      bool  // copy_file_range works (asked only when !clone)
-	dstNoCow bool  // new files in the destination get FS_NOCOW_FL
-	perFile  bool  // the answer was about one file, not the pair: don't cache
-}
-
-type probeCache struct {
-	mu sync.Mutex
-	m  map[pair]*probe
-}
-
-// probePair tries cloning in (a source on the pair's source filesystem)
-// into a scratch file in dir (an existing directory on the destination
-// filesystem), and copy_file_range when cloning does not work.
-func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
-	wk.probes.mu.Lock()
-	defer wk.probes.mu.Unlock()
-	if pr, ok := wk.probes.m[p]; ok {
-		return pr
-	}
-	pr := &probe{}
-	out, err := openTemp(dir, "", "probe", 0o600)
-	if err == unix.EACCES {
-		// A file rewritten in place in a directory we may not write
-		// (0555) is still cloned into: ask the filesystem pair in the
-		// nearest directory above that we may write.
-		if up := writableAbove(dir); up >= 0 {
-			defer unix.Close(up)
-			out, err = openTemp(up, "", "probe", 0o600)
-		}
-	}
-	if err != nil {
-		pr.cloneErr = fmt.Errorf("cannot make a scratch file to probe: %w", err)
-		pr.perFile = true
-		return pr
-	}
-	defer out.discard()
-	if flags, err := unix.IoctlGetUint32(int(out.f.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
-		pr.dstNoCow = flags&fsNoCow != 0
-	}
-	if wk.opts.Reflink != ReflinkNever {
-		err := wk.ops.clone(out.f, in)
-		pr.clone = err == nil
-		if err != nil {
-			pr.cloneErr = err
-			pr.perFile = reflink.Classify(err) != reflink.FSUnsupported
-		}
-	}
-	if !pr.clone && wk.opts.Reflink != ReflinkNever {
-		_, err := wk.ops.copyRange(out.f, in, 0, 64<<10)
-		pr.cfr = err == nil || !errors.Is(err, fallback.ErrUnsupported)
-	}
-	if !pr.perFile {
-		if wk.probes.m == nil {
-			wk.probes.m = map[pair]*probe{}
-		}
-		wk.probes.m[p] = pr
-	}
-	return pr
-}
-
-// writableAbove opens the nearest directory above dir on the same
-// filesystem that this process may write into, or returns -1.
-func writableAbove(dir int) int {
-	var st unix.Stat_t
-	if fstatat(dir, ".", &st, true) != nil {
-		return -1
-	}
-	cur, err := unix.Openat(dir, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	for err == nil {
-		var up unix.Stat_t
-		if unix.Fstat(cur, &up) != nil || up.Dev != st.Dev || up.Ino == st.Ino {
-			break // another filesystem, or the root
-		}
-		if unix.Faccessat(cur, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) == nil {
-			return cur
-		}
-		st = up
-		next, nerr := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		unix.Close(cur)
-		cur, err = next, nerr
-	}
-	if err == nil {
-		unix.Close(cur)
-	}
-	return -1
-}
 
 // planEntry says what copying j would do, without doing it.
 func (wk *worker) planEntry(j job, r *result) {
@@ -324,29 +225,4 @@ func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, file, stream b
 		return true
 	}
 	return false
-}
-
-// planDir is makeDir for --dry-run: it opens the destination directory if
-// it exists, and otherwise notes that it would be made.
-func (w *walker) planDir(d, parent *dirHandle, dstName string, op *operandState) error {
-	d.dstFd, d.probeFd, d.dstDev, d.fresh = -1, parent.probeFd, parent.dstDev, true
-	if parent.fresh && parent.dstFd < 0 && parent.dstFd != unix.AT_FDCWD {
-		return nil // the parent would be made too: so would this
-	}
-	exists, err := w.dstIsDir(d, parent, dstName, op)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		// The copy would make it: say now if it could not.
-		if err := unix.Faccessat(parent.dstFd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
-			return pathErr("cannot create directory", d.dst, err)
-		}
-		return nil
-	}
-	if _, err := d.openDst(parent, dstName, w.opts.KeepDirSymlink); err != nil {
-		return err
-	}
-	d.fresh, d.existed = false, true
-	return nil
 }

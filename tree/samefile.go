@@ -2,7 +2,11 @@
 
 package tree
 
-import "golang.org/x/sys/unix"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // sameVerdict is what cp's same-file rules say about copying a source onto
 // an existing destination that may be the same file.
@@ -151,4 +155,44 @@ func sameFileOK(f sameFacts, o sameOptions) sameVerdict {
 		}
 	}
 	return sameRefuse
+}
+
+// sameFile applies cp's same-file rules to the source srcName in srcDir
+// (stat st, as the copy opened it) and old, the entry dstName in dstDir.
+func (e *env) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
+	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
+		return func() *unix.Stat_t {
+			var s unix.Stat_t
+			if fstatat(dir, name, &s, follow) != nil {
+				return nil
+			}
+			return &s
+		}
+	}
+	return sameFileOK(sameFacts{
+		src: st, dst: old,
+		srcL:     stat(srcDir, srcName, false),
+		dstL:     stat(dstDir, dstName, false),
+		srcS:     stat(srcDir, srcName, true),
+		dstS:     stat(dstDir, dstName, true),
+		sameName: func() bool { return sameEntry(srcDir, srcName, place{dir: dstDir, name: dstName}) },
+	}, e.sameOptions())
+}
+
+// sameEntry reports whether the destination at is the very directory
+// entry srcName in srcDir names (same directory, same name), not just
+// another link to the same file.
+func sameEntry(srcDir int, srcName string, at place) bool {
+	dir, name := ".", srcName
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, name = name[:i+1], name[i+1:]
+	}
+	if name != at.name {
+		return false
+	}
+	var a, b unix.Stat_t
+	if fstatat(srcDir, dir, &a, true) != nil || fstatat(at.dir, ".", &b, true) != nil {
+		return true // cannot tell: assume the worst
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }

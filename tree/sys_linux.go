@@ -15,3 +15,25 @@ func openat(dir int, name string, flags int, perm uint32) (int, error) {
 func fstat(fd int, st *unix.Stat_t) error {
 	return eintr.Ignoring(func() error { return unix.Fstat(fd, st) })
 }
+
+// fstatat stats name in dir, following a final symlink only when follow.
+func fstatat(dir int, name string, st *unix.Stat_t, follow bool) error {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if follow {
+		flags = 0
+	}
+	return eintr.Ignoring(func() error { return unix.Fstatat(dir, name, st, flags) })
+}
+
+func readlinkat(dir int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dir, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}

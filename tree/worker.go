@@ -105,3 +105,9 @@ func (wk *worker) copyEntry(j job, r *result) {
 		}
 	}
 }
+
+// progress tells the collector that n more bytes of a large file are done.
+func (wk *worker) progress(r *result, n int64) {
+	r.ev.Progress += n
+	wk.report(result{ev: Event{Kind: KindFile, Src: r.ev.Src, Partial: true, Progress: n}})
+}

@@ -1,0 +1,162 @@
+package tree
+
+import (
+	"errors"
+	"os"
+
+	"github.com/cowcp/cowcp/fallback"
+	"github.com/cowcp/cowcp/reflink"
+	"github.com/cowcp/cowcp/tree/cpmsg"
+	"golang.org/x/sys/unix"
+)
+
+// writeData makes dst's data from in, by the best method that works, and
+// returns the open output, not yet committed.
+func (wk *worker) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, kind outKind, perm uint32, stream bool) (*output, error) {
+	if stream {
+		return wk.writeStream(at, r, in, p, kind, perm)
+	}
+	src, dst := r.ev.Src, r.ev.Dst
+	if kind == outNew && st.Size == 0 {
+		kind = outEmpty
+	}
+	out, err := wk.openOutput(at, dst, kind, perm, p.dst)
+	if err != nil || st.Size == 0 {
+		return out, err // an empty file has no data to share or copy
+	}
+	tryClone := wk.opts.Reflink != ReflinkNever && !wk.caps.cloneFails(p)
+	if wk.opts.Reflink == ReflinkAlways {
+		tryClone = true // a cached "unsupported" still must fail loudly, per file
+	}
+	if tryClone {
+		method, err := wk.clone(out.f, in, st.Size, r)
+		if err == nil {
+			r.ev.Method, r.cloned = method, st.Size
+			r.saved = clonedDataBytes(in, st.Size)
+			return out, nil
+		}
+		class := reflink.Classify(err)
+		if class == reflink.Failed || wk.opts.Reflink == ReflinkAlways {
+			out.discard()
+			if class == reflink.Failed {
+				return nil, pathErr("error writing", dst, err)
+			}
+			return nil, &cpmsg.PathError{Op: "failed to clone", Path: dst, After: " from " + cpmsg.Quote(src), Err: err}
+		}
+		if class == reflink.FSUnsupported {
+			// Remembered for the pair, and said once: every later file
+			// between these filesystems is copied without trying.
+			wk.caps.setCloneFails(p)
+			r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
+		}
+		if err := out.f.Truncate(0); err != nil {
+			out.discard()
+			return nil, pathErr("error writing", dst, err)
+		}
+	}
+	method, err := wk.copyBytes(out.f, in, st, p, r)
+	if err != nil {
+		out.discard()
+		return nil, err
+	}
+	r.ev.Method, r.copied = method, st.Size
+	return out, nil
+}
+
+// clone makes out share in's blocks: one FICLONE for files up to the clone
+// chunk, FICLONERANGE chunk by chunk beyond, so the progress bar moves and
+// an interrupt is honoured between chunks of a huge file.
+func (wk *worker) clone(out, in *os.File, size int64, r *result) (Method, error) {
+	chunk := wk.opts.CloneChunk
+	if size <= chunk {
+		return MethodFiclone, wk.ops.clone(out, in)
+	}
+	// Cloning stops at a block boundary except at the end of the file;
+	// chunk is a multiple of any block size in use (a power of two >= 64 KiB
+	// is enforced by the caller), so every range but the last is aligned.
+	for off := int64(0); off < size; off += chunk {
+		if err := wk.ctx.Err(); err != nil {
+			return MethodFicloneRange, err
+		}
+		n := min(chunk, size-off)
+		length := n
+		if off+n == size {
+			length = 0 // to the end of the source, whatever its alignment
+		}
+		if err := wk.ops.cloneRange(out, off, in, off, length); err != nil {
+			return MethodFicloneRange, err
+		}
+		wk.progress(r, n)
+	}
+	return MethodFicloneRange, nil
+}
+
+// copyBytes copies in's data into out without sharing blocks with it
+// (unless copy_file_range decides to, which --reflink=never forbids).
+func (wk *worker) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result) (Method, error) {
+	buf := wk.buffer()
+	dst := r.ev.Dst
+	size := st.Size
+
+	// Like cp: a source with holes (or --sparse=always) is copied run by
+	// run with read/write, and all-zero blocks inside the runs become holes
+	// too; copy_file_range, which cannot make holes, serves dense files.
+	if wk.opts.Sparse == SparseAlways || wk.opts.Sparse == SparseAuto && fallback.HasHoles(st) {
+		holes := wk.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
+			return fallback.ReadWriteHoles(d, s, off, n, buf, int(st.Blksize))
+		})
+		if _, err := fallback.Sparse(out, in, size, holes); err != nil {
+			return MethodSparse, pathErr("error writing", dst, err)
+		}
+		return MethodSparse, nil
+	}
+	rw := wk.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
+		return fallback.ReadWrite(d, s, off, n, buf)
+	})
+	method := MethodReadWrite
+	var err error
+	if wk.opts.Reflink != ReflinkNever && !wk.caps.cfrFails(p) {
+		method = MethodCopyFileRange
+		_, err = wk.chunked(r, wk.ops.copyRange)(out, in, 0, size)
+		if errors.Is(err, fallback.ErrUnsupported) {
+			wk.caps.setCFRFails(p)
+			method = MethodReadWrite
+		}
+	}
+	if method == MethodReadWrite {
+		_, err = rw(out, in, 0, size)
+	}
+	if err != nil {
+		return method, pathErr("error writing", dst, err)
+	}
+	return method, nil
+}
+
+// chunked wraps a run copier so it works in pieces of ProgressBytes,
+// reporting progress and stopping on an interrupt between pieces.
+func (wk *worker) chunked(r *result, run fallback.RunCopier) fallback.RunCopier {
+	return func(dst, src *os.File, off, n int64) (int64, error) {
+		var done int64
+		for done < n {
+			if err := wk.ctx.Err(); err != nil {
+				return done, err
+			}
+			piece := min(n-done, wk.opts.ProgressBytes)
+			w, err := run(dst, src, off+done, piece)
+			done += w
+			if w > 0 && n > wk.opts.ProgressBytes {
+				wk.progress(r, w)
+			}
+			if err != nil {
+				// An "unsupported" answer after some pieces makes the caller
+				// start again with another method from offset 0, which
+				// rewrites what was written; only the progress is counted twice.
+				return done, err
+			}
+			if w < piece {
+				return done, nil // the source shrank
+			}
+		}
+		return done, nil
+	}
+}
