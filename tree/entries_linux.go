@@ -20,12 +20,9 @@ func (wk *worker) placeAt(j job, r *result, verb string, exclusive bool, create,
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
 	if !j.dir.fresh {
-		var o unix.Stat_t
-		switch err := fstatat(dir, name, &o, false); {
-		case err == nil:
-			old = &o
-		case err != unix.ENOENT:
-			r.ev.Err = pathErr("cannot stat", dst, err)
+		var err error
+		if old, err = wk.entryAt(&place{dir: dir, name: name}, &j.st, dst, false); err != nil {
+			r.ev.Err = err
 			return
 		}
 	}

@@ -76,6 +76,14 @@ func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst stri
 		return v, nil
 	}
 	v.proceed = true
+	return e.judgeReplacement(v, at, st, old, src, dst, exclusive)
+}
+
+// judgeReplacement is the rest of judgeExisting, for an entry the copy
+// goes ahead over: whether it is moved to its backup name, removed first
+// or replaced, and whether its replacement keeps its owner, mode and
+// extended attributes (inherit).
+func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
 	switch {
 	case e.opts.Backup != BackupNone:
 		name := e.backupName(at.dir, at.name)

@@ -22,120 +22,159 @@ func openSource(j job, display string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), display), nil
 }
 
+// fileCopy is one regular file's copy, as copyFile's steps hand it on.
+type fileCopy struct {
+	in     *os.File
+	fd     int         // in's descriptor
+	st     unix.Stat_t // the source, as opened
+	stream bool        // read to its end, its size not trusted (see isStream)
+	at     place       // where the copy is written
+	old    *unix.Stat_t
+	how    decision // what to do about old, the entry at at, if any
+	kind   outKind
+	perm   uint32 // what the copy is created with
+	m      meta   // the metadata step after the data
+}
+
 // copyFile copies one regular file, or reads a FIFO, a device or a /proc
 // file into one, as cp does without -R (or with --copy-contents).
 func (wk *worker) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
-	src, dst := r.ev.Src, r.ev.Dst
 	open := openSource
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		open = wk.openFIFO
 	}
-	in, err := open(j, src)
+	in, err := open(j, r.ev.Src)
 	if err != nil {
 		r.ev.Err = err
 		return
 	}
 	defer in.Close()
-	fd := int(in.Fd())
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		r.ev.Err = pathErr("cannot fstat", src, err)
+	f := fileCopy{in: in, fd: int(in.Fd()), at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew}
+	if err := fstat(f.fd, &f.st); err != nil {
+		r.ev.Err = pathErr("cannot fstat", r.ev.Src, err)
 		return
 	}
-	stream := isStream(fd, &st)
-	if !stream {
-		r.ev.Bytes = st.Size
+	f.stream = isStream(f.fd, &f.st)
+	if !f.stream {
+		r.ev.Bytes = f.st.Size
 	}
+	defer f.at.close()
+	defer func() {
+		if r.ev.Err != nil {
+			restoreBackup(f.at.dir, f.at.name, f.how.backup)
+		}
+	}()
+	if !wk.fileDestination(j, r, &f) {
+		return
+	}
+	wk.fileMeta(j, r, &f)
+	if wk.opts.AttrsOnly {
+		r.ev.Err = wk.attributesOnly(f.at, f.m, f.old != nil && f.how.replace, f.perm)
+		r.ev.Progress = r.ev.Bytes
+		return
+	}
+	out, err := wk.writeFileData(j, r, &f)
+	if err != nil {
+		r.ev.Err = err
+		return
+	}
+	wk.finishFile(out, r, &f)
+}
 
-	at := place{dir: j.dir.dstFd, name: j.dstName}
-	var how decision
-	var old *unix.Stat_t
-	defer at.close()
-	if !j.dir.fresh {
-		var err error
-		if old, err = wk.existing(&at, &st, dst); err != nil {
-			r.ev.Err = err
-			return
-		}
+// fileDestination looks at what is at the copy's destination already and
+// decides, as cp would, what to do about it: it asks (-i), moves the entry
+// to its backup name or removes it, and picks how the copy is written
+// (f.kind). It reports whether the copy goes on.
+func (wk *worker) fileDestination(j job, r *result, f *fileCopy) bool {
+	if j.dir.fresh {
+		return true // in a directory this run made: nothing is there
 	}
-	kind := outNew
-	if old != nil {
-		if how, err = wk.checkExisting(j, at, r, &st, old, false); !how.proceed || err != nil {
-			r.ev.Err = err
-			return
-		}
-		defer func() {
-			if r.ev.Err != nil {
-				restoreBackup(at.dir, at.name, how.backup)
-			}
-		}()
-		retarget(&how, &at, j, r)
-		kind, stream = wk.outputFor(how, at, old, stream)
+	old, err := wk.existing(&f.at, &f.st, r.ev.Dst)
+	if err != nil {
+		r.ev.Err = err
+		return false
 	}
-	// Created private when its owner or mode will change afterwards, so
-	// nobody can open it in between.
+	if old == nil {
+		return true
+	}
+	f.old = old
+	if f.how, err = wk.checkExisting(j, f.at, r, &f.st, old, false); !f.how.proceed || err != nil {
+		r.ev.Err = err
+		return false
+	}
+	retarget(&f.how, &f.at, j, r)
+	f.kind, f.stream = wk.outputFor(f.how, f.at, old, f.stream)
+	return true
+}
+
+// fileMeta decides the mode the copy is created with and its metadata
+// step after the data. The copy is created private when its owner or mode
+// will change afterwards, so nobody can open it in between.
+func (wk *worker) fileMeta(j job, r *result, f *fileCopy) {
+	st := &f.st
 	fresh := j.dir.created(wk.env, 0)
-	later := kind == outReplace && how.inherit || wk.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid} ||
+	later := f.kind == outReplace && f.how.inherit || wk.opts.Preserve.Ownership && fresh.owner != [2]uint32{st.Uid, st.Gid} ||
 		// Without privilege, setting xattrs needs write permission on
 		// the inode: a read-only source's copy gets its mode afterwards.
 		wk.opts.Preserve.Xattr && wk.euid != 0 && st.Mode&0o200 == 0 ||
 		// A stream's copy stands under its name while the data comes:
 		// private until its owner is set, as cp keeps it.
-		wk.opts.Preserve.Ownership && stream && kind == outNew
-	perm := wk.createPerm(&st, later)
-	fresh.perm = perm
-	m := meta{src: fdNode(fd), st: &st, display: dst, fresh: fresh, permsSet: !later && !wk.opts.Preserve.Mode}
-	if kind == outReplace && how.inherit {
-		m.inherit, m.inheritNode = old, atNode{at.dir, at.name}
+		wk.opts.Preserve.Ownership && f.stream && f.kind == outNew
+	f.perm = wk.createPerm(st, later)
+	fresh.perm = f.perm
+	f.m = meta{src: fdNode(f.fd), st: st, display: r.ev.Dst, fresh: fresh, permsSet: !later && !wk.opts.Preserve.Mode}
+	if f.kind == outReplace && f.how.inherit {
+		f.m.inherit, f.m.inheritNode = f.old, atNode{f.at.dir, f.at.name}
 	}
-	if wk.opts.AttrsOnly {
-		r.ev.Err = wk.attributesOnly(at, m, old != nil && how.replace, perm)
-		r.ev.Progress = r.ev.Bytes
-		return
-	}
+}
 
-	p := pair{src: st.Dev, dst: j.dir.dstDev}
-	if len(at.opened) > 0 {
+// writeFileData writes the copy's data (see writeData). A replacement
+// that finds no room for the old file and itself at once is written in
+// place instead where it fits alone.
+func (wk *worker) writeFileData(j job, r *result, f *fileCopy) (*output, error) {
+	p := pair{src: f.st.Dev, dst: j.dir.dstDev}
+	if len(f.at.opened) > 0 {
 		// Written through a destination symlink, maybe on another
 		// filesystem: the capability cache must learn about that one.
 		var d unix.Stat_t
-		if err := fstatat(at.dir, ".", &d, true); err == nil {
+		if err := fstatat(f.at.dir, ".", &d, true); err == nil {
 			p.dst = d.Dev
 		}
 	}
-	out, err := wk.writeData(at, r, in, &st, p, kind, perm, stream)
-	if err != nil && kind == outReplace && how.inherit && !stream && outOfSpace(err) && wk.fitsInPlace(at.dir, old, &st) {
+	out, err := wk.writeData(f.at, r, f.in, &f.st, p, f.kind, f.perm, f.stream)
+	if err != nil && f.kind == outReplace && f.how.inherit && !f.stream && outOfSpace(err) && wk.fitsInPlace(f.at.dir, f.old, &f.st) {
 		// No room for the old file and its replacement at once, but for
 		// the new one alone: rewrite it in place as cp does, which frees
 		// the old blocks first. (Where even that cannot fit, the old
 		// file is kept whole, where cp would leave it truncated.)
-		kind, m.inherit, m.inheritNode = outInPlace, nil, nil
+		f.kind, f.m.inherit, f.m.inheritNode = outInPlace, nil, nil
 		r.ev.Progress = 0
-		out, err = wk.writeData(at, r, in, &st, p, kind, perm, stream)
+		out, err = wk.writeData(f.at, r, f.in, &f.st, p, f.kind, f.perm, f.stream)
 	}
-	if err != nil {
-		r.ev.Err = err
-		return
-	}
-	if kind == outInPlace {
+	return out, err
+}
+
+// finishFile gives the written copy its metadata and its name. A metadata
+// failure fails the file, but its data is whole: cp keeps such a copy
+// under its name, and so does cowcp.
+func (wk *worker) finishFile(out *output, r *result, f *fileCopy) {
+	if f.kind == outInPlace {
 		// The file keeps its owner, mode and attributes; only what the
 		// options preserve changes.
-		m.fresh, m.permsSet = nil, true
+		f.m.fresh, f.m.permsSet = nil, true
 	}
-	m.dst = fdNode(out.f.Fd())
-	// A metadata failure fails the file, but its data is whole: cp keeps
-	// such a copy under its name, and so does cowcp.
-	metaErr := wk.applyMeta(m)
-	if err := out.commit(kind == outReplace || kind == outInPlace); err != nil {
+	f.m.dst = fdNode(out.f.Fd())
+	metaErr := wk.applyMeta(f.m)
+	if err := out.commit(f.kind == outReplace || f.kind == outInPlace); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) && pe.Op == "close" {
 			// Data a filesystem could not write back (NFS, FUSE, quotas)
 			// shows up at close: cp's words for it.
-			r.ev.Err = pathErr("failed to close", dst, pe.Err)
+			r.ev.Err = pathErr("failed to close", r.ev.Dst, pe.Err)
 			return
 		}
-		r.ev.Err = pathErr("cannot create regular file", dst, err)
+		r.ev.Err = pathErr("cannot create regular file", r.ev.Dst, err)
 		return
 	}
 	r.ev.Err = metaErr

@@ -92,14 +92,7 @@ func (w *walker) copyOperand(dst, src string) {
 	}
 	op, name, err := w.openOperand(dst)
 	if err != nil {
-		switch {
-		case w.opts.SymLink:
-			w.fail(src, dst, &cpmsg.PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
-		case w.opts.HardLink && !isDir:
-			w.fail(src, dst, &cpmsg.PathError{Op: "cannot create hard link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err})
-		default:
-			w.fail(src, dst, pathErr(createVerb(st.Mode), dst, err))
-		}
+		w.fail(src, dst, w.operandError(src, dst, &st, err))
 		w.finishLater(parents)
 		return
 	}
@@ -108,19 +101,41 @@ func (w *walker) copyOperand(dst, src string) {
 	if w.opts.DryRun {
 		w.freeSpace(op.dstDev, op.probeFd)
 	}
-	state := &operandState{src: src, dst: dst, typed: typed}
-	if isDir {
-		if within(op.dstFd, &st) {
-			// Said once, up front, as cp does; the copy still goes on, and
-			// the walker skips the new directory if it meets it.
-			w.fail(src, dst, intoItself(src, dst))
-			state.reported = true
-		}
-		w.walkDir(state, op, src, name, &st, follow)
-	} else {
-		w.submit(op, src, name, &st, follow)
+	w.walkOperand(&operandState{src: src, dst: dst, typed: typed}, op, name, &st, follow)
+	w.finishOperand(op)
+}
+
+// operandError is cp's words for failing to open the directory the
+// operand src is copied into, as dst.
+func (w *walker) operandError(src, dst string, st *unix.Stat_t, err error) error {
+	switch {
+	case w.opts.SymLink:
+		return &cpmsg.PathError{Op: "cannot create symbolic link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err}
+	case w.opts.HardLink && st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return &cpmsg.PathError{Op: "cannot create hard link", Path: dst, After: " to " + cpmsg.Quote(src), Err: err}
 	}
-	if len(parents) > 0 || w.opts.Backup == BackupNumbered {
+	return pathErr(createVerb(st.Mode), dst, err)
+}
+
+// walkOperand copies the operand (stat st) to name in op: a directory is
+// walked, anything else is queued.
+func (w *walker) walkOperand(state *operandState, op *dirHandle, name string, st *unix.Stat_t, follow bool) {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		w.submit(op, state.src, name, st, follow)
+		return
+	}
+	if within(op.dstFd, st) {
+		// Said once, up front, as cp does; the copy still goes on, and
+		// the walker skips the new directory if it meets it.
+		w.fail(state.src, state.dst, intoItself(state.src, state.dst))
+		state.reported = true
+	}
+	w.walkDir(state, op, state.src, name, st, follow)
+}
+
+// finishOperand drops the walker's reference on the operand op.
+func (w *walker) finishOperand(op *dirHandle) {
+	if len(op.parents) > 0 || w.opts.Backup == BackupNumbered {
 		// cp finishes these directories before the next operand, which
 		// may copy into them again and so update their times: wait.
 		// With numbered backups a later operand may copy to the same

@@ -70,10 +70,18 @@ func (e *env) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t
 	if !dangling && target.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return &target, nil // checkExisting refuses to overwrite a directory
 	}
+	return followDstLinks(p, &target, dangling, display)
+}
+
+// followDstLinks moves p along the chain of symlinks at p to the entry it
+// ends at, whose stat is target, and returns target. The directories it
+// opens on the way stay in p.opened. A dangling chain (dangling) ends at
+// a name that does not exist yet: nil.
+func followDstLinks(p *place, target *unix.Stat_t, dangling bool, display string) (*unix.Stat_t, error) {
 	for hops := 0; ; hops++ {
 		link, err := readlinkat(p.dir, p.name)
 		if err == unix.EINVAL {
-			return &target, nil // not a symlink: p is the file itself
+			return target, nil // not a symlink: p is the file itself
 		}
 		if err == unix.ENOENT && dangling {
 			return nil, nil // the name the dangling symlink points to
@@ -98,4 +106,21 @@ func (e *env) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t
 		}
 		p.name = name
 	}
+}
+
+// entryAt is what is at at already, or nil. A regular file's copy (file)
+// looks as existing does, through a destination symlink; anything else
+// meets the entry itself.
+func (e *env) entryAt(at *place, st *unix.Stat_t, display string, file bool) (*unix.Stat_t, error) {
+	if file {
+		return e.existing(at, st, display)
+	}
+	var old unix.Stat_t
+	switch err := fstatat(at.dir, at.name, &old, false); {
+	case err == nil:
+		return &old, nil
+	case err != unix.ENOENT:
+		return nil, pathErr("cannot stat", display, err)
+	}
+	return nil, nil
 }

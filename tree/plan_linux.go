@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/tree/cpmsg"
@@ -18,20 +19,7 @@ func (wk *worker) planEntry(j job, r *result) {
 	regular := j.st.Mode&unix.S_IFMT == unix.S_IFREG || !wk.opts.Recursive || wk.opts.CopyContents
 	switch {
 	case j.link != nil:
-		// As copyLink: linked to the first link's copy, if that is made
-		// (or kept by -u); else copied on its own.
-		<-j.link.done
-		if !j.link.ok {
-			j.link = nil
-			wk.planEntry(j, r)
-			return
-		}
-		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
-		if j.link.kept && alreadyLinked(j) {
-			r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
-			return
-		}
-		wk.planExisting(j, r, &j.st, false, false)
+		wk.planLaterLink(j, r)
 		return
 	case wk.opts.HardLink:
 		r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "-l"
@@ -51,17 +39,46 @@ func (wk *worker) planEntry(j job, r *result) {
 	}
 	r.ev.Kind = KindFile
 	if j.st.Mode&unix.S_IFMT != unix.S_IFREG {
-		// A FIFO or device: opening it would wait for a writer, or
-		// take its data. It would be read to its end.
-		switch {
-		case wk.planExisting(j, r, &j.st, true, true):
-		case wk.opts.AttrsOnly:
-			r.ev.Reason = "no data to copy"
-		default:
-			r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a FIFO or device)"
-		}
+		wk.planDeviceRead(j, r)
 		return
 	}
+	wk.planFile(j, r)
+}
+
+// planLaterLink plans a later link of an inode as copyLink makes it:
+// linked to the first link's copy, if that is made (or kept by -u); else
+// copied on its own.
+func (wk *worker) planLaterLink(j job, r *result) {
+	<-j.link.done
+	if !j.link.ok {
+		j.link = nil
+		wk.planEntry(j, r)
+		return
+	}
+	r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
+	if j.link.kept && alreadyLinked(j) {
+		r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
+		return
+	}
+	wk.planExisting(j, r, &j.st, false, false)
+}
+
+// planDeviceRead plans the copy of a FIFO or device read into a file. It
+// is not opened: that would wait for a writer, or take its data. It would
+// be read to its end.
+func (wk *worker) planDeviceRead(j job, r *result) {
+	switch {
+	case wk.planExisting(j, r, &j.st, true, true):
+	case wk.opts.AttrsOnly:
+		r.ev.Reason = "no data to copy"
+	default:
+		r.ev.Method, r.ev.Reason = MethodReadWrite, "read to its end (a FIFO or device)"
+	}
+}
+
+// planFile plans a regular file's copy: the method that would move its
+// data, and why.
+func (wk *worker) planFile(j job, r *result) {
 	in, err := openSource(j, r.ev.Src)
 	if err != nil {
 		r.ev.Err = err
@@ -85,29 +102,9 @@ func (wk *worker) planEntry(j job, r *result) {
 		r.ev.Reason = "no data to copy"
 		return
 	}
-	p := pair{src: st.Dev, dst: j.dir.dstDev}
-	pr := wk.probePair(p, in, j.dir.probeFd)
-	if pr.clone {
-		var srcNoCow bool
-		if f, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
-			srcNoCow = f&fsNoCow != 0
-		}
-		if srcNoCow == pr.dstNoCow {
-			r.ev.Method, r.ev.Reason = MethodFiclone, "this filesystem pair clones"
-			if st.Size > wk.opts.CloneChunk {
-				r.ev.Method = MethodFicloneRange
-			}
-			r.cloned, r.saved = st.Size, clonedDataBytes(in, st.Size)
-			return
-		}
-		r.ev.Reason = "nodatacow mismatch between source and destination (chattr +C)"
-	} else {
-		switch {
-		case wk.opts.Reflink == ReflinkNever:
-			r.ev.Reason = "--reflink=never"
-		default:
-			r.ev.Reason = "cannot clone: " + cpmsg.Reason(pr.cloneErr)
-		}
+	pr := wk.probePair(pair{src: st.Dev, dst: j.dir.dstDev}, in, j.dir.probeFd)
+	if wk.planClone(r, in, &st, pr) {
+		return
 	}
 	if wk.opts.Reflink == ReflinkAlways {
 		r.ev.Err = &cpmsg.PathError{Op: "failed to clone", Path: r.ev.Dst, After: " from " + cpmsg.Quote(r.ev.Src), Err: pr.cloneErr}
@@ -116,8 +113,42 @@ func (wk *worker) planEntry(j job, r *result) {
 		}
 		return
 	}
+	wk.planByteCopy(r, &st, pr)
+}
+
+// planClone plans a clone where the probe found that the pair clones and
+// the files' nodatacow flags agree, and reports whether it did; otherwise
+// r's reason says why not.
+func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) bool {
 	switch {
-	case wk.opts.Sparse == SparseAlways || wk.opts.Sparse == SparseAuto && fallback.HasHoles(&st):
+	case !pr.clone && wk.opts.Reflink == ReflinkNever:
+		r.ev.Reason = "--reflink=never"
+		return false
+	case !pr.clone:
+		r.ev.Reason = "cannot clone: " + cpmsg.Reason(pr.cloneErr)
+		return false
+	}
+	var srcNoCow bool
+	if f, err := unix.IoctlGetUint32(int(in.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
+		srcNoCow = f&fsNoCow != 0
+	}
+	if srcNoCow != pr.dstNoCow {
+		r.ev.Reason = "nodatacow mismatch between source and destination (chattr +C)"
+		return false
+	}
+	r.ev.Method, r.ev.Reason = MethodFiclone, "this filesystem pair clones"
+	if st.Size > wk.opts.CloneChunk {
+		r.ev.Method = MethodFicloneRange
+	}
+	r.cloned, r.saved = st.Size, clonedDataBytes(in, st.Size)
+	return true
+}
+
+// planByteCopy plans the byte copy a file that is not cloned gets, as
+// copyBytes chooses it, and the new blocks it would allocate.
+func (wk *worker) planByteCopy(r *result, st *unix.Stat_t, pr *probe) {
+	switch {
+	case wk.opts.Sparse == SparseAlways || wk.opts.Sparse == SparseAuto && fallback.HasHoles(st):
 		r.ev.Method = MethodSparse
 	case pr.cfr && wk.opts.Reflink != ReflinkNever:
 		r.ev.Method = MethodCopyFileRange
@@ -138,91 +169,93 @@ func (wk *worker) planEntry(j job, r *result) {
 // skip). file is set for a regular file's copy, which writes through a
 // destination symlink as cp does; stream for one read to its end.
 func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, file, stream bool) (stop bool) {
-	dst := r.ev.Dst
 	if j.dir.fresh {
 		return false // in a directory the copy would make: nothing is there
 	}
 	at := place{dir: j.dir.dstFd, name: j.dstName}
 	defer at.close()
-	var old *unix.Stat_t
-	if file {
-		var err error
-		if old, err = wk.existing(&at, st, dst); err != nil {
-			r.ev.Err = err
-			return true
-		}
-	} else {
-		var o unix.Stat_t
-		switch err := fstatat(at.dir, at.name, &o, false); {
-		case err == nil:
-			old = &o
-		case err != unix.ENOENT:
-			r.ev.Err = pathErr("cannot stat", dst, err)
-			return true
-		}
+	old, err := wk.entryAt(&at, st, r.ev.Dst, file)
+	if err != nil {
+		r.ev.Err = err
+		return true
 	}
-	verb := createVerb(st.Mode)
-	switch {
-	case wk.opts.HardLink, j.link != nil:
-		verb = "cannot create hard link"
-	case wk.opts.SymLink:
-		verb = "cannot create symbolic link"
-	}
+	verb := planVerb(wk.opts, j, st)
 	inPlace := false
 	if old != nil {
-		v, err := wk.judgeExisting(j, at, st, old, r.ev.Src, dst, wk.opts.HardLink || wk.opts.SymLink)
-		switch {
-		case err == unix.EEXIST:
-			r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
+		if inPlace, stop = wk.planOverExisting(j, r, &at, st, old, verb, file, stream); stop {
 			return true
-		case err != nil:
-			r.ev.Err = err
-			return true
-		case v.done:
-			r.ev.Skipped, r.ev.Reason = true, "already a link of the source"
-			return true
-		case v.skip != "":
-			r.ev.Skipped, r.ev.Reason = true, v.skip
-			return true
-		case v.refuse != nil:
-			// -i asks first; the plan is what a yes gets.
-			r.ev.Err = v.refuse
-			return true
-		}
-		r.ev.Ask = v.ask
-		retarget(&v.decision, &at, j, r)
-		if !file {
-			if r.ev.Err = wk.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
-				return true
-			}
-		}
-		switch {
-		case v.backup != "":
-			r.ev.Existing, r.ev.Backup = ExistingBackup, j.dir.dstPath(v.backup)
-		case v.remove:
-			r.ev.Existing = ExistingRemove
-		case v.replace && file:
-			kind, _ := wk.outputFor(v.decision, at, old, stream)
-			inPlace = kind == outInPlace
-			r.ev.Existing = ExistingReplace
-			if inPlace || wk.opts.AttrsOnly {
-				// (--attributes-only changes the file itself.)
-				r.ev.Existing = ExistingInPlace
-			}
-		case v.replace:
-			r.ev.Existing = ExistingReplace
 		}
 	}
 	// The copy writes a new entry into the directory, or rewrites the file.
-	var err error
 	if inPlace {
 		err = unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS)
 	} else {
 		err = unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS)
 	}
 	if err != nil {
-		r.ev.Err = pathErr(verb, dst, err)
+		r.ev.Err = pathErr(verb, r.ev.Dst, err)
 		return true
 	}
 	return false
+}
+
+// planVerb is cp's words for failing to make what the copy of j makes.
+func planVerb(opts Options, j job, st *unix.Stat_t) string {
+	switch {
+	case opts.HardLink, j.link != nil:
+		return "cannot create hard link"
+	case opts.SymLink:
+		return "cannot create symbolic link"
+	}
+	return createVerb(st.Mode)
+}
+
+// planOverExisting is planExisting's judgement of old, the entry at at:
+// what the copy would do to it first (r.ev.Existing), and whether the
+// copy would rewrite it in place. It reports whether the plan ends there.
+func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.Stat_t, verb string, file, stream bool) (inPlace, stop bool) {
+	dst := r.ev.Dst
+	v, err := wk.judgeExisting(j, *at, st, old, r.ev.Src, dst, wk.opts.HardLink || wk.opts.SymLink)
+	switch {
+	case err == unix.EEXIST:
+		r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
+		return false, true
+	case err != nil:
+		r.ev.Err = err
+		return false, true
+	case v.done:
+		r.ev.Skipped, r.ev.Reason = true, "already a link of the source"
+		return false, true
+	case v.skip != "":
+		r.ev.Skipped, r.ev.Reason = true, v.skip
+		return false, true
+	case v.refuse != nil:
+		// -i asks first; the plan is what a yes gets.
+		r.ev.Err = v.refuse
+		return false, true
+	}
+	r.ev.Ask = v.ask
+	retarget(&v.decision, at, j, r)
+	if !file {
+		if r.ev.Err = wk.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
+			return false, true
+		}
+	}
+	switch {
+	case v.backup != "":
+		r.ev.Existing, r.ev.Backup = ExistingBackup, j.dir.dstPath(v.backup)
+	case v.remove:
+		r.ev.Existing = ExistingRemove
+	case v.replace && file:
+		kind, _ := wk.outputFor(v.decision, *at, old, stream)
+		inPlace = kind == outInPlace
+		r.ev.Existing = ExistingReplace
+		if inPlace || wk.opts.AttrsOnly {
+			// (--attributes-only changes the file itself.)
+			r.ev.Existing = ExistingInPlace
+		}
+	case v.replace:
+		r.ev.Existing = ExistingReplace
+	}
+	return inPlace, false
 }

@@ -57,7 +57,9 @@ func isLink(st *unix.Stat_t) bool { return st != nil && st.Mode&unix.S_IFMT == u
 // sameFileOK is GNU cp's same_file_ok (copy mode), rule for rule: the cases
 // where a source and an existing destination are, or lead to, one file,
 // and which of them are still safe to copy. Its tests are coreutils'
-// tests/cp/same-file.sh, run against cp itself.
+// tests/cp/same-file.sh, run against cp itself. It is one long function
+// on purpose: kept in same_file_ok's order, it reads against coreutils'
+// source line by line, which a split into helpers would lose.
 func sameFileOK(f sameFacts, o sameOptions) sameVerdict {
 	same := sameInode(f.src, f.dst)
 	if same && o.hardLink {

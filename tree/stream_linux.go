@@ -94,6 +94,13 @@ func (wk *worker) writeStream(at place, r *result, in *os.File, p pair, kind out
 			return out, err
 		}
 	}
+	return wk.fillStream(out, in, rd, buf, n, r)
+}
+
+// fillStream is the rest of writeStream: it writes the n bytes already
+// read into buf to out, then the rest of rd (in's reader) to its end.
+func (wk *worker) fillStream(out *output, in *os.File, rd io.Reader, buf []byte, n int, r *result) (*output, error) {
+	src, dst := r.ev.Src, r.ev.Dst
 	if wk.opts.Reflink == ReflinkAlways {
 		// cp --reflink=always tries the clone and fails where, as here,
 		// there is nothing it can share.
@@ -109,7 +116,7 @@ func (wk *worker) writeStream(at place, r *result, in *os.File, p pair, kind out
 		return nil, pathErr("error writing", dst, err)
 	}
 	total, pending := int64(n), int64(n)
-	_, err = fallback.Stream(out.f, rd, buf, func(w int64) {
+	_, err := fallback.Stream(out.f, rd, buf, func(w int64) {
 		total += w
 		if pending += w; pending >= wk.opts.ProgressBytes {
 			wk.progress(r, pending)
