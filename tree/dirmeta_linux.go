@@ -8,14 +8,28 @@ import (
 // finishDir applies a directory's metadata once nothing more is written
 // into it.
 func (c *collector) finishDir(d *dirHandle) error {
-	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, d.existed, d.dst)
+	origin := madeDir
+	if d.existed {
+		origin = mergedDir
+	}
+	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, origin, d.dst)
 }
 
-// dirMeta gives a directory cowcp made (or merged into, when existed) its
-// metadata. A new one was made with createPerm plus owner rwx, so it could
-// be filled whatever the source's mode; that extra access is taken back.
-func (c *collector) dirMeta(dst, src inode, st *unix.Stat_t, existed bool, display string) error {
-	plain := c.createPerm(st, false)
+// dirOrigin says whether the copy of a directory was made by this run or
+// was there already and merged into.
+type dirOrigin bool
+
+const (
+	madeDir   dirOrigin = false
+	mergedDir dirOrigin = true
+)
+
+// dirMeta gives a directory cowcp made (or merged into) its metadata. A
+// new one was made with createPerm plus owner rwx, so it could be filled
+// whatever the source's mode; that extra access is taken back.
+func (c *collector) dirMeta(dst, src inode, st *unix.Stat_t, origin dirOrigin, display string) error {
+	existed := origin == mergedDir
+	plain := c.createPerm(st)
 	// Made with the source's bits (plus owner rwx): the kernel's umask or
 	// default ACL decided the rest, as for cp. Made private: set them.
 	madeWithSource := c.dirPerm(st) == plain|0o700

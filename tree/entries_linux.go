@@ -14,14 +14,14 @@ import (
 // made, it goes straight to its name. Otherwise an existing entry is dealt
 // with as cp does and the new one is made under a temporary name and
 // renamed over it, so an entry is only ever replaced by a complete one.
-// With exclusive (-l, -s), an existing entry is an error unless -f or
+// When exclusive (-l, -s), an existing entry is an error unless -f or
 // --remove-destination, as cp will not link over a file.
-func (wk *worker) placeAt(j job, r *result, verb string, exclusive bool, create, setMeta func(name string) error) {
+func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, create, setMeta func(name string) error) {
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
 	if !j.dir.fresh {
 		var err error
-		if old, err = wk.entryAt(&place{dir: dir, name: name}, &j.st, dst, false); err != nil {
+		if old, err = wk.entryAt(&place{dir: dir, name: name}, &j.st, dst, writesEntry); err != nil {
 			r.ev.Err = err
 			return
 		}
@@ -29,7 +29,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, exclusive bool, create,
 	how := decision{proceed: true}
 	if old != nil {
 		var err error
-		how, err = wk.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, exclusive)
+		how, err = wk.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, excl)
 		if err == unix.EEXIST {
 			err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
 		}
@@ -77,7 +77,7 @@ func (wk *worker) copySymlink(j job, r *result) {
 		r.ev.Err = pathErr("cannot read symbolic link", r.ev.Src, err)
 		return
 	}
-	wk.placeAt(j, r, "cannot create symbolic link", false,
+	wk.placeAt(j, r, "cannot create symbolic link", mayReplace,
 		func(name string) error { return unix.Symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
 			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
@@ -88,12 +88,12 @@ func (wk *worker) copySymlink(j job, r *result) {
 // copySpecial makes a FIFO, socket or device node like the source.
 func (wk *worker) copySpecial(j job, r *result) {
 	r.ev.Kind = KindSpecial
-	perm := wk.createPerm(&j.st, false)
+	perm := wk.createPerm(&j.st)
 	verb := "cannot create special file"
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		verb = "cannot create fifo"
 	}
-	wk.placeAt(j, r, verb, false,
+	wk.placeAt(j, r, verb, mayReplace,
 		func(name string) error {
 			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
@@ -118,7 +118,7 @@ func (wk *worker) copyLink(j job, r *result) {
 		r.ev.Skipped = true
 		return
 	}
-	wk.placeAt(j, r, "cannot create hard link", false,
+	wk.placeAt(j, r, "cannot create hard link", mayReplace,
 		func(name string) error {
 			if j.link.fd >= 0 {
 				// Too deep to name: link the open inode itself.
@@ -137,14 +137,14 @@ func alreadyLinked(j job) bool {
 		return false
 	}
 	var have, first unix.Stat_t
-	if fstatat(j.dir.dstFd, j.dstName, &have, false) != nil {
+	if lstatat(j.dir.dstFd, j.dstName, &have) != nil {
 		return false
 	}
 	var err error
 	if j.link.fd >= 0 {
 		err = unix.Fstat(j.link.fd, &first)
 	} else {
-		err = fstatat(unix.AT_FDCWD, j.link.dst, &first, false)
+		err = lstatat(unix.AT_FDCWD, j.link.dst, &first)
 	}
 	return err == nil && sameInode(&have, &first)
 }
@@ -157,7 +157,7 @@ func (wk *worker) linkSource(j job, r *result) {
 	if j.follow {
 		flags = unix.AT_SYMLINK_FOLLOW
 	}
-	wk.placeAt(j, r, "cannot create hard link", true,
+	wk.placeAt(j, r, "cannot create hard link", exclusive,
 		func(name string) error { return unix.Linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
 		noMeta)
 }
@@ -169,7 +169,7 @@ func (wk *worker) symlinkSource(j job, r *result) {
 	if r.ev.Err = relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
 		return
 	}
-	wk.placeAt(j, r, "cannot create symbolic link", true,
+	wk.placeAt(j, r, "cannot create symbolic link", exclusive,
 		func(name string) error { return unix.Symlinkat(r.ev.Src, j.dir.dstFd, name) },
 		noMeta)
 }
@@ -186,6 +186,6 @@ func relativeSymlink(j job, src, dst string) error {
 // isCwd reports whether dir is the working directory.
 func isCwd(dir int) bool {
 	var a, b unix.Stat_t
-	return fstatat(dir, ".", &a, true) == nil && fstatat(unix.AT_FDCWD, ".", &b, true) == nil &&
+	return statat(dir, ".", &a) == nil && statat(unix.AT_FDCWD, ".", &b) == nil &&
 		a.Dev == b.Dev && a.Ino == b.Ino
 }

@@ -27,6 +27,16 @@ type decision struct {
 	backup string
 }
 
+// exclusivity says whether what a copy makes may take the place of an
+// entry already at its name. -l and -s make a new entry, which cp will
+// not put over an existing one unless it moves or removes it first.
+type exclusivity bool
+
+const (
+	mayReplace exclusivity = false
+	exclusive  exclusivity = true
+)
+
 // skipNotOlder is why -u leaves a destination alone.
 const skipNotOlder = "destination is not older (-u)"
 
@@ -42,10 +52,10 @@ type verdict struct {
 
 // judgeExisting applies cp's rules to old, an entry already at the
 // destination name at, which the source j (whose stat is st) would
-// replace. exclusive is set for -l and -s, which make a new entry and so
-// meet an existing one unless it is moved away or removed. A refusal is
+// replace. -l and -s make their entries exclusive: they meet an existing
+// one unless it is moved away or removed. A refusal is
 // an error; nothing is changed.
-func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
+func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst string, excl exclusivity) (verdict, error) {
 	if e.opts.Force && e.opts.Backup != BackupNone && st.Mode&unix.S_IFMT == unix.S_IFREG &&
 		sameInode(old, st) && sameEntry(j.dir.srcFd, j.srcName, at) {
 		// cp -fb f f: the file stays, and its copy becomes the backup.
@@ -76,19 +86,19 @@ func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst stri
 		return v, nil
 	}
 	v.proceed = true
-	return e.judgeReplacement(v, at, st, old, src, dst, exclusive)
+	return e.judgeReplacement(v, at, st, old, src, dst, excl)
 }
 
 // judgeReplacement is the rest of judgeExisting, for an entry the copy
 // goes ahead over: whether it is moved to its backup name, removed first
 // or replaced, and whether its replacement keeps its owner, mode and
 // extended attributes (inherit).
-func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, dst string, exclusive bool) (verdict, error) {
+func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, dst string, excl exclusivity) (verdict, error) {
 	switch {
 	case e.opts.Backup != BackupNone:
 		name := e.backupName(at.dir, at.name)
 		var b unix.Stat_t
-		if fstatat(at.dir, name, &b, true) == nil && sameInode(&b, st) {
+		if statat(at.dir, name, &b) == nil && sameInode(&b, st) {
 			return verdict{}, fmt.Errorf("backing up %s might destroy source;  %s not copied", cpmsg.Quote(dst), cpmsg.Quote(src))
 		}
 		v.backup = name
@@ -96,7 +106,7 @@ func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, d
 	case e.opts.Overwrite == OverwriteRemoveFirst:
 		v.remove = true
 		return v, nil
-	case exclusive && !e.opts.Force && !(e.opts.Deref == DerefNever && st.Mode&unix.S_IFMT != unix.S_IFREG):
+	case excl == exclusive && !e.opts.Force && !(e.opts.Deref == DerefNever && st.Mode&unix.S_IFMT != unix.S_IFREG):
 		// (cp removes the destination first for a symlink or special
 		// source it does not follow, whatever it makes of it.)
 		return verdict{}, unix.EEXIST // the caller words it
@@ -112,7 +122,7 @@ func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, d
 		return v, nil // a symlink loop cp -f replaces: a new file, nothing inherited
 	}
 	v.inherit = true
-	if old.Mode&unix.S_IFMT == unix.S_IFREG && !exclusive {
+	if old.Mode&unix.S_IFMT == unix.S_IFREG && excl == mayReplace {
 		// cp opens the file for writing: a read-only one is refused, or
 		// with -f removed and made anew (with the source's mode).
 		if err := unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
@@ -129,9 +139,9 @@ func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, d
 // destination name at, and does what must happen first: asks (-i), moves
 // the entry to its backup name, or removes it. A skip marks r skipped; a
 // refusal is an error.
-func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t, exclusive bool) (decision, error) {
+func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t, excl exclusivity) (decision, error) {
 	src, dst := r.ev.Src, r.ev.Dst
-	v, err := wk.judgeExisting(j, at, st, old, src, dst, exclusive)
+	v, err := wk.judgeExisting(j, at, st, old, src, dst, excl)
 	switch {
 	case err != nil:
 		return decision{}, err
@@ -170,7 +180,7 @@ func retarget(how *decision, at *place, j job, r *result) {
 	at.name = how.target
 	r.ev.Dst = j.dir.dstPath(how.target)
 	var t unix.Stat_t
-	how.replace = fstatat(at.dir, at.name, &t, false) == nil
+	how.replace = lstatat(at.dir, at.name, &t) == nil
 }
 
 // newer reports whether a's modification time is after b's.

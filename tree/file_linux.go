@@ -99,7 +99,7 @@ func (wk *worker) fileDestination(j job, r *result, f *fileCopy) bool {
 		return true
 	}
 	f.old = old
-	if f.how, err = wk.checkExisting(j, f.at, r, &f.st, old, false); !f.how.proceed || err != nil {
+	if f.how, err = wk.checkExisting(j, f.at, r, &f.st, old, mayReplace); !f.how.proceed || err != nil {
 		r.ev.Err = err
 		return false
 	}
@@ -121,7 +121,10 @@ func (wk *worker) fileMeta(j job, r *result, f *fileCopy) {
 		// A stream's copy stands under its name while the data comes:
 		// private until its owner is set, as cp keeps it.
 		wk.opts.Preserve.Ownership && f.stream && f.kind == outNew
-	f.perm = wk.createPerm(st, later)
+	f.perm = wk.createPerm(st)
+	if later {
+		f.perm = privatePerm
+	}
 	fresh.perm = f.perm
 	f.m = meta{src: fdNode(f.fd), st: st, display: r.ev.Dst, fresh: fresh, permsSet: !later && !wk.opts.Preserve.Mode}
 	if f.kind == outReplace && f.how.inherit {
@@ -138,7 +141,7 @@ func (wk *worker) writeFileData(j job, r *result, f *fileCopy) (*output, error) 
 		// Written through a destination symlink, maybe on another
 		// filesystem: the capability cache must learn about that one.
 		var d unix.Stat_t
-		if err := fstatat(f.at.dir, ".", &d, true); err == nil {
+		if err := statat(f.at.dir, ".", &d); err == nil {
 			p.dst = d.Dev
 		}
 	}

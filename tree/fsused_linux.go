@@ -21,7 +21,7 @@ func (w *walker) watchFS(dev uint64, dirFd int) {
 	if err != nil {
 		return // no estimate for this one; the copy does not depend on it
 	}
-	used, err := usedBytes(fd, true)
+	used, err := usedBytes(fd)
 	if err != nil {
 		unix.Close(fd)
 		return
@@ -35,7 +35,7 @@ func (w *walker) fsDelta() (int64, bool) {
 	var delta int64
 	ok := false
 	for dev, fs := range w.fsWatch {
-		if after, err := usedBytes(fs.fd, true); err == nil {
+		if after, err := usedBytes(fs.fd); err == nil {
 			delta += after - fs.before
 			ok = true
 		}
@@ -45,13 +45,10 @@ func (w *walker) fsDelta() (int64, bool) {
 	return delta, ok
 }
 
-// usedBytes is the used space of the filesystem of fd, after a syncfs
-// when sync is set.
-func usedBytes(fd int, sync bool) (int64, error) {
-	if sync {
-		if err := unix.Syncfs(fd); err != nil {
-			return 0, err
-		}
+// usedBytes is the used space of the filesystem of fd, after a syncfs.
+func usedBytes(fd int) (int64, error) {
+	if err := unix.Syncfs(fd); err != nil {
+		return 0, err
 	}
 	var s unix.Statfs_t
 	if err := unix.Fstatfs(fd, &s); err != nil {

@@ -36,7 +36,8 @@ func (g *linkGroup) finish(dst string, fd int, ok, kept bool) {
 // no-op on nil so callers need not check.
 func (g *linkGroup) abandon() {
 	if g != nil {
-		g.finish("", -1, false, false)
+		g.fd = -1 // not ok: the later links are copied on their own
+		close(g.done)
 	}
 }
 

@@ -75,7 +75,7 @@ func statNode(n inode, st *unix.Stat_t) error {
 	case fdNode:
 		return unix.Fstat(int(n), st)
 	case atNode:
-		return fstatat(n.dir, n.name, st, false)
+		return lstatat(n.dir, n.name, st)
 	}
 	return unix.EINVAL
 }

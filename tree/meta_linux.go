@@ -116,23 +116,26 @@ func (e *env) mode(m meta) (uint32, bool) {
 	}
 	// Created private: the permissions creating it with createPerm would
 	// have given (not knowing about a default ACL here).
-	return e.createPerm(m.st, false) &^ e.umask, true
+	return e.createPerm(m.st) &^ e.umask, true
 }
+
+// privatePerm is the mode of an entry created private: nobody but its
+// owner may open it until its own mode and owner are set.
+const privatePerm = 0o600
 
 // createPerm is the mode to create an entry with. A plain copy creates it
 // with the source's permissions and lets the kernel apply the umask or
 // the directory's default ACL, as cp does; --no-preserve=mode uses the
 // defaults of a new file (0666, or 0777 for directories). With -p the
 // source's permissions are used too when the umask leaves them whole, so
-// the chmod after the data can be skipped; otherwise, and for entries
-// whose mode comes from a replaced file, it is created private (0600).
-func (e *env) createPerm(st *unix.Stat_t, later bool) uint32 {
+// the chmod after the data can be skipped; otherwise it is created
+// private. (Callers create an entry whose mode or owner is set afterwards,
+// such as one whose mode comes from a replaced file, private too.)
+func (e *env) createPerm(st *unix.Stat_t) uint32 {
 	perm := st.Mode & 0o777
 	switch {
-	case later:
-		return 0o600
 	case e.opts.Preserve.Mode && perm&e.umask != 0:
-		return 0o600
+		return privatePerm
 	case e.opts.DefaultMode && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return 0o777
 	case e.opts.DefaultMode:
@@ -148,7 +151,10 @@ func (e *env) createPerm(st *unix.Stat_t, later bool) uint32 {
 // owner and mode are the source's.
 func (e *env) dirPerm(st *unix.Stat_t) uint32 {
 	pr := e.opts.Preserve
-	return e.createPerm(st, pr.Mode || pr.Ownership) | 0o700
+	if pr.Mode || pr.Ownership {
+		return 0o700 // private
+	}
+	return e.createPerm(st) | 0o700
 }
 
 // chown sets the owner. Without privilege it falls back to the group

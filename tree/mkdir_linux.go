@@ -41,7 +41,7 @@ func (w *walker) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 // --keep-directory-symlink asks for that.
 func (w *walker) dstIsDir(d, parent *dirHandle, dstName string, op *operandState) (bool, error) {
 	var st unix.Stat_t
-	switch err := fstatat(parent.dstFd, dstName, &st, false); {
+	switch err := lstatat(parent.dstFd, dstName, &st); {
 	case err == unix.ENOENT:
 		return false, nil
 	case err != nil:
@@ -56,7 +56,7 @@ func (w *walker) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 			return false, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(d.src), cpmsg.Quote(shown))
 		}
 		if w.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
-			fstatat(parent.dstFd, dstName, &st, true) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			statat(parent.dstFd, dstName, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return true, nil
 		}
 		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", cpmsg.Quote(d.dst), cpmsg.Quote(d.src))

@@ -202,7 +202,7 @@ func renameNoReplace(dir int, tmp, name string) error {
 		return err
 	}
 	var st unix.Stat_t
-	if fstatat(dir, name, &st, false) == nil {
+	if lstatat(dir, name, &st) == nil {
 		return unix.EEXIST
 	}
 	return unix.Renameat(dir, tmp, dir, name)

@@ -33,7 +33,7 @@ func (w *walker) makeParents(dst, src string) ([]parentDir, bool) {
 		sub := strings.Join(parts[:i+1], "/")
 		sp, dp := srcBase+sub, base+sub
 		var st unix.Stat_t
-		if err := fstatat(unix.AT_FDCWD, sp, &st, true); err != nil {
+		if err := statat(unix.AT_FDCWD, sp, &st); err != nil {
 			w.fail(sp, dp, pathErr("cannot stat", sp, err))
 			return made, false
 		}
@@ -67,7 +67,7 @@ func (c *collector) finishParents(dirs []parentDir) {
 				err = &cpmsg.PathError{Op: "preserving permissions for", Path: p.dst, Err: err}
 			}
 		} else {
-			err = c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, false, p.dst)
+			err = c.dirMeta(atNode{unix.AT_FDCWD, p.dst}, atNode{unix.AT_FDCWD, p.src}, &p.st, madeDir, p.dst)
 		}
 		if err != nil {
 			c.stats.fail(p.dst, err)

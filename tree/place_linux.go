@@ -37,7 +37,7 @@ const maxLinkHops = 40
 // stays. A dangling one is refused rather than created through.
 func (e *env) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t, error) {
 	var old unix.Stat_t
-	switch err := fstatat(p.dir, p.name, &old, false); {
+	switch err := lstatat(p.dir, p.name, &old); {
 	case err == unix.ENOENT:
 		return nil, nil
 	case err != nil:
@@ -49,7 +49,7 @@ func (e *env) existing(p *place, src *unix.Stat_t, display string) (*unix.Stat_t
 	}
 	var target unix.Stat_t
 	dangling := false
-	switch err := fstatat(p.dir, p.name, &target, true); {
+	switch err := statat(p.dir, p.name, &target); {
 	case err == unix.ENOENT && e.opts.ThroughDangling:
 		// POSIXLY_CORRECT: cp creates the file the symlink names.
 		dangling = true
@@ -108,15 +108,25 @@ func followDstLinks(p *place, target *unix.Stat_t, dangling bool, display string
 	}
 }
 
-// entryAt is what is at at already, or nil. A regular file's copy (file)
-// looks as existing does, through a destination symlink; anything else
-// meets the entry itself.
-func (e *env) entryAt(at *place, st *unix.Stat_t, display string, file bool) (*unix.Stat_t, error) {
-	if file {
+// writes is what a copy writes at its destination, which decides how it
+// meets an entry already there.
+type writes int
+
+const (
+	writesEntry  writes = iota // a symlink, node or link: it meets the entry itself
+	writesFile                 // a file's data: through a symlink there, as cp writes
+	writesStream               // a file's data read to its end (see isStream): the same, and in place
+)
+
+// entryAt is what is at at already, or nil. A regular file's copy looks
+// as existing does, through a destination symlink; anything else meets
+// the entry itself.
+func (e *env) entryAt(at *place, st *unix.Stat_t, display string, w writes) (*unix.Stat_t, error) {
+	if w != writesEntry {
 		return e.existing(at, st, display)
 	}
 	var old unix.Stat_t
-	switch err := fstatat(at.dir, at.name, &old, false); {
+	switch err := lstatat(at.dir, at.name, &old); {
 	case err == nil:
 		return &old, nil
 	case err != unix.ENOENT:

@@ -34,7 +34,7 @@ func (wk *worker) planEntry(j job, r *result) {
 		r.ev.Kind, r.ev.Reason = KindSpecial, "special file"
 	}
 	if !regular || wk.opts.HardLink || wk.opts.SymLink || j.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		wk.planExisting(j, r, &j.st, false, false)
+		wk.planExisting(j, r, &j.st, writesEntry)
 		return
 	}
 	r.ev.Kind = KindFile
@@ -60,7 +60,7 @@ func (wk *worker) planLaterLink(j job, r *result) {
 		r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
 		return
 	}
-	wk.planExisting(j, r, &j.st, false, false)
+	wk.planExisting(j, r, &j.st, writesEntry)
 }
 
 // planDeviceRead plans the copy of a FIFO or device read into a file. It
@@ -68,7 +68,7 @@ func (wk *worker) planLaterLink(j job, r *result) {
 // be read to its end.
 func (wk *worker) planDeviceRead(j job, r *result) {
 	switch {
-	case wk.planExisting(j, r, &j.st, true, true):
+	case wk.planExisting(j, r, &j.st, writesStream):
 	case wk.opts.AttrsOnly:
 		r.ev.Reason = "no data to copy"
 	default:
@@ -90,7 +90,11 @@ func (wk *worker) planFile(j job, r *result) {
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
 	stream := isStream(fd, &st)
-	if wk.planExisting(j, r, &st, true, stream) {
+	w := writesFile
+	if stream {
+		w = writesStream
+	}
+	if wk.planExisting(j, r, &st, w) {
 		return
 	}
 	emptyFile := st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0 && !onPseudoFS(fd)
@@ -166,15 +170,14 @@ func (wk *worker) planByteCopy(r *result, st *unix.Stat_t, pr *probe) {
 // planExisting decides, as the copy would, what happens to an entry at
 // j's destination and whether the destination can be written, and says
 // so in r. It reports whether the plan for j ends there (a failure or a
-// skip). file is set for a regular file's copy, which writes through a
-// destination symlink as cp does; stream for one read to its end.
-func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, file, stream bool) (stop bool) {
+// skip). w is what the copy writes there.
+func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, w writes) (stop bool) {
 	if j.dir.fresh {
 		return false // in a directory the copy would make: nothing is there
 	}
 	at := place{dir: j.dir.dstFd, name: j.dstName}
 	defer at.close()
-	old, err := wk.entryAt(&at, st, r.ev.Dst, file)
+	old, err := wk.entryAt(&at, st, r.ev.Dst, w)
 	if err != nil {
 		r.ev.Err = err
 		return true
@@ -182,7 +185,7 @@ func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, file, stream b
 	verb := planVerb(wk.opts, j, st)
 	inPlace := false
 	if old != nil {
-		if inPlace, stop = wk.planOverExisting(j, r, &at, st, old, verb, file, stream); stop {
+		if inPlace, stop = wk.planOverExisting(j, r, &at, st, old, verb, w); stop {
 			return true
 		}
 	}
@@ -213,9 +216,13 @@ func planVerb(opts Options, j job, st *unix.Stat_t) string {
 // planOverExisting is planExisting's judgement of old, the entry at at:
 // what the copy would do to it first (r.ev.Existing), and whether the
 // copy would rewrite it in place. It reports whether the plan ends there.
-func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.Stat_t, verb string, file, stream bool) (inPlace, stop bool) {
+func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.Stat_t, verb string, w writes) (inPlace, stop bool) {
 	dst := r.ev.Dst
-	v, err := wk.judgeExisting(j, *at, st, old, r.ev.Src, dst, wk.opts.HardLink || wk.opts.SymLink)
+	excl := mayReplace
+	if wk.opts.HardLink || wk.opts.SymLink {
+		excl = exclusive
+	}
+	v, err := wk.judgeExisting(j, *at, st, old, r.ev.Src, dst, excl)
 	switch {
 	case err == unix.EEXIST:
 		r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
@@ -236,7 +243,7 @@ func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.St
 	}
 	r.ev.Ask = v.ask
 	retarget(&v.decision, at, j, r)
-	if !file {
+	if w == writesEntry {
 		if r.ev.Err = wk.attrsOnlyRefusal(v.decision, verb, dst); r.ev.Err != nil {
 			return false, true
 		}
@@ -246,8 +253,8 @@ func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.St
 		r.ev.Existing, r.ev.Backup = ExistingBackup, j.dir.dstPath(v.backup)
 	case v.remove:
 		r.ev.Existing = ExistingRemove
-	case v.replace && file:
-		kind, _ := wk.outputFor(v.decision, *at, old, stream)
+	case v.replace && w != writesEntry:
+		kind, _ := wk.outputFor(v.decision, *at, old, w == writesStream)
 		inPlace = kind == outInPlace
 		r.ev.Existing = ExistingReplace
 		if inPlace || wk.opts.AttrsOnly {

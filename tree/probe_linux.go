@@ -83,7 +83,7 @@ func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
 // filesystem that this process may write into, or returns -1.
 func writableAbove(dir int) int {
 	var st unix.Stat_t
-	if fstatat(dir, ".", &st, true) != nil {
+	if statat(dir, ".", &st) != nil {
 		return -1
 	}
 	cur, err := unix.Openat(dir, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

@@ -162,10 +162,10 @@ func sameFileOK(f sameFacts, o sameOptions) sameVerdict {
 // sameFile applies cp's same-file rules to the source srcName in srcDir
 // (stat st, as the copy opened it) and old, the entry dstName in dstDir.
 func (e *env) sameFile(srcDir int, srcName string, dstDir int, dstName string, st, old *unix.Stat_t) sameVerdict {
-	stat := func(dir int, name string, follow bool) func() *unix.Stat_t {
+	later := func(stat func(int, string, *unix.Stat_t) error, dir int, name string) func() *unix.Stat_t {
 		return func() *unix.Stat_t {
 			var s unix.Stat_t
-			if fstatat(dir, name, &s, follow) != nil {
+			if stat(dir, name, &s) != nil {
 				return nil
 			}
 			return &s
@@ -173,10 +173,10 @@ func (e *env) sameFile(srcDir int, srcName string, dstDir int, dstName string, s
 	}
 	return sameFileOK(sameFacts{
 		src: st, dst: old,
-		srcL:     stat(srcDir, srcName, false),
-		dstL:     stat(dstDir, dstName, false),
-		srcS:     stat(srcDir, srcName, true),
-		dstS:     stat(dstDir, dstName, true),
+		srcL:     later(lstatat, srcDir, srcName),
+		dstL:     later(lstatat, dstDir, dstName),
+		srcS:     later(statat, srcDir, srcName),
+		dstS:     later(statat, dstDir, dstName),
 		sameName: func() bool { return sameEntry(srcDir, srcName, place{dir: dstDir, name: dstName}) },
 	}, e.sameOptions())
 }
@@ -193,7 +193,7 @@ func sameEntry(srcDir int, srcName string, at place) bool {
 		return false
 	}
 	var a, b unix.Stat_t
-	if fstatat(srcDir, dir, &a, true) != nil || fstatat(at.dir, ".", &b, true) != nil {
+	if statat(srcDir, dir, &a) != nil || statat(at.dir, ".", &b) != nil {
 		return true // cannot tell: assume the worst
 	}
 	return a.Dev == b.Dev && a.Ino == b.Ino

@@ -25,6 +25,12 @@ func fstatat(dir int, name string, st *unix.Stat_t, follow bool) error {
 	return eintr.Ignoring(func() error { return unix.Fstatat(dir, name, st, flags) })
 }
 
+// statat stats name in dir, following a final symlink.
+func statat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, name, st, true) }
+
+// lstatat stats name in dir itself, even if it is a symlink.
+func lstatat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, name, st, false) }
+
 func readlinkat(dir int, name string) (string, error) {
 	for size := 256; ; size *= 2 {
 		buf := make([]byte, size)

@@ -25,7 +25,7 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 		// cp still makes the directory it cannot read, with the
 		// source's mode, and says it cannot access the source.
 		if !w.opts.DryRun && parent.dstFd != -1 {
-			unix.Mkdirat(parent.dstFd, dstName, w.createPerm(st, false))
+			unix.Mkdirat(parent.dstFd, dstName, w.createPerm(st))
 		}
 		w.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
 		return

@@ -33,7 +33,7 @@ func (c *Counter) Measure(path string) (Usage, error) {
 	p := &pathCount{c: c, u: Usage{Path: path}, names: map[devIno]int{}}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
-		p.collect(measureFile(fileRef{dir: cwdDir(), name: path}, 0, mountOf(&st), true))
+		p.collect(measureFile(fileRef{dir: cwdDir(), name: path}, 0, mountOf(&st), keepName))
 	case unix.S_IFDIR:
 		c.walk(p, path, mountOf(&st))
 	}
@@ -187,6 +187,10 @@ func (w *usageWalker) read(parent *usageDir, name string, follow bool) {
 		}
 	}
 }
+
+// keepName is measureFile's named for a file measured by itself: its
+// path is in the result.
+const keepName = true
 
 // measureFile maps the extents of the regular file f; openFlags add
 // O_NOFOLLOW for files met inside a walked tree, and named asks for the
