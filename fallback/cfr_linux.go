@@ -89,7 +89,7 @@ func cfrUnsupported(err error) bool {
 // copy_file_range means the source shrank, not "unsupported".
 func atEOF(src *os.File, off int64) bool {
 	var st unix.Stat_t
-	err := unix.Fstat(int(src.Fd()), &st)
+	err := eintr.Ignoring(func() error { return unix.Fstat(int(src.Fd()), &st) })
 	runtime.KeepAlive(src)
 	return err == nil && off >= st.Size
 }

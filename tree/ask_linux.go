@@ -14,7 +14,7 @@ var promptMu sync.Mutex
 // overwriteQuestion is cp's -i question: it warns when the file is not
 // writable ("replace 'f', overriding mode 0444 (r--r--r--)?").
 func overwriteQuestion(at place, old *unix.Stat_t, dst string) string {
-	if old.Mode&unix.S_IFMT != unix.S_IFLNK && unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS) != nil {
+	if old.Mode&unix.S_IFMT != unix.S_IFLNK && faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS) != nil {
 		return fmt.Sprintf("replace %s, overriding mode %04o (%s)? ", cpmsg.Quote(dst), old.Mode&0o7777, permString(old.Mode))
 	}
 	return fmt.Sprintf("overwrite %s? ", cpmsg.Quote(dst))

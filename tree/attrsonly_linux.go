@@ -22,7 +22,7 @@ func (e *env) attrsOnlyRefusal(how decision, verb, dst string) error {
 func (wk *worker) attributesOnly(at place, m meta, exists bool, perm uint32) error {
 	var f *os.File
 	if exists {
-		fd, err := unix.Openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err := openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return pathErr("cannot open", m.display, err)
 		}

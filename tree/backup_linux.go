@@ -11,7 +11,7 @@ import (
 // when the copy that was to replace it failed.
 func restoreBackup(dir int, name, backup string) {
 	if backup != "" {
-		unix.Renameat2(dir, backup, dir, name, unix.RENAME_NOREPLACE)
+		renameat2(dir, backup, dir, name, unix.RENAME_NOREPLACE)
 	}
 }
 
@@ -28,7 +28,7 @@ func (e *env) backupName(dir int, name string) string {
 
 // highestBackup finds the highest N of existing NAME.~N~ backups.
 func highestBackup(dir int, name string) (int, bool) {
-	fd, err := unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, false
 	}
@@ -37,7 +37,7 @@ func highestBackup(dir int, name string) (int, bool) {
 	buf := make([]byte, 8192)
 	prefix := name + ".~"
 	for {
-		n, err := unix.ReadDirent(fd, buf)
+		n, err := readDirent(fd, buf)
 		if err != nil || n == 0 {
 			return best, found
 		}

@@ -54,13 +54,13 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 		return
 	}
 	if err := setMeta(at); err != nil {
-		unix.Unlinkat(dir, at, 0)
+		unlinkat(dir, at, 0)
 		r.ev.Err = err
 		return
 	}
 	if at != name {
-		if err := unix.Renameat(dir, at, dir, name); err != nil {
-			unix.Unlinkat(dir, at, 0)
+		if err := renameat(dir, at, dir, name); err != nil {
+			unlinkat(dir, at, 0)
 			r.ev.Err = pathErr(verb, dst, err)
 		}
 	}
@@ -78,7 +78,7 @@ func (wk *worker) copySymlink(j job, r *result) {
 		return
 	}
 	wk.placeAt(j, r, "cannot create symbolic link", mayReplace,
-		func(name string) error { return unix.Symlinkat(target, j.dir.dstFd, name) },
+		func(name string) error { return symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
 			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
 				st: &j.st, display: r.ev.Dst, link: true, fresh: j.dir.created(wk.env, 0o777)})
@@ -95,7 +95,7 @@ func (wk *worker) copySpecial(j job, r *result) {
 	}
 	wk.placeAt(j, r, verb, mayReplace,
 		func(name string) error {
-			return unix.Mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
+			return mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
 		func(name string) error {
 			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
@@ -123,9 +123,9 @@ func (wk *worker) copyLink(j job, r *result) {
 			if j.link.fd >= 0 {
 				// Too deep to name: link the open inode itself.
 				proc := "/proc/self/fd/" + strconv.Itoa(j.link.fd)
-				return unix.Linkat(unix.AT_FDCWD, proc, j.dir.dstFd, name, unix.AT_SYMLINK_FOLLOW)
+				return linkat(unix.AT_FDCWD, proc, j.dir.dstFd, name, unix.AT_SYMLINK_FOLLOW)
 			}
-			return unix.Linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
+			return linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
 		}, noMeta)
 }
 
@@ -142,7 +142,7 @@ func alreadyLinked(j job) bool {
 	}
 	var err error
 	if j.link.fd >= 0 {
-		err = unix.Fstat(j.link.fd, &first)
+		err = fstat(j.link.fd, &first)
 	} else {
 		err = lstatat(unix.AT_FDCWD, j.link.dst, &first)
 	}
@@ -158,7 +158,7 @@ func (wk *worker) linkSource(j job, r *result) {
 		flags = unix.AT_SYMLINK_FOLLOW
 	}
 	wk.placeAt(j, r, "cannot create hard link", exclusive,
-		func(name string) error { return unix.Linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
+		func(name string) error { return linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
 		noMeta)
 }
 
@@ -170,7 +170,7 @@ func (wk *worker) symlinkSource(j job, r *result) {
 		return
 	}
 	wk.placeAt(j, r, "cannot create symbolic link", exclusive,
-		func(name string) error { return unix.Symlinkat(r.ev.Src, j.dir.dstFd, name) },
+		func(name string) error { return symlinkat(r.ev.Src, j.dir.dstFd, name) },
 		noMeta)
 }
 

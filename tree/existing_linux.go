@@ -125,7 +125,7 @@ func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, d
 	if old.Mode&unix.S_IFMT == unix.S_IFREG && excl == mayReplace {
 		// cp opens the file for writing: a read-only one is refused, or
 		// with -f removed and made anew (with the source's mode).
-		if err := unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
+		if err := faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
 			if !e.opts.Force {
 				return verdict{}, pathErr("cannot create regular file", dst, err)
 			}
@@ -159,11 +159,11 @@ func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t
 	}
 	switch {
 	case v.backup != "":
-		if err := unix.Renameat(at.dir, at.name, at.dir, v.backup); err != nil {
+		if err := renameat(at.dir, at.name, at.dir, v.backup); err != nil {
 			return decision{}, pathErr("cannot backup", dst, err)
 		}
 	case v.remove:
-		if err := unix.Unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
+		if err := unlinkat(at.dir, at.name, 0); err != nil && err != unix.ENOENT {
 			return decision{}, pathErr("cannot remove", dst, err)
 		}
 	}

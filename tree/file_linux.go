@@ -15,7 +15,7 @@ func openSource(j job, display string) (*os.File, error) {
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
+	fd, err := openat(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}

@@ -20,7 +20,7 @@ func fsType(dev uint64, paths ...string) string {
 	}
 	for _, p := range paths {
 		var s unix.Statfs_t
-		if unix.Statfs(p, &s) == nil {
+		if statfs(p, &s) == nil {
 			return fsMagics[fsMagic(&s)]
 		}
 	}

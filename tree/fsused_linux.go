@@ -17,7 +17,7 @@ func (w *walker) watchFS(dev uint64, dirFd int) {
 	if !w.opts.MeasureFS || w.fsWatch[dev] != nil {
 		return
 	}
-	fd, err := unix.Openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return // no estimate for this one; the copy does not depend on it
 	}
@@ -47,11 +47,11 @@ func (w *walker) fsDelta() (int64, bool) {
 
 // usedBytes is the used space of the filesystem of fd, after a syncfs.
 func usedBytes(fd int) (int64, error) {
-	if err := unix.Syncfs(fd); err != nil {
+	if err := syncfs(fd); err != nil {
 		return 0, err
 	}
 	var s unix.Statfs_t
-	if err := unix.Fstatfs(fd, &s); err != nil {
+	if err := fstatfs(fd, &s); err != nil {
 		return 0, err
 	}
 	return int64(s.Blocks-s.Bfree) * int64(s.Bsize), nil
@@ -64,13 +64,13 @@ func (w *walker) freeSpace(dev uint64, dirFd int) {
 		return
 	}
 	w.freeSeen[dev] = true
-	fd, err := unix.Openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openat(dirFd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(fd)
 	var s unix.Statfs_t
-	if unix.Fstatfs(fd, &s) == nil {
+	if fstatfs(fd, &s) == nil {
 		w.freeBytes += int64(s.Bavail) * int64(s.Bsize)
 	}
 }

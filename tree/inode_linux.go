@@ -3,6 +3,7 @@ package tree
 import (
 	"strconv"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,19 +23,29 @@ type inode interface {
 // fdNode is an open file or directory.
 type fdNode int
 
-func (f fdNode) chown(uid, gid int) error { return unix.Fchown(int(f), uid, gid) }
-func (f fdNode) chmod(mode uint32) error  { return unix.Fchmod(int(f), mode) }
-func (f fdNode) utimes(ts []unix.Timespec) error {
-	return unix.UtimesNanoAt(int(f), "", ts, unix.AT_EMPTY_PATH)
+// Each call is retried when a signal interrupts it (see package eintr).
+
+func (f fdNode) chown(uid, gid int) error {
+	return eintr.Ignoring(func() error { return unix.Fchown(int(f), uid, gid) })
 }
-func (f fdNode) listxattr(buf []byte) (int, error) { return unix.Flistxattr(int(f), buf) }
+func (f fdNode) chmod(mode uint32) error {
+	return eintr.Ignoring(func() error { return unix.Fchmod(int(f), mode) })
+}
+func (f fdNode) utimes(ts []unix.Timespec) error {
+	return eintr.Ignoring(func() error { return unix.UtimesNanoAt(int(f), "", ts, unix.AT_EMPTY_PATH) })
+}
+func (f fdNode) listxattr(buf []byte) (int, error) {
+	return eintr.Ignoring2(func() (int, error) { return unix.Flistxattr(int(f), buf) })
+}
 func (f fdNode) getxattr(name string, buf []byte) (int, error) {
-	return unix.Fgetxattr(int(f), name, buf)
+	return eintr.Ignoring2(func() (int, error) { return unix.Fgetxattr(int(f), name, buf) })
 }
 func (f fdNode) setxattr(name string, value []byte) error {
-	return unix.Fsetxattr(int(f), name, value, 0)
+	return eintr.Ignoring(func() error { return unix.Fsetxattr(int(f), name, value, 0) })
 }
-func (f fdNode) removexattr(name string) error { return unix.Fremovexattr(int(f), name) }
+func (f fdNode) removexattr(name string) error {
+	return eintr.Ignoring(func() error { return unix.Fremovexattr(int(f), name) })
+}
 
 // atNode is an entry of an open directory, never followed if a symlink.
 type atNode struct {
@@ -43,13 +54,13 @@ type atNode struct {
 }
 
 func (a atNode) chown(uid, gid int) error {
-	return unix.Fchownat(a.dir, a.name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	return eintr.Ignoring(func() error { return unix.Fchownat(a.dir, a.name, uid, gid, unix.AT_SYMLINK_NOFOLLOW) })
 }
 
 // chmod cannot apply to a symlink (Linux has no lchmod); callers skip it.
-func (a atNode) chmod(mode uint32) error { return unix.Fchmodat(a.dir, a.name, mode, 0) }
+func (a atNode) chmod(mode uint32) error { return fchmodat(a.dir, a.name, mode, 0) }
 func (a atNode) utimes(ts []unix.Timespec) error {
-	return unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW)
+	return eintr.Ignoring(func() error { return unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW) })
 }
 
 // path names the entry through /proc/self/fd so the l*xattr calls, which
@@ -60,20 +71,24 @@ func (a atNode) path() string {
 	}
 	return "/proc/self/fd/" + strconv.Itoa(a.dir) + "/" + a.name
 }
-func (a atNode) listxattr(buf []byte) (int, error) { return unix.Llistxattr(a.path(), buf) }
+func (a atNode) listxattr(buf []byte) (int, error) {
+	return eintr.Ignoring2(func() (int, error) { return unix.Llistxattr(a.path(), buf) })
+}
 func (a atNode) getxattr(name string, buf []byte) (int, error) {
-	return unix.Lgetxattr(a.path(), name, buf)
+	return eintr.Ignoring2(func() (int, error) { return unix.Lgetxattr(a.path(), name, buf) })
 }
 func (a atNode) setxattr(name string, value []byte) error {
-	return unix.Lsetxattr(a.path(), name, value, 0)
+	return eintr.Ignoring(func() error { return unix.Lsetxattr(a.path(), name, value, 0) })
 }
-func (a atNode) removexattr(name string) error { return unix.Lremovexattr(a.path(), name) }
+func (a atNode) removexattr(name string) error {
+	return eintr.Ignoring(func() error { return unix.Lremovexattr(a.path(), name) })
+}
 
 // statNode stats an inode without following a final symlink.
 func statNode(n inode, st *unix.Stat_t) error {
 	switch n := n.(type) {
 	case fdNode:
-		return unix.Fstat(int(n), st)
+		return fstat(int(n), st)
 	case atNode:
 		return lstatat(n.dir, n.name, st)
 	}

@@ -25,7 +25,7 @@ func (e *env) writeInPlace(at place, old *unix.Stat_t) bool {
 		return true
 	case e.euid != 0 && (old.Uid != e.euid || old.Gid != e.egid):
 		return true
-	case unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
+	case faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
 		return true
 	}
 	return isMountRoot(at.dir, at.name)
@@ -52,7 +52,7 @@ func (e *env) outputFor(how decision, at place, old *unix.Stat_t, stream bool) (
 func isMountRoot(dir int, name string) bool {
 	var stx unix.Statx_t
 	flags := unix.AT_SYMLINK_NOFOLLOW | unix.AT_STATX_DONT_SYNC
-	if unix.Statx(dir, name, flags, 0, &stx) != nil {
+	if statx(dir, name, flags, 0, &stx) != nil {
 		return false
 	}
 	return stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
@@ -85,7 +85,7 @@ func (e *env) fitsInPlace(dir int, old, src *unix.Stat_t) bool {
 // statfsAt is fstatfs of a directory descriptor, AT_FDCWD included.
 func statfsAt(dir int, fs *unix.Statfs_t) error {
 	if dir == unix.AT_FDCWD {
-		return unix.Statfs(".", fs)
+		return statfs(".", fs)
 	}
-	return unix.Fstatfs(dir, fs)
+	return fstatfs(dir, fs)
 }

@@ -13,7 +13,7 @@ func (w *walker) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 	if w.opts.DryRun {
 		return w.planDir(d, parent, dstName, op)
 	}
-	err := unix.Mkdirat(parent.dstFd, dstName, w.dirPerm(&d.st))
+	err := mkdirat(parent.dstFd, dstName, w.dirPerm(&d.st))
 	switch {
 	case err == nil:
 		d.fresh = true
@@ -73,11 +73,11 @@ func (d *dirHandle) openDst(parent *dirHandle, dstName string, follow bool) (uni
 	if follow {
 		flags &^= unix.O_NOFOLLOW
 	}
-	fd, err := unix.Openat(parent.dstFd, dstName, flags, 0)
+	fd, err := openat(parent.dstFd, dstName, flags, 0)
 	if err != nil {
 		return st, pathErr("cannot open directory", d.dst, err)
 	}
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err := fstat(fd, &st); err != nil {
 		unix.Close(fd)
 		return st, pathErr("cannot stat", d.dst, err)
 	}
@@ -99,7 +99,7 @@ func (w *walker) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	}
 	if !exists {
 		// The copy would make it: say now if it could not.
-		if err := unix.Faccessat(parent.dstFd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+		if err := faccessat(parent.dstFd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
 			return pathErr("cannot create directory", d.dst, err)
 		}
 		return nil

@@ -27,13 +27,13 @@ func intoItself(src, dst string) error {
 // within reports whether the directory dirFd is dir or lies below it,
 // by walking up its ".." chain to the root.
 func within(dirFd int, dir *unix.Stat_t) bool {
-	fd, err := unix.Openat(dirFd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openat(dirFd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false
 	}
 	for {
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil {
+		if fstat(fd, &st) != nil {
 			unix.Close(fd)
 			return false
 		}
@@ -41,13 +41,13 @@ func within(dirFd int, dir *unix.Stat_t) bool {
 			unix.Close(fd)
 			return true
 		}
-		up, err := unix.Openat(fd, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		up, err := openat(fd, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
 		if err != nil {
 			return false
 		}
 		var ust unix.Stat_t
-		if unix.Fstat(up, &ust) != nil || ust.Dev == st.Dev && ust.Ino == st.Ino {
+		if fstat(up, &ust) != nil || ust.Dev == st.Dev && ust.Ino == st.Ino {
 			unix.Close(up) // the root is its own parent
 			return false
 		}
@@ -201,7 +201,7 @@ func (w *walker) openOperand(dst string) (*dirHandle, string, error) {
 	name := dst
 	if i := strings.LastIndexByte(dst, '/'); i >= 0 {
 		op.dst, name = dst[:i+1], dst[i+1:]
-		fd, err := unix.Open(op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := openat(unix.AT_FDCWD, op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == unix.ENOENT && w.opts.DryRun && w.opts.Parents {
 			// --parents would make it: plan against the nearest existing
 			// ancestor, as for any directory a dry run would make.
@@ -213,7 +213,7 @@ func (w *walker) openOperand(dst string) (*dirHandle, string, error) {
 		op.dstFd = fd
 	}
 	var st unix.Stat_t
-	if err := unix.Fstatat(op.dstFd, ".", &st, 0); err != nil {
+	if err := statat(op.dstFd, ".", &st); err != nil {
 		op.close()
 		return nil, "", err
 	}
@@ -237,7 +237,7 @@ func (w *walker) plannedOperand(op *dirHandle, name string) (*dirHandle, string,
 				dir = "/"
 			}
 		}
-		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := openat(unix.AT_FDCWD, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == unix.ENOENT && dir != "." && dir != "/" {
 			continue
 		}
@@ -245,7 +245,7 @@ func (w *walker) plannedOperand(op *dirHandle, name string) (*dirHandle, string,
 			return nil, "", err
 		}
 		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
+		if err := fstat(fd, &st); err != nil {
 			unix.Close(fd)
 			return nil, "", err
 		}

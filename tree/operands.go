@@ -103,7 +103,7 @@ func (o Operands) source(src string) string {
 func targetNotDir(what, dest string) error {
 	err := error(unix.ENOTDIR)
 	var st unix.Stat_t
-	if serr := unix.Stat(dest, &st); serr != nil {
+	if serr := statat(unix.AT_FDCWD, dest, &st); serr != nil {
 		err = serr
 	}
 	return pathErr(what, dest, err)

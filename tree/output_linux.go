@@ -143,7 +143,7 @@ func (o *output) written() string {
 func (o *output) discard() {
 	o.f.Close()
 	if n := o.written(); n != "" {
-		unix.Unlinkat(o.dirFd, n, 0)
+		unlinkat(o.dirFd, n, 0)
 	}
 }
 
@@ -153,20 +153,20 @@ func (o *output) discard() {
 func (o *output) commit(replace bool) error {
 	if o.anon {
 		proc := "/proc/self/fd/" + strconv.Itoa(int(o.f.Fd()))
-		err := unix.Linkat(unix.AT_FDCWD, proc, o.dirFd, o.name, unix.AT_SYMLINK_FOLLOW)
+		err := linkat(unix.AT_FDCWD, proc, o.dirFd, o.name, unix.AT_SYMLINK_FOLLOW)
 		if err != nil {
 			o.f.Close()
 			return err
 		}
 		if err := o.f.Close(); err != nil {
-			unix.Unlinkat(o.dirFd, o.name, 0)
+			unlinkat(o.dirFd, o.name, 0)
 			return err
 		}
 		return nil
 	}
 	if err := o.f.Close(); err != nil {
 		o.f = nil
-		unix.Unlinkat(o.dirFd, o.written(), 0)
+		unlinkat(o.dirFd, o.written(), 0)
 		return err
 	}
 	if o.tmp == "" {
@@ -174,12 +174,12 @@ func (o *output) commit(replace bool) error {
 	}
 	var err error
 	if replace {
-		err = unix.Renameat(o.dirFd, o.tmp, o.dirFd, o.name)
+		err = renameat(o.dirFd, o.tmp, o.dirFd, o.name)
 	} else {
 		err = renameNoReplace(o.dirFd, o.tmp, o.name)
 	}
 	if err != nil {
-		unix.Unlinkat(o.dirFd, o.tmp, 0)
+		unlinkat(o.dirFd, o.tmp, 0)
 	}
 	return err
 }
@@ -190,13 +190,13 @@ func (o *output) commit(replace bool) error {
 // a plain rename after checking the name is free: the small race that
 // leaves is the one cp's own open has.
 func renameNoReplace(dir int, tmp, name string) error {
-	err := unix.Renameat2(dir, tmp, dir, name, unix.RENAME_NOREPLACE)
+	err := renameat2(dir, tmp, dir, name, unix.RENAME_NOREPLACE)
 	if !renameFlagsUnsupported(err) {
 		return err
 	}
-	switch err := unix.Linkat(dir, tmp, dir, name, 0); err {
+	switch err := linkat(dir, tmp, dir, name, 0); err {
 	case nil:
-		unix.Unlinkat(dir, tmp, 0)
+		unlinkat(dir, tmp, 0)
 		return nil
 	case unix.EEXIST:
 		return err
@@ -205,7 +205,7 @@ func renameNoReplace(dir int, tmp, name string) error {
 	if lstatat(dir, name, &st) == nil {
 		return unix.EEXIST
 	}
-	return unix.Renameat(dir, tmp, dir, name)
+	return renameat(dir, tmp, dir, name)
 }
 
 func renameFlagsUnsupported(err error) bool {

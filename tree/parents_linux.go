@@ -37,7 +37,7 @@ func (w *walker) makeParents(dst, src string) ([]parentDir, bool) {
 			w.fail(sp, dp, pathErr("cannot stat", sp, err))
 			return made, false
 		}
-		err := unix.Mkdirat(unix.AT_FDCWD, dp, w.dirPerm(&st))
+		err := mkdirat(unix.AT_FDCWD, dp, w.dirPerm(&st))
 		if err == unix.EEXIST {
 			if w.opts.Preserve.Mode {
 				// cp -p --parents gives existing parents their sources'
@@ -63,7 +63,7 @@ func (c *collector) finishParents(dirs []parentDir) {
 		p := dirs[i]
 		var err error
 		if p.existed {
-			if err = unix.Fchmodat(unix.AT_FDCWD, p.dst, p.st.Mode&0o7777, 0); err != nil {
+			if err = fchmodat(unix.AT_FDCWD, p.dst, p.st.Mode&0o7777, 0); err != nil {
 				err = &cpmsg.PathError{Op: "preserving permissions for", Path: p.dst, Err: err}
 			}
 		} else {

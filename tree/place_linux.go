@@ -97,7 +97,7 @@ func followDstLinks(p *place, target *unix.Stat_t, dangling bool, display string
 			dir, name = link[:i+1], link[i+1:]
 		}
 		if dir != "" {
-			fd, err := unix.Openat(p.dir, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			fd, err := openat(p.dir, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				return nil, pathErr("cannot open directory", display, &os.PathError{Op: "open", Path: dir, Err: err})
 			}

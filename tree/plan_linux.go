@@ -133,7 +133,7 @@ func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) 
 		return false
 	}
 	var srcNoCow bool
-	if f, err := unix.IoctlGetUint32(int(in.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
+	if f, err := inodeFlags(int(in.Fd())); err == nil {
 		srcNoCow = f&fsNoCow != 0
 	}
 	if srcNoCow != pr.dstNoCow {
@@ -191,9 +191,9 @@ func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, w writes) (sto
 	}
 	// The copy writes a new entry into the directory, or rewrites the file.
 	if inPlace {
-		err = unix.Faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS)
+		err = faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS)
 	} else {
-		err = unix.Faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS)
+		err = faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS)
 	}
 	if err != nil {
 		r.ev.Err = pathErr(verb, r.ev.Dst, err)

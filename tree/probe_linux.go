@@ -55,7 +55,7 @@ func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
 		return pr
 	}
 	defer out.discard()
-	if flags, err := unix.IoctlGetUint32(int(out.f.Fd()), unix.FS_IOC_GETFLAGS); err == nil {
+	if flags, err := inodeFlags(int(out.f.Fd())); err == nil {
 		pr.dstNoCow = flags&fsNoCow != 0
 	}
 	if wk.opts.Reflink != ReflinkNever {
@@ -86,17 +86,17 @@ func writableAbove(dir int) int {
 	if statat(dir, ".", &st) != nil {
 		return -1
 	}
-	cur, err := unix.Openat(dir, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	cur, err := openat(dir, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	for err == nil {
 		var up unix.Stat_t
-		if unix.Fstat(cur, &up) != nil || up.Dev != st.Dev || up.Ino == st.Ino {
+		if fstat(cur, &up) != nil || up.Dev != st.Dev || up.Ino == st.Ino {
 			break // another filesystem, or the root
 		}
-		if unix.Faccessat(cur, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) == nil {
+		if faccessat(cur, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) == nil {
 			return cur
 		}
 		st = up
-		next, nerr := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		next, nerr := openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		unix.Close(cur)
 		cur, err = next, nerr
 	}

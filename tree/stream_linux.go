@@ -47,7 +47,7 @@ func isStream(fd int, st *unix.Stat_t) bool {
 // onPseudoFS reports whether fd is a file of /proc, /sys or the like.
 func onPseudoFS(fd int) bool {
 	var fs unix.Statfs_t
-	return unix.Fstatfs(fd, &fs) == nil && pseudoFS[fsMagic(&fs)]
+	return fstatfs(fd, &fs) == nil && pseudoFS[fsMagic(&fs)]
 }
 
 // writeStream reads in to its end into a new output (or the existing
@@ -173,7 +173,7 @@ func (wk *worker) openFIFO(j job, display string) (*os.File, error) {
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := unix.Openat(j.dir.srcFd, j.srcName, flags, 0)
+	fd, err := openat(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}

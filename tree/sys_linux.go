@@ -5,8 +5,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The system calls the copy engine makes most, retried when a signal
-// interrupts them (package eintr says when that happens).
+// The system calls of the copy engine, retried when a signal interrupts
+// them (package eintr says when that happens), as Go's os package retries
+// its own. close(2) is not among them: it must never be retried.
 
 func openat(dir int, name string, flags int, perm uint32) (int, error) {
 	return eintr.Ignoring2(func() (int, error) { return unix.Openat(dir, name, flags, perm) })
@@ -31,10 +32,71 @@ func statat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, n
 // lstatat stats name in dir itself, even if it is a symlink.
 func lstatat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, name, st, false) }
 
+func statx(dir int, name string, flags, mask int, stx *unix.Statx_t) error {
+	return eintr.Ignoring(func() error { return unix.Statx(dir, name, flags, mask, stx) })
+}
+
+func faccessat(dir int, name string, mode uint32, flags int) error {
+	return eintr.Ignoring(func() error { return unix.Faccessat(dir, name, mode, flags) })
+}
+
+func fstatfs(fd int, fs *unix.Statfs_t) error {
+	return eintr.Ignoring(func() error { return unix.Fstatfs(fd, fs) })
+}
+
+func statfs(path string, fs *unix.Statfs_t) error {
+	return eintr.Ignoring(func() error { return unix.Statfs(path, fs) })
+}
+
+func mkdirat(dir int, name string, perm uint32) error {
+	return eintr.Ignoring(func() error { return unix.Mkdirat(dir, name, perm) })
+}
+
+func mknodat(dir int, name string, mode uint32, dev int) error {
+	return eintr.Ignoring(func() error { return unix.Mknodat(dir, name, mode, dev) })
+}
+
+func symlinkat(target string, dir int, name string) error {
+	return eintr.Ignoring(func() error { return unix.Symlinkat(target, dir, name) })
+}
+
+func linkat(oldDir int, oldName string, newDir int, newName string, flags int) error {
+	return eintr.Ignoring(func() error { return unix.Linkat(oldDir, oldName, newDir, newName, flags) })
+}
+
+func unlinkat(dir int, name string, flags int) error {
+	return eintr.Ignoring(func() error { return unix.Unlinkat(dir, name, flags) })
+}
+
+func renameat(oldDir int, oldName string, newDir int, newName string) error {
+	return eintr.Ignoring(func() error { return unix.Renameat(oldDir, oldName, newDir, newName) })
+}
+
+func renameat2(oldDir int, oldName string, newDir int, newName string, flags uint) error {
+	return eintr.Ignoring(func() error { return unix.Renameat2(oldDir, oldName, newDir, newName, flags) })
+}
+
+func fchmodat(dir int, name string, mode uint32, flags int) error {
+	return eintr.Ignoring(func() error { return unix.Fchmodat(dir, name, mode, flags) })
+}
+
+func readDirent(fd int, buf []byte) (int, error) {
+	return eintr.Ignoring2(func() (int, error) { return unix.ReadDirent(fd, buf) })
+}
+
+func syncfs(fd int) error {
+	return eintr.Ignoring(func() error { return unix.Syncfs(fd) })
+}
+
+// inodeFlags is FS_IOC_GETFLAGS (chattr's flags) of the open file fd.
+func inodeFlags(fd int) (uint32, error) {
+	return eintr.Ignoring2(func() (uint32, error) { return unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS) })
+}
+
 func readlinkat(dir int, name string) (string, error) {
 	for size := 256; ; size *= 2 {
 		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dir, name, buf)
+		n, err := eintr.Ignoring2(func() (int, error) { return unix.Readlinkat(dir, name, buf) })
 		if err != nil {
 			return "", err
 		}

@@ -20,12 +20,12 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	srcFd, err := unix.Openat(parent.srcFd, srcName, flags, 0)
+	srcFd, err := openat(parent.srcFd, srcName, flags, 0)
 	if err == unix.EACCES {
 		// cp still makes the directory it cannot read, with the
 		// source's mode, and says it cannot access the source.
 		if !w.opts.DryRun && parent.dstFd != -1 {
-			unix.Mkdirat(parent.dstFd, dstName, w.createPerm(st))
+			mkdirat(parent.dstFd, dstName, w.createPerm(st))
 		}
 		w.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
 		return

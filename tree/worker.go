@@ -69,7 +69,7 @@ func (wk *worker) holdForLinks(j job, ok bool) int {
 	if !ok || len(j.dir.dstPath(j.dstName)) < unix.PathMax {
 		return -1
 	}
-	fd, err := unix.Openat(j.dir.dstFd, j.dstName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := openat(j.dir.dstFd, j.dstName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1
 	}
