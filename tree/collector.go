@@ -4,22 +4,28 @@ package tree
 
 import (
 	"fmt"
+	"io"
 	"time"
 )
 
 // collector is the pool's one collector goroutine. It owns the statistics
-// and is the only caller of Options.Observe and Options.Warn: it counts
+// and Options.Observe and Options.Warn, which env does not hold: it counts
 // what each result says, passes its event on, and when a directory's last
 // reference goes, applies the directory's metadata and closes it. Close
 // reads stats once the pool has stopped.
 type collector struct {
 	*env
-	stats  Stats
-	warned map[pair]bool // filesystem pairs already in stats.NotCloned
+	observe func(Event) // Options.Observe, or a no-op
+	warn    io.Writer   // Options.Warn, or nil
+	stats   Stats
+	warned  map[pair]bool // filesystem pairs already in stats.NotCloned
 }
 
-func newCollector(e *env) *collector {
-	c := &collector{env: e, warned: map[pair]bool{}}
+func newCollector(e *env, observe func(Event), warn io.Writer) *collector {
+	if observe == nil {
+		observe = func(Event) {}
+	}
+	c := &collector{env: e, observe: observe, warn: warn, warned: map[pair]bool{}}
 	c.stats.start = time.Now()
 	return c
 }
@@ -27,8 +33,8 @@ func newCollector(e *env) *collector {
 // collect takes in one result.
 func (c *collector) collect(r result) {
 	ev := r.ev
-	if r.notice != "" && c.opts.Warn != nil {
-		fmt.Fprintf(c.opts.Warn, "%s: %s\n", c.opts.Name, r.notice)
+	if r.notice != "" && c.warn != nil {
+		fmt.Fprintf(c.warn, "%s: %s\n", c.opts.Name, r.notice)
 	}
 	if r.fallback != nil && !c.warned[r.fallback.pair] {
 		// Reported in the statistics, not printed: cp is silent on success.
@@ -36,16 +42,12 @@ func (c *collector) collect(r result) {
 		c.stats.notCloned(r.fallback)
 	}
 	if ev.Partial {
-		if c.opts.Observe != nil {
-			c.opts.Observe(ev)
-		}
+		c.observe(ev)
 		return
 	}
 	if ev.Src != "" || ev.Err != nil {
 		c.count(r)
-		if c.opts.Observe != nil {
-			c.opts.Observe(ev)
-		}
+		c.observe(ev)
 	}
 	if d := r.release; d != nil {
 		c.release(d)
@@ -96,9 +98,7 @@ func (c *collector) release(d *dirHandle) {
 		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
 			if err := c.finishDir(d); err != nil {
 				c.stats.fail(d.src, err)
-				if c.opts.Observe != nil {
-					c.opts.Observe(Event{Kind: KindDir, Src: d.src, Dst: d.dst, Err: err})
-				}
+				c.observe(Event{Kind: KindDir, Src: d.src, Dst: d.dst, Err: err})
 			}
 		}
 		d.close()

@@ -35,8 +35,13 @@ type Copier struct {
 // queued jobs are dropped and files being copied are abandoned without
 // leaving anything under their final names.
 func New(ctx context.Context, opts Options) *Copier {
-	e := newEnv(ctx, withDefaults(opts))
-	coll := newCollector(e)
+	opts = withDefaults(opts)
+	// Observe and Warn are the collector's: env, which every goroutine
+	// reads, does not hold them.
+	observe, warn := opts.Observe, opts.Warn
+	opts.Observe, opts.Warn = nil, nil
+	e := newEnv(ctx, opts)
+	coll := newCollector(e, observe, warn)
 	// The queue holds a few jobs per worker: enough to keep them busy
 	// while the walker reads a directory, little enough to bound memory
 	// and the directory descriptors queued jobs keep open.

@@ -71,9 +71,7 @@ func (c *collector) finishParents(dirs []parentDir) {
 		}
 		if err != nil {
 			c.stats.fail(p.dst, err)
-			if c.opts.Observe != nil {
-				c.opts.Observe(Event{Kind: KindDir, Src: p.src, Dst: p.dst, Err: err})
-			}
+			c.observe(Event{Kind: KindDir, Src: p.src, Dst: p.dst, Err: err})
 		}
 	}
 }
