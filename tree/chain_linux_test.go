@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cowcp/cowcp/fallback"
+	"github.com/cowcp/cowcp/internal/testtree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
@@ -22,18 +23,6 @@ import (
 // The tests in this file drive the copier's fallback chain (FICLONE or
 // FICLONERANGE, then copy_file_range, then read/write) with failures
 // injected through Copier.env.ops, on real files in t.TempDir().
-
-// ttData returns n reproducible pseudo-random bytes without zero bytes.
-func ttData(n int, seed uint64) []byte {
-	b := make([]byte, n)
-	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 0x7e}).Read(b)
-	for i := range b {
-		if b[i] == 0 {
-			b[i] = 0xa5
-		}
-	}
-	return b
-}
 
 func ttWrite(t testing.TB, path string, data []byte, mode os.FileMode) {
 	t.Helper()
@@ -199,23 +188,21 @@ func ttNew(t testing.TB, opts Options, s *spy) (*Copier, *bytes.Buffer) {
 	return c, &warn
 }
 
-// ttTree makes src and dst directories and files in src, returning their
-// contents by name.
+// ttTree makes src, holding a file of each size by name, and an empty dst,
+// and returns the files' contents by name.
 func ttTree(t testing.TB, sizes map[string]int) (src, dst string, data map[string][]byte) {
 	t.Helper()
 	root := t.TempDir()
 	src, dst = filepath.Join(root, "src"), filepath.Join(root, "dst")
-	for _, d := range []string{src, dst} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	data = map[string][]byte{}
-	seed := uint64(1)
-	for name, size := range sizes {
-		data[name] = ttData(size, seed)
-		seed++
-		ttWrite(t, filepath.Join(src, name), data[name], 0o644)
+	var nodes []testtree.Node
+	for i, name := range slices.Sorted(maps.Keys(sizes)) {
+		data[name] = testtree.Bytes(uint64(i+1), sizes[name])
+		nodes = append(nodes, testtree.F(name, 0o644, data[name]))
+	}
+	testtree.Build(t, src, nodes)
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return src, dst, data
 }
@@ -291,7 +278,7 @@ func TestChainCacheIsPerPair(t *testing.T) {
 	if ttDev(t, shm) == ttDev(t, src) {
 		t.Skip("/dev/shm is on the same filesystem as t.TempDir()")
 	}
-	other := ttData(20<<10, 9)
+	other := testtree.Bytes(9, 20<<10)
 	ttWrite(t, filepath.Join(shm, "b"), other, 0o644)
 
 	s := &spy{clone: cloneErr(unix.EOPNOTSUPP), copyRange: realCopyRange}
@@ -435,7 +422,7 @@ func TestChainReflinkNever(t *testing.T) {
 		t.Fatal(err)
 	}
 	sparseData := make([]byte, 4<<20)
-	copy(sparseData[1<<20:], ttData(64<<10, 5))
+	copy(sparseData[1<<20:], testtree.Bytes(5, 64<<10))
 	_, err = f.WriteAt(sparseData[1<<20:1<<20+64<<10], 1<<20)
 	if err == nil {
 		err = f.Truncate(4 << 20)
@@ -779,5 +766,59 @@ func TestChainDefaultOps(t *testing.T) {
 	ttCheckFile(t, filepath.Join(dst, "a"), data["a"])
 	if st.Methods.Ficlone+st.Methods.CopyFileRange != 1 {
 		t.Errorf("methods %+v; want FICLONE or, where it cannot work, copy_file_range", st.Methods)
+	}
+}
+
+// The capability cache is keyed by the filesystem a file is written on:
+// through a destination symbolic link, that is the filesystem of the
+// directory the link leads to, not the job's. An EXDEV there must not stop
+// the files written beside the link, on the destination's own filesystem,
+// from being cloned.
+func TestChainCacheKeyedByTheFilesystemWrittenTo(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "cowcp-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	src, dst, data := ttTree(t, map[string]int{"x": 64 << 10, "y": 64 << 10})
+	if ttDev(t, other) == ttDev(t, dst) {
+		t.Skip("/dev/shm is on the same filesystem as the temporary directory")
+	}
+	ttWrite(t, filepath.Join(other, "x"), []byte("old"), 0o644)
+	if err := os.Symlink(filepath.Join(other, "x"), filepath.Join(dst, "x")); err != nil {
+		t.Fatal(err)
+	}
+	s := &spy{
+		// Clones work within a filesystem and answer EXDEV across.
+		clone: func(d, sf *os.File) error {
+			var a, b unix.Stat_t
+			if err := unix.Fstat(int(d.Fd()), &a); err != nil {
+				return err
+			}
+			if err := unix.Fstat(int(sf.Fd()), &b); err != nil {
+				return err
+			}
+			if a.Dev != b.Dev {
+				return &os.PathError{Op: "clone from " + sf.Name(), Path: d.Name(), Err: unix.EXDEV}
+			}
+			return fakeClone(d, sf)
+		},
+		copyRange: realCopyRange,
+	}
+	c, _ := ttNew(t, Options{Jobs: 1}, s)
+	c.Copy(filepath.Join(dst, "x"), filepath.Join(src, "x")) // written in /dev/shm
+	c.Copy(filepath.Join(dst, "y"), filepath.Join(src, "y")) // a plain new file beside x
+	st := c.Close()
+	if st.Errors != 0 {
+		t.Fatalf("copy failed: %v", st.Failures)
+	}
+	ttCheckFile(t, filepath.Join(other, "x"), data["x"])
+	ttCheckFile(t, filepath.Join(dst, "y"), data["y"])
+	if st.Methods.Ficlone != 1 {
+		t.Errorf("%d files cloned, want 1: y (same filesystem as its source) was not even tried (%d FICLONE calls)",
+			st.Methods.Ficlone, s.clones)
+	}
+	if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+		t.Error("an EXDEV from a file written on another filesystem was cached for the destination's own pair")
 	}
 }

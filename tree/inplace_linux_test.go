@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -120,7 +121,7 @@ func TestFIFOSourceIsRead(t *testing.T) {
 	if err := unix.Mkfifo(from, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	want := ttData(3<<20+17, 9)
+	want := testtree.Bytes(9, 3<<20+17)
 	go func() {
 		f, err := os.OpenFile(from, os.O_WRONLY, 0)
 		if err != nil {

@@ -1,75 +1,33 @@
 package tree
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
-	"github.com/cowcp/cowcp/tree/internal/treetest"
 	"golang.org/x/sys/unix"
 )
 
-// wtNode is one entry of a test tree: kind 'f' file, 'd' directory,
-// 'l' symlink (data is the target), 'p' FIFO, 'h' hard link (data is the
-// path, relative to the root, of the entry it links to).
-type wtNode struct {
-	path string
-	kind byte
-	mode uint32
-	data string
-}
-
-// wtBuild makes nodes under root in order, then gives every entry a
-// distinct mtime with nanoseconds (deepest first, so making entries does
-// not disturb their directories' times) and, as root, odd owners.
-func wtBuild(t testing.TB, root string, nodes []wtNode) {
-	t.Helper()
-	for _, n := range nodes {
-		p := filepath.Join(root, n.path)
-		var err error
-		switch n.kind {
-		case 'd':
-			err = os.Mkdir(p, 0o700)
-		case 'f':
-			err = os.WriteFile(p, []byte(n.data), 0o600)
-		case 'l':
-			err = os.Symlink(n.data, p)
-		case 'p':
-			err = unix.Mkfifo(p, 0o600)
-		case 'h':
-			err = os.Link(filepath.Join(root, n.data), p)
+// wtDistinct gives every node but hard links a modification time of its
+// own, nanoseconds included, and, as root, every other one an owner of its
+// own, so that a copy that loses either shows.
+func wtDistinct(nodes []testtree.Node) []testtree.Node {
+	for i, n := range nodes {
+		if n.Kind == testtree.Hardlink {
+			continue
 		}
-		if err != nil {
-			t.Fatal(err)
+		if os.Geteuid() == 0 && i%2 == 0 {
+			n = n.Own(1000+i, 2000+i)
 		}
+		nodes[i] = n.At(1_600_000_000+int64(i)*1000, 123_456_789+int64(i))
 	}
-	for i := len(nodes) - 1; i >= 0; i-- {
-		n := nodes[i]
-		p := filepath.Join(root, n.path)
-		// chown first: it clears setuid bits.
-		if os.Geteuid() == 0 && i%2 == 0 && n.kind != 'h' {
-			if err := unix.Lchown(p, 1000+i, 2000+i); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n.kind == 'f' || n.kind == 'p' || n.kind == 'd' {
-			if err := unix.Fchmodat(unix.AT_FDCWD, p, n.mode, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ts := []unix.Timespec{
-			{Sec: 1_500_000_000 + int64(i), Nsec: 111_111_111 * int64(i%9+1)},
-			{Sec: 1_600_000_000 + int64(i)*1000, Nsec: 123_456_789 + int64(i)},
-		}
-		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return nodes
 }
 
 // wtWritable makes every directory under root writable again before
@@ -94,73 +52,50 @@ func wtLstat(t testing.TB, p string) *unix.Stat_t {
 	return &st
 }
 
-// wtCompare checks that every entry under src has a copy under dst with
-// the same type, mode, mtime (ns, by lstat), owner, content or target.
-func wtCompare(t *testing.T, src, dst string, owners bool) {
+// wtCompare fails unless the tree at dst has the manifest of the tree at
+// src: the same entries, each with the same type, mode, owner, mtime (to
+// the nanosecond), content, holes, hard links and xattrs.
+func wtCompare(t *testing.T, src, dst string) {
 	t.Helper()
-	n := 0
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	var m [2]testtree.Manifest
+	for i, root := range []string{src, dst} {
+		var err error
+		if m[i], err = testtree.Walk(root, testtree.WalkOptions{}); err != nil {
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(src, p)
-		q := filepath.Join(dst, rel)
-		a, b := wtLstat(t, p), wtLstat(t, q)
-		n++
-		if a.Mode != b.Mode {
-			t.Errorf("%s: mode %o, source %o", rel, b.Mode, a.Mode)
-		}
-		if a.Mtim != b.Mtim {
-			t.Errorf("%s: mtime %d.%09d, source %d.%09d", rel, b.Mtim.Sec, b.Mtim.Nsec, a.Mtim.Sec, a.Mtim.Nsec)
-		}
-		if owners && (a.Uid != b.Uid || a.Gid != b.Gid) {
-			t.Errorf("%s: owner %d:%d, source %d:%d", rel, b.Uid, b.Gid, a.Uid, a.Gid)
-		}
-		if a.Ino == b.Ino && a.Dev == b.Dev {
-			t.Errorf("%s: the copy is the source inode", rel)
-		}
-		switch a.Mode & unix.S_IFMT {
-		case unix.S_IFREG:
-			x, _ := os.ReadFile(p)
-			y, _ := os.ReadFile(q)
-			if string(x) != string(y) {
-				t.Errorf("%s: content %q, source %q", rel, y, x)
-			}
-		case unix.S_IFLNK:
-			x, _ := os.Readlink(p)
-			y, _ := os.Readlink(q)
-			if x != y {
-				t.Errorf("%s: target %q, source %q", rel, y, x)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if n < 2 {
-		t.Fatalf("compared only %d entries", n)
+	if len(m[0]) < 2 {
+		t.Fatalf("compared only %d entries", len(m[0]))
+	}
+	for _, d := range testtree.Diff(m[0], m[1], "source", "copy") {
+		t.Error(d)
 	}
 }
 
-var wtArchiveTree = []wtNode{
-	{"a.txt", 'f', 0o640, "alpha\n"},
-	{"setuid", 'f', 0o4755, "#!/bin/sh\n"},
-	{"d1", 'd', 0o750, ""},
-	{"d1/b", 'f', 0o600, "linked twice\n"},
-	{"d1/link", 'l', 0, "../a.txt"},
-	{"d1/fifo", 'p', 0o644, ""},
-	{"d1/d11", 'd', 0o705, ""},
-	{"d2", 'd', 0o711, ""},
-	{"d2/b2", 'h', 0, "d1/b"},
-	{"d2/dangling", 'l', 0, "nowhere/at/all"},
-	{"d2/deeper", 'd', 0o755, ""},
-	{"d2/deeper/c", 'f', 0o444, "c\n"},
-	{"d2/deeper/b3", 'h', 0, "d1/b"},
-	{"ro", 'd', 0o555, ""},
-	{"ro/f", 'f', 0o444, "in a read-only directory\n"},
-	{"ro/sub", 'd', 0o500, ""},
-	{"ro/sub/g", 'f', 0o400, "deeper in it\n"},
+// wtArchiveTree holds every kind of entry -a copies: files (one setuid),
+// a symbolic link and a dangling one, a FIFO, a file with three hard links
+// in three directories, and directories of several modes, two of them
+// read-only.
+func wtArchiveTree() []testtree.Node {
+	return wtDistinct([]testtree.Node{
+		testtree.F("a.txt", 0o640, []byte("alpha\n")),
+		testtree.F("setuid", 0o4755, []byte("#!/bin/sh\n")),
+		testtree.D("d1", 0o750),
+		testtree.F("d1/b", 0o600, []byte("linked twice\n")),
+		testtree.L("d1/link", "../a.txt"),
+		testtree.N("d1/fifo", testtree.FIFO, 0o644, 0),
+		testtree.D("d1/d11", 0o705),
+		testtree.D("d2", 0o711),
+		testtree.H("d2/b2", "d1/b"),
+		testtree.L("d2/dangling", "nowhere/at/all"),
+		testtree.D("d2/deeper", 0o755),
+		testtree.F("d2/deeper/c", 0o444, []byte("c\n")),
+		testtree.H("d2/deeper/b3", "d1/b"),
+		testtree.D("ro", 0o555),
+		testtree.F("ro/f", 0o444, []byte("in a read-only directory\n")),
+		testtree.D("ro/sub", 0o500),
+		testtree.F("ro/sub/g", 0o400, []byte("deeper in it\n")),
+	})
 }
 
 var archive = Options{
@@ -173,16 +108,7 @@ func TestWalkArchive(t *testing.T) {
 	root := t.TempDir()
 	wtWritable(t, root)
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	if err := os.Mkdir(src, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	wtBuild(t, src, wtArchiveTree)
-	if err := os.Chmod(src, 0o751); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.UtimesNano(src, []unix.Timespec{{Sec: 1, Nsec: 2}, {Sec: 1_234_567_890, Nsec: 987_654_321}}); err != nil {
-		t.Fatal(err)
-	}
+	testtree.Build(t, src, append(wtArchiveTree(), testtree.D(".", 0o751).At(1_234_567_890, 987_654_321)))
 
 	opts := archive
 	opts.Jobs = 4
@@ -200,7 +126,7 @@ func TestWalkArchive(t *testing.T) {
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	wtCompare(t, src, dst, true)
+	wtCompare(t, src, dst)
 
 	// Hard links across directories stay one inode in the copy.
 	b, b2, b3 := wtLstat(t, filepath.Join(dst, "d1/b")), wtLstat(t, filepath.Join(dst, "d2/b2")),
@@ -238,13 +164,12 @@ func TestWalkReadOnlyDir(t *testing.T) {
 	root := t.TempDir()
 	wtWritable(t, root)
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	os.Mkdir(src, 0o755)
-	wtBuild(t, src, []wtNode{
-		{"ro", 'd', 0o555, ""},
-		{"ro/f", 'f', 0o444, "x"},
-		{"ro/sub", 'd', 0o555, ""},
-		{"ro/sub/g", 'f', 0o644, "y"},
-	})
+	testtree.Build(t, src, wtDistinct([]testtree.Node{
+		testtree.D("ro", 0o555),
+		testtree.F("ro/f", 0o444, []byte("x")),
+		testtree.D("ro/sub", 0o555),
+		testtree.F("ro/sub/g", 0o644, []byte("y")),
+	}))
 	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2}, nil)
 	st := ttRun(t, c, dst, src)
 	if st.Errors != 0 {
@@ -265,7 +190,7 @@ func TestWalkReadOnlyDir(t *testing.T) {
 // leaf, as path-based calls cannot reach it.
 func wtDeepCheck(t testing.TB, root string, depth, width int) {
 	t.Helper()
-	fd := treetest.OpenDeep(t, root, depth, width)
+	fd := testtree.OpenDeep(t, root, depth, width)
 	defer unix.Close(fd)
 	lf, err := unix.Openat(fd, "leaf", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -287,8 +212,7 @@ func TestWalkDeeperThanPathMax(t *testing.T) {
 			}
 			root := t.TempDir()
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-			os.Mkdir(src, 0o755)
-			treetest.Deep(t, src, tc.depth, tc.width)
+			testtree.Build(t, src, testtree.Chain(tc.depth, tc.width))
 			c, _ := ttNew(t, Options{Recursive: true, Jobs: 4,
 				Preserve: Preserve{Mode: true, Timestamps: true}}, nil)
 			st := ttRun(t, c, dst, src)
@@ -308,8 +232,8 @@ func TestWalkDeeperThanPathMax(t *testing.T) {
 func TestWalkIntoItself(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	os.Mkdir(src, 0o755)
-	wtBuild(t, src, []wtNode{{"f", 'f', 0o644, "f"}, {"d", 'd', 0o755, ""}, {"d/g", 'f', 0o644, "g"}})
+	testtree.Build(t, src, wtDistinct([]testtree.Node{
+		testtree.F("f", 0o644, []byte("f")), testtree.D("d", 0o755), testtree.F("d/g", 0o644, []byte("g"))}))
 	dst := filepath.Join(src, "sub")
 	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2}, nil)
 	st := ttRun(t, c, dst, src)
@@ -339,36 +263,27 @@ func TestWalkDirWithoutRecursive(t *testing.T) {
 	}
 }
 
-// The walker's queue is bounded: it holds a few jobs per worker.
-func TestWalkQueueBounded(t *testing.T) {
-	c := New(context.Background(), Options{Jobs: 3})
-	defer c.Close()
-	if n := c.pool.Cap(); n <= 0 || n > 3*64 {
-		t.Errorf("job queue capacity %d for 3 workers", n)
-	}
-}
-
 // With --preserve=links, later links of an inode wait for its first link
-// to be copied. Every kind of entry must publish that outcome, or the
-// later links block their workers forever (a hang fixed in 651e329 for
-// symlinks, FIFOs and cp -al). GNU cp -a keeps these links.
+// to be copied. Every kind of entry, symbolic links and FIFOs too, and
+// every way of copying one, cp -al's links too, must publish that outcome,
+// or the later links block their workers forever. GNU cp -a keeps these
+// links.
 func TestWalkHardlinkedNonFiles(t *testing.T) {
 	cases := []struct {
 		name  string
-		nodes []wtNode
+		nodes []testtree.Node
 		opts  Options
 	}{
-		{"Symlink", []wtNode{{"l", 'l', 0, "target"}, {"l2", 'h', 0, "l"}}, archive},
-		{"FIFO", []wtNode{{"p", 'p', 0o640, ""}, {"p2", 'h', 0, "p"}}, archive},
-		{"LinkMode-al", []wtNode{{"f", 'f', 0o644, "f"}, {"f2", 'h', 0, "f"}},
+		{"Symlink", []testtree.Node{testtree.L("l", "target"), testtree.H("l2", "l")}, archive},
+		{"FIFO", []testtree.Node{testtree.N("p", testtree.FIFO, 0o640, 0), testtree.H("p2", "p")}, archive},
+		{"LinkMode-al", []testtree.Node{testtree.F("f", 0o644, []byte("f")), testtree.H("f2", "f")},
 			func() Options { o := archive; o.HardLink = true; return o }()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-			os.Mkdir(src, 0o755)
-			wtBuild(t, src, tc.nodes)
+			testtree.Build(t, src, wtDistinct(tc.nodes))
 			opts := tc.opts
 			opts.Jobs = 2
 			c, _ := ttNew(t, opts, nil)
@@ -383,30 +298,26 @@ func TestWalkHardlinkedNonFiles(t *testing.T) {
 			if st.Errors != 0 {
 				t.Fatalf("errors: %v", st.Failures)
 			}
-			a := wtLstat(t, filepath.Join(dst, tc.nodes[0].path))
-			b := wtLstat(t, filepath.Join(dst, tc.nodes[1].path))
+			a := wtLstat(t, filepath.Join(dst, tc.nodes[0].Path))
+			b := wtLstat(t, filepath.Join(dst, tc.nodes[1].Path))
 			if a.Ino != b.Ino {
-				t.Errorf("%s and %s are not one inode in the copy", tc.nodes[0].path, tc.nodes[1].path)
+				t.Errorf("%s and %s are not one inode in the copy", tc.nodes[0].Path, tc.nodes[1].Path)
 			}
 		})
 	}
 }
 
-// A later hard link below PATH_MAX is linked to its first link's copy
-// without a path from the working directory (which fails with
-// ENAMETOOLONG there; fixed in 651e329).
+// A later hard link deeper than PATH_MAX is linked to its first link's
+// copy relative to directory descriptors: a path from the working
+// directory would fail there with ENAMETOOLONG.
 func TestWalkDeepHardlinks(t *testing.T) {
 	const depth, width = 20, 250
 	root := t.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	os.Mkdir(src, 0o755)
-	treetest.Deep(t, src, depth, width)
-	// A second link of the leaf, beside it, below PATH_MAX.
-	fd := treetest.OpenDeep(t, src, depth, width)
-	if err := unix.Linkat(fd, "leaf", fd, "leaf2", 0); err != nil {
-		t.Fatal(err)
-	}
-	unix.Close(fd)
+	// A second link of the leaf, beside it, deeper than PATH_MAX.
+	nodes := testtree.Chain(depth, width)
+	leaf := nodes[len(nodes)-1].Path
+	testtree.Build(t, src, append(nodes, testtree.H(path.Dir(leaf)+"/leaf2", leaf)))
 
 	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2, Preserve: Preserve{Links: true}}, nil)
 	st := ttRun(t, c, dst, src)
