@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/tree/cpmsg"
@@ -136,6 +137,7 @@ func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) 
 	if f, err := inodeFlags(int(in.Fd())); err == nil {
 		srcNoCow = f&fsNoCow != 0
 	}
+	runtime.KeepAlive(in) // a bare descriptor in the ioctl
 	if srcNoCow != pr.dstNoCow {
 		r.ev.Reason = "nodatacow mismatch between source and destination (chattr +C)"
 		return false

@@ -24,20 +24,42 @@ type probe struct {
 	perFile  bool  // the answer was about one file, not the pair: don't cache
 }
 
+// probeCache holds what probing each filesystem pair taught. Workers
+// share it; its lock is held through a probe, so a pair is probed once
+// however many workers ask at the same time.
 type probeCache struct {
 	mu sync.Mutex
 	m  map[pair]*probe
 }
 
-// probePair tries cloning in (a source on the pair's source filesystem)
-// into a scratch file in dir (an existing directory on the destination
-// filesystem), and copy_file_range when cloning does not work.
-func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
-	wk.probes.mu.Lock()
-	defer wk.probes.mu.Unlock()
-	if pr, ok := wk.probes.m[p]; ok {
+// get returns what probing p taught, probing it with try the first time.
+// An answer about one file only (perFile) is not kept.
+func (c *probeCache) get(p pair, try func() *probe) *probe {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pr, ok := c.m[p]; ok {
 		return pr
 	}
+	pr := try()
+	if !pr.perFile {
+		if c.m == nil {
+			c.m = map[pair]*probe{}
+		}
+		c.m[p] = pr
+	}
+	return pr
+}
+
+// probePair is what cloning from in (a source on the pair's source
+// filesystem) into dir (an existing directory on the destination
+// filesystem) does: learnt once per pair (see probe).
+func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
+	return wk.probes.get(p, func() *probe { return wk.probe(in, dir) })
+}
+
+// probe tries cloning in into a scratch file in dir, and copy_file_range
+// when cloning does not work.
+func (wk *worker) probe(in *os.File, dir int) *probe {
 	pr := &probe{}
 	out, err := openTemp(dir, "", "probe", 0o600)
 	if err == unix.EACCES {
@@ -69,12 +91,6 @@ func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
 	if !pr.clone && wk.opts.Reflink != ReflinkNever {
 		_, err := wk.ops.copyRange(out.f, in, 0, 64<<10)
 		pr.cfr = err == nil || !errors.Is(err, fallback.ErrUnsupported)
-	}
-	if !pr.perFile {
-		if wk.probes.m == nil {
-			wk.probes.m = map[pair]*probe{}
-		}
-		wk.probes.m[p] = pr
 	}
 	return pr
 }
