@@ -9,53 +9,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
 	"github.com/cowcp/cowcp/tree/extent"
-	"github.com/cowcp/cowcp/tree/internal/treetest"
 	"golang.org/x/sys/unix"
 )
 
 const kib = 1024
 
-// writeFile makes path with n bytes of data at off, the rest a hole up to
-// size (if larger).
-func writeFile(t testing.TB, path string, off, n, size int64) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	for i := range buf {
-		buf[i] = byte(i%251 + 1)
-	}
-	if _, err := f.WriteAt(buf, off); err != nil {
-		t.Fatal(err)
-	}
-	if size > off+n {
-		if err := f.Truncate(size); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // usageTree makes a small tree with every kind of entry the walk must
 // handle and returns its root and the data bytes of its distinct files.
 func usageTree(t *testing.T) (string, uint64) {
-	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "a"), 0, 64*kib, 0)
-	writeFile(t, filepath.Join(root, "hole"), 512*kib, 4*kib, 1<<20)
-	writeFile(t, filepath.Join(root, "empty"), 0, 0, 0)
-	writeFile(t, filepath.Join(root, "sub", "b"), 0, 8*kib, 0)
-	writeFile(t, filepath.Join(root, "sub", "deeper", "c"), 0, 4*kib, 0)
-	must(t, os.Link(filepath.Join(root, "a"), filepath.Join(root, "sub", "link-to-a")))
-	must(t, os.Symlink("/etc", filepath.Join(root, "sym")))
-	must(t, os.Symlink("a", filepath.Join(root, "sym-a")))
-	must(t, unix.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+	root := filepath.Join(t.TempDir(), "t")
+	testtree.Build(t, root, []testtree.Node{
+		testtree.S("a", 64*kib, testtree.Random(0, 1, 64*kib)),
+		testtree.S("hole", 1<<20, testtree.Random(512*kib, 2, 4*kib)),
+		testtree.F("empty", 0o644, nil),
+		testtree.D("sub", 0o755),
+		testtree.S("sub/b", 8*kib, testtree.Random(0, 3, 8*kib)),
+		testtree.D("sub/deeper", 0o755),
+		testtree.S("sub/deeper/c", 4*kib, testtree.Random(0, 4, 4*kib)),
+		testtree.H("sub/link-to-a", "a"),
+		testtree.L("sym", "/etc"),
+		testtree.L("sym-a", "a"),
+		testtree.N("fifo", testtree.FIFO, 0o644, 0),
+	})
 	requireFiemapAt(t, root)
 	return root, 64*kib + 4*kib + 8*kib + 4*kib
 }
@@ -202,12 +180,12 @@ func TestUsageMountPoints(t *testing.T) {
 	mnt := filepath.Join(root, "mnt")
 	must(t, os.Mkdir(mnt, 0o755))
 	mountAt(t, "tmpfs", mnt, "tmpfs", 0)
-	writeFile(t, filepath.Join(mnt, "big"), 0, 256*kib, 0)
+	testtree.WriteFile(t, filepath.Join(mnt, "big"), 256*kib, testtree.Random(0, 5, 256*kib))
 
 	outside := filepath.Join(t.TempDir(), "outside")
-	writeFile(t, outside, 0, 128*kib, 0)
+	testtree.WriteFile(t, outside, 128*kib, testtree.Random(0, 6, 128*kib))
 	target := filepath.Join(root, "sub", "bound")
-	writeFile(t, target, 0, 0, 0)
+	testtree.WriteFile(t, target, 0)
 	mountAt(t, outside, target, "", unix.MS_BIND)
 
 	u := measure(t, NewCounter(Options{Files: true}), root)
@@ -259,13 +237,17 @@ func TestUsageCollectErrors(t *testing.T) {
 func BenchmarkUsage(b *testing.B) {
 	root := os.Getenv("COWDU_BENCH_DIR")
 	if root == "" {
-		root = b.TempDir()
+		root = filepath.Join(b.TempDir(), "t")
 		const dirs, files = 100, 100
+		var nodes []testtree.Node
 		for d := range dirs {
+			nodes = append(nodes, testtree.D(fmt.Sprint(d), 0o755))
 			for f := range files {
-				writeFile(b, filepath.Join(root, fmt.Sprint(d), fmt.Sprint(f)), 0, int64(4*kib*(1+f%3)), 0)
+				size := int64(4 * kib * (1 + f%3))
+				nodes = append(nodes, testtree.S(fmt.Sprint(d, "/", f), size, testtree.Random(0, uint64(d*files+f), size)))
 			}
 		}
+		testtree.Build(b, root, nodes)
 		unix.Sync()
 	}
 	var n int
@@ -285,65 +267,42 @@ type deepFile struct {
 	data uint64
 }
 
-// usageDeepTree makes a treetest.Deep chain of depth directories of width-byte
-// names under root and, reaching each level with openat, writes a file of
-// whole 4 KiB blocks at every seventh level and at the bottom (the leaf is
-// rewritten with 8 KiB, so that its usage does not depend on inline data),
-// a sparse file and a hard link to the top file at the bottom. It returns
-// the distinct files, each under the name a listing shows (the smaller of
-// the hard link's two), and their total data.
+// usageDeepTree makes at root a testtree.Chain of depth directories of
+// width-byte names with files of whole 4 KiB blocks at every seventh
+// level, and at the bottom an 8 KiB file, a sparse file and a hard link to
+// the top file. It returns the distinct files, each under the name a
+// listing shows (the smaller of the hard link's two), and their total
+// data.
 func usageDeepTree(t *testing.T, root string, depth, width int) ([]deepFile, uint64) {
 	t.Helper()
-	treetest.Deep(t, root, depth, width)
-	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	must(t, err)
-	top := -1
-	dir := root
+	chain := testtree.Chain(depth, width)
+	nodes := chain[:depth] // the directories, not the leaf
 	var files []deepFile
 	var sum uint64
-	put := func(fd int, name string, off, n, size int64) string {
-		t.Helper()
-		f, err := unix.Openat(fd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
-		must(t, err)
-		defer unix.Close(f)
-		buf := make([]byte, n)
-		for i := range buf {
-			buf[i] = byte(i%251 + 1)
-		}
-		if _, err := unix.Pwrite(f, buf, off); err != nil {
-			t.Fatal(err)
-		}
-		must(t, unix.Ftruncate(f, max(size, off+n)))
-		return dir + "/" + name
+	add := func(n testtree.Node) {
+		nodes = append(nodes, n)
+		files = append(files, deepFile{root + "/" + n.Path, uint64(n.Size)})
+		sum += uint64(n.Size)
 	}
-	for i := 0; ; i++ {
-		if i%7 == 0 {
-			n := int64(4*kib) * int64(1+i%3)
-			files = append(files, deepFile{put(fd, "data", 0, n, 0), uint64(n)})
-			sum += uint64(n)
-		}
-		if i == depth {
-			break
-		}
-		name := treetest.DeepName(i, width)
-		next, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		must(t, err)
+	level := func(i int) string { // the path of level i's directory, "" for the root
 		if i == 0 {
-			top = fd
-		} else {
-			unix.Close(fd)
+			return ""
 		}
-		fd, dir = next, dir+"/"+name
+		return chain[i-1].Path + "/"
 	}
-	defer unix.Close(fd)
-	defer unix.Close(top)
-	files = append(files, deepFile{put(fd, "leaf", 0, 8*kib, 0), 8 * kib})
-	files = append(files, deepFile{put(fd, "sparse", 256*kib, 4*kib, 1<<20), 4 * kib})
-	sum += 8*kib + 4*kib
-	must(t, unix.Linkat(top, "data", fd, "link", 0))
+	for i := 0; i <= depth; i += 7 {
+		n := int64(4*kib) * int64(1+i%3)
+		add(testtree.S(level(i)+"data", n, testtree.Random(0, uint64(i), n)))
+	}
+	bottom := level(depth)
+	add(testtree.S(bottom+"leaf", 8*kib, testtree.Random(0, 1001, 8*kib)))
+	nodes = append(nodes, testtree.S(bottom+"sparse", 1<<20, testtree.Random(256*kib, 1002, 4*kib)))
+	files = append(files, deepFile{root + "/" + bottom + "sparse", 4 * kib})
+	sum += 4 * kib
+	nodes = append(nodes, testtree.H(bottom+"link", "data"))
+	testtree.Build(t, root, nodes)
 	// The link's name sorts first: "0000-..." < "data".
-	link := dir + "/link"
-	if link < files[0].path {
+	if link := root + "/" + bottom + "link"; link < files[0].path {
 		files[0].path = link
 	}
 	slices.SortFunc(files, func(a, b deepFile) int { return strings.Compare(a.path, b.path) })
@@ -359,10 +318,11 @@ func usageDeepTree(t *testing.T, root string, depth, width int) ([]deepFile, uin
 func TestUsageDeeperThanPathMax(t *testing.T) {
 	for _, tc := range []struct{ depth, width int }{{200, 250}, {1000, 8}} {
 		t.Run(fmt.Sprintf("%dx%d", tc.depth, tc.width), func(t *testing.T) {
-			root := t.TempDir()
-			requireFiemapAt(t, root)
+			dir := t.TempDir()
+			requireFiemapAt(t, dir)
+			root := filepath.Join(dir, "t")
 			files, data := usageDeepTree(t, root, tc.depth, tc.width)
-			before := treetest.OpenFds(t)
+			before := testtree.OpenFds(t)
 			var errs []error
 			c := NewCounter(Options{Files: true, Workers: 3, OnError: func(err error) { errs = append(errs, err) }})
 			u := measure(t, c, root)
@@ -382,7 +342,7 @@ func TestUsageDeeperThanPathMax(t *testing.T) {
 						f.Total, f.Path[max(0, len(f.Path)-60):], files[i].data, files[i].path[max(0, len(files[i].path)-60):])
 				}
 			}
-			treetest.FdsLeft(t, before)
+			testtree.FdsLeft(t, before)
 		})
 	}
 }
@@ -392,13 +352,14 @@ func TestUsageDeeperThanPathMax(t *testing.T) {
 // limit is measured: holding every level open would need 1000 descriptors.
 func TestUsageDeepChainFewDescriptors(t *testing.T) {
 	const depth, width = 1000, 8
-	root := t.TempDir()
-	requireFiemapAt(t, root)
+	dir := t.TempDir()
+	requireFiemapAt(t, dir)
+	root := filepath.Join(dir, "t")
 	_, data := usageDeepTree(t, root, depth, width)
 	var old unix.Rlimit
 	must(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &old))
 	// One worker queues at most 64 files, each holding its directory.
-	limit := unix.Rlimit{Cur: uint64(treetest.OpenFds(t)) + 100, Max: old.Max}
+	limit := unix.Rlimit{Cur: uint64(testtree.OpenFds(t)) + 100, Max: old.Max}
 	if limit.Cur >= depth {
 		t.Skipf("%d descriptors open already", limit.Cur-100)
 	}
@@ -418,15 +379,16 @@ func TestUsageDeepUnreadable(t *testing.T) {
 		t.Skip("root reads every directory")
 	}
 	const depth, width = 30, 250
-	root := t.TempDir()
-	requireFiemapAt(t, root)
+	dir := t.TempDir()
+	requireFiemapAt(t, dir)
+	root := filepath.Join(dir, "t")
 	files, data := usageDeepTree(t, root, depth, width)
 	// Lock level 25: the files at levels 28 and below go uncounted.
-	fd := treetest.OpenDeep(t, root, 24, width)
-	name := treetest.DeepName(24, width)
+	fd := testtree.OpenDeep(t, root, 24, width)
+	name := testtree.DeepName(24, width)
 	locked := root
 	for i := range 25 {
-		locked += "/" + treetest.DeepName(i, width)
+		locked += "/" + testtree.DeepName(i, width)
 	}
 	must(t, unix.Fchmodat(fd, name, 0, 0))
 	t.Cleanup(func() { // before TempDir's removal, which needs it open
