@@ -1,6 +1,6 @@
 package tests
 
-// End-to-end tests of cloning (issue 2): cowcp runs on real loopback btrfs,
+// End-to-end tests of cloning: cowcp runs on real loopback btrfs,
 // XFS and ext4 filesystems, and every claim about sharing is checked by
 // measurement (filefrag's FIEMAP shared flags, btrfs's own accounting,
 // statfs used space), never by cowcp's exit code or its report alone.
@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,8 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cloneTMustCopy runs cowcp and fails unless it exits 0.
-func cloneTMustCopy(t testing.TB, env []string, args ...string) cowcpReport {
+// mustCopy runs cowcp and fails unless it exits 0.
+func mustCopy(t testing.TB, env []string, args ...string) cowcpReport {
 	t.Helper()
 	r := runEnv(t, env, cowcpBin, args...)
 	if r.code != 0 {
@@ -32,34 +31,18 @@ func cloneTMustCopy(t testing.TB, env []string, args ...string) cowcpReport {
 	return parseReport(t, r)
 }
 
-// cloneTGoroot copies the Go distribution into dir/go with `cp -a` and
-// returns that path.
-func cloneTGoroot(t testing.TB, dir string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	goroot := strings.TrimSpace(string(out))
-	src := filepath.Join(dir, "go")
-	if out, err := exec.Command("cp", "-a", goroot, src).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a %s %s: %v\n%s", goroot, src, err, out)
-	}
-	return src
-}
-
-// cloneTTree counts what a tree holds.
-type cloneTTree struct {
+// treeCounts counts what a tree holds.
+type treeCounts struct {
 	files, dirs, symlinks, others int64
 	bytes                         int64    // st_size of regular files
 	regular                       []string // paths of regular files in the copy
 }
 
-// cloneTCompareTrees compares the manifests of src and dst (testtree.Walk)
+// compareTrees compares the manifests of src and dst (testtree.Walk)
 // and reports every difference: type, mode, owner, ns mtime, content, holes,
 // links, xattrs, or an entry only one side has. It returns the counts of
 // src and the copy's regular files.
-func cloneTCompareTrees(t testing.TB, src, dst string) cloneTTree {
+func compareTrees(t testing.TB, src, dst string) treeCounts {
 	t.Helper()
 	var m [2]testtree.Manifest
 	for i, root := range []string{src, dst} {
@@ -74,7 +57,7 @@ func cloneTCompareTrees(t testing.TB, src, dst string) cloneTTree {
 		}
 		t.Errorf("the copy %s differs from its source %s:\n\t%s", dst, src, strings.Join(diffs, "\n\t"))
 	}
-	var tr cloneTTree
+	var tr treeCounts
 	for rel, e := range m[0] {
 		switch e["type"] {
 		case "file":
@@ -93,8 +76,8 @@ func cloneTCompareTrees(t testing.TB, src, dst string) cloneTTree {
 	return tr
 }
 
-// cloneTCheckContent fails unless path holds exactly want.
-func cloneTCheckContent(t testing.TB, path string, want []byte) {
+// checkContent fails unless path holds exactly want.
+func checkContent(t testing.TB, path string, want []byte) {
 	t.Helper()
 	got, err := os.ReadFile(path)
 	if err != nil {
@@ -105,8 +88,8 @@ func cloneTCheckContent(t testing.TB, path string, want []byte) {
 	}
 }
 
-// cloneTNoClone fails if the report claims any cloning.
-func cloneTNoClone(t testing.TB, rep cowcpReport) {
+// checkNoClone fails if the report claims any cloning.
+func checkNoClone(t testing.TB, rep cowcpReport) {
 	t.Helper()
 	if rep.Methods.Ficlone != 0 || rep.Methods.Ficlonerange != 0 || rep.ClonedBytes != 0 || rep.SavedBytes != 0 {
 		t.Errorf("report claims cloning where none is possible: methods %+v, cloned_bytes %d, saved_bytes %d",
@@ -129,15 +112,15 @@ func TestCloneGoTree(t *testing.T) {
 				t.Logf("%s: %s took %.1fs", kind, what, time.Since(start).Seconds())
 				start = time.Now()
 			}
-			src := cloneTGoroot(t, mnt)
+			src := copyGoroot(t, mnt)
 			before := usedBytes(t, mnt)
 			phase("cp -a of GOROOT")
 
 			dst := filepath.Join(mnt, "clone")
-			rep := cloneTMustCopy(t, nil, "-a", "--json", src, dst)
+			rep := mustCopy(t, nil, "-a", "--json", src, dst)
 			growth := usedBytes(t, mnt) - before
 			phase("cowcp -a")
-			tr := cloneTCompareTrees(t, src, dst)
+			tr := compareTrees(t, src, dst)
 			phase("comparing the trees")
 			t.Logf("%s: %d files, %d dirs, %d symlinks, %d bytes; report %+v; used space grew %d bytes",
 				kind, tr.files, tr.dirs, tr.symlinks, tr.bytes, rep, growth)
@@ -226,8 +209,8 @@ func TestCloneSavedMatchesDisk(t *testing.T) {
 			for _, f := range files {
 				t.Run(f.Path, func(t *testing.T) {
 					src, dst := filepath.Join(dir, f.Path), filepath.Join(mnt, f.Path+".copy")
-					rep := cloneTMustCopy(t, nil, "--json", src, dst)
-					if cloneTCheckContent(t, dst, f.Content()); t.Failed() {
+					rep := mustCopy(t, nil, "--json", src, dst)
+					if checkContent(t, dst, f.Content()); t.Failed() {
 						t.FailNow()
 					}
 					syncFS(t, mnt)
@@ -242,8 +225,8 @@ func TestCloneSavedMatchesDisk(t *testing.T) {
 	}
 }
 
-// cloneTSparseCases are the files the fallback tests copy.
-var cloneTSparseCases = []testtree.Node{
+// sparseCases are the files the fallback tests copy.
+var sparseCases = []testtree.Node{
 	testtree.S("DataHoleData", 5<<20, testtree.Random(0, 11, 1<<20), testtree.Random(4<<20, 12, 1<<20)),
 	testtree.S("HoleAtEnd", 6<<20, testtree.Random(0, 13, 1<<20)),
 	testtree.S("HoleAtStart", 3<<20, testtree.Random(2<<20, 14, 1<<20)),
@@ -254,28 +237,28 @@ var cloneTSparseCases = []testtree.Node{
 	testtree.S("Empty", 0),
 }
 
-// cloneTMakeSparse makes cloneTSparseCases in dir and returns their
+// makeSparseFiles makes sparseCases in dir and returns their
 // contents by name.
-func cloneTMakeSparse(t testing.TB, dir string) map[string][]byte {
+func makeSparseFiles(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	testtree.Build(t, dir, cloneTSparseCases)
+	testtree.Build(t, dir, sparseCases)
 	syncFS(t, dir)
 	want := map[string][]byte{}
-	for _, c := range cloneTSparseCases {
+	for _, c := range sparseCases {
 		want[c.Path] = c.Content()
 	}
 	return want
 }
 
-// cloneTCheckSparse checks that each copied file has the source's content,
+// checkSparseCopies checks that each copied file has the source's content,
 // allocation and data/hole map.
-func cloneTCheckSparse(t *testing.T, src, dst string, want map[string][]byte) {
+func checkSparseCopies(t *testing.T, src, dst string, want map[string][]byte) {
 	t.Helper()
 	syncFS(t, dst)
-	for _, c := range cloneTSparseCases {
+	for _, c := range sparseCases {
 		t.Run(c.Path, func(t *testing.T) {
 			sp, dp := filepath.Join(src, c.Path), filepath.Join(dst, c.Path)
-			cloneTCheckContent(t, dp, want[c.Path])
+			checkContent(t, dp, want[c.Path])
 			ss, ds := dataSegments(t, sp), dataSegments(t, dp)
 			if fmt.Sprint(ss) != fmt.Sprint(ds) {
 				t.Errorf("data/hole map: source %v, copy %v", ss, ds)
@@ -296,14 +279,14 @@ func TestCloneExt4Fallback(t *testing.T) {
 	t.Parallel()
 	mnt := mountFS(t, fsExt4, "256M")
 	src, dst := filepath.Join(mnt, "src"), filepath.Join(mnt, "dst")
-	want := cloneTMakeSparse(t, src)
-	rep := cloneTMustCopy(t, nil, "-a", "--json", src, dst)
-	tr := cloneTCompareTrees(t, src, dst)
+	want := makeSparseFiles(t, src)
+	rep := mustCopy(t, nil, "-a", "--json", src, dst)
+	tr := compareTrees(t, src, dst)
 	if rep.Files != tr.files || rep.Bytes != tr.bytes {
 		t.Errorf("report: %d files, %d bytes; tree has %d, %d", rep.Files, rep.Bytes, tr.files, tr.bytes)
 	}
-	cloneTNoClone(t, rep)
-	cloneTCheckSparse(t, src, dst, want)
+	checkNoClone(t, rep)
+	checkSparseCopies(t, src, dst, want)
 }
 
 // TestCloneBtrfsToXFS: two filesystems cannot share extents, so the copy
@@ -312,25 +295,25 @@ func TestCloneBtrfsToXFS(t *testing.T) {
 	t.Parallel()
 	from, to := mountFS(t, fsBtrfs, "512M"), mountFS(t, fsXFS, "512M")
 	src, dst := filepath.Join(from, "src"), filepath.Join(to, "dst")
-	want := cloneTMakeSparse(t, src)
+	want := makeSparseFiles(t, src)
 	big := testtree.Bytes(20, 8<<20+5)
 	testtree.WriteFile(t, filepath.Join(from, "big"), int64(len(big)), testtree.Data(0, big))
 	syncFS(t, from)
 
-	rep := cloneTMustCopy(t, nil, "-a", "--json", src, dst)
-	tr := cloneTCompareTrees(t, src, dst)
+	rep := mustCopy(t, nil, "-a", "--json", src, dst)
+	tr := compareTrees(t, src, dst)
 	if rep.Files != tr.files || rep.Bytes != tr.bytes {
 		t.Errorf("report: %d files, %d bytes; tree has %d, %d", rep.Files, rep.Bytes, tr.files, tr.bytes)
 	}
-	cloneTNoClone(t, rep)
-	cloneTCheckSparse(t, src, dst, want)
+	checkNoClone(t, rep)
+	checkSparseCopies(t, src, dst, want)
 
 	// A single large file, too, with the default and with a small chunk.
 	for i, env := range [][]string{nil, {"COWCP_CLONE_CHUNK=1048576"}} {
 		d := filepath.Join(to, fmt.Sprintf("big%d", i))
-		rep := cloneTMustCopy(t, env, "--json", filepath.Join(from, "big"), d)
-		cloneTNoClone(t, rep)
-		cloneTCheckContent(t, d, big)
+		rep := mustCopy(t, env, "--json", filepath.Join(from, "big"), d)
+		checkNoClone(t, rep)
+		checkContent(t, d, big)
 		if shared, total := filefragShared(t, d); shared != 0 || total < int64(len(big)) {
 			t.Errorf("%s: %d of %d bytes shared; want a full unshared copy of %d", d, shared, total, len(big))
 		}
@@ -421,10 +404,10 @@ func TestCloneReflinkNever(t *testing.T) {
 	testtree.WriteFile(t, src, size, testtree.Data(0, want))
 	before := usedBytes(t, mnt)
 
-	rep := cloneTMustCopy(t, nil, "--reflink=never", "--json", src, dst)
+	rep := mustCopy(t, nil, "--reflink=never", "--json", src, dst)
 	growth := usedBytes(t, mnt) - before
-	cloneTCheckContent(t, dst, want)
-	cloneTNoClone(t, rep)
+	checkContent(t, dst, want)
+	checkNoClone(t, rep)
 	if rep.Methods.CopyFileRange != 0 {
 		t.Errorf("report: copy_file_range used %d times under --reflink=never", rep.Methods.CopyFileRange)
 	}
@@ -451,9 +434,9 @@ func TestCloneChunked(t *testing.T) {
 			testtree.WriteFile(t, src, size, testtree.Data(0, want))
 			before := usedBytes(t, mnt)
 
-			rep := cloneTMustCopy(t, []string{"COWCP_CLONE_CHUNK=1048576"}, "--json", src, dst)
+			rep := mustCopy(t, []string{"COWCP_CLONE_CHUNK=1048576"}, "--json", src, dst)
 			growth := usedBytes(t, mnt) - before
-			cloneTCheckContent(t, dst, want)
+			checkContent(t, dst, want)
 			if rep.Methods.Ficlonerange < 1 || rep.ClonedBytes != size {
 				t.Errorf("report: methods %+v, cloned_bytes %d; want FICLONERANGE for all %d bytes", rep.Methods, rep.ClonedBytes, size)
 			}
@@ -487,7 +470,7 @@ func TestCloneWriteIsolation(t *testing.T) {
 			}
 			hash := fileSHA256(t, src)
 
-			cloneTMustCopy(t, nil, "--json", src, dst)
+			mustCopy(t, nil, "--json", src, dst)
 			if shared, total := filefragShared(t, dst); total == 0 || shared != total {
 				t.Fatalf("copy not fully shared (%d of %d bytes), so this test would prove nothing", shared, total)
 			}
@@ -519,7 +502,7 @@ func TestCloneWriteIsolation(t *testing.T) {
 			}
 			dropFileCache(t, src)
 			dropFileCache(t, dst)
-			cloneTCheckContent(t, dst, copyWant)
+			checkContent(t, dst, copyWant)
 			if got := fileSHA256(t, src); got != hash {
 				t.Errorf("source changed after writing to its clone: sha256 %s, was %s", got, hash)
 			}
@@ -573,8 +556,8 @@ func TestCloneExitCodes(t *testing.T) {
 	if rep.Errors != 1 || len(rep.Failures) != 1 || rep.Failures[0].Path != missing || rep.Files != 2 {
 		t.Errorf("report: %d files, %d errors, failures %+v; want 2 files and the missing one failed", rep.Files, rep.Errors, rep.Failures)
 	}
-	cloneTCheckContent(t, filepath.Join(out, "a"), wantA)
-	cloneTCheckContent(t, filepath.Join(out, "b"), wantB)
+	checkContent(t, filepath.Join(out, "a"), wantA)
+	checkContent(t, filepath.Join(out, "b"), wantB)
 	if _, err := os.Lstat(filepath.Join(out, "missing")); err == nil {
 		t.Errorf("%s/missing exists", out)
 	}

@@ -24,11 +24,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cmdWaitOutput polls the open descriptors of process pid until one names
+// waitOutput polls the open descriptors of process pid until one names
 // a file in dir (the copy being written: an O_TMPFILE inode, a
 // .cowcp-*.tmp file, or the destination itself) of at least size bytes,
 // or until timeout; it reports whether it saw one.
-func cmdWaitOutput(pid int, dir string, size int64, timeout time.Duration) bool {
+func waitOutput(pid int, dir string, size int64, timeout time.Duration) bool {
 	fds := fmt.Sprintf("/proc/%d/fd", pid)
 	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
 		ents, err := os.ReadDir(fds)
@@ -48,17 +48,17 @@ func cmdWaitOutput(pid int, dir string, size int64, timeout time.Duration) bool 
 	return false
 }
 
-// cmdWait waits for cmd, killing it after timeout, and returns its exit
+// waitExit waits for cmd, killing it after timeout, and returns its exit
 // status as a shell shows it (128+N for a process signal N killed).
-func cmdWait(t testing.TB, cmd *exec.Cmd, timeout time.Duration) int {
+func waitExit(t testing.TB, cmd *exec.Cmd, timeout time.Duration) int {
 	t.Helper()
 	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
 	defer timer.Stop()
-	return fltExitCode(t, cmd.Wait())
+	return exitStatus(t, cmd.Wait())
 }
 
-// cmdEntries lists the names in dir.
-func cmdEntries(t testing.TB, dir string) []string {
+// dirNames lists the names in dir.
+func dirNames(t testing.TB, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "2G")
 	src := filepath.Join(mnt, "big")
 	testtree.WriteRandom(t, src, 512<<20, 91)
-	srcFP := fltFingerprint(t, src)
+	srcFP := fingerprint(t, src)
 	for i, tc := range []struct {
 		name    string
 		sigs    []syscall.Signal
@@ -106,14 +106,14 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 			if tc.replace {
 				oldSum = testtree.WriteRandom(t, dst, 3<<20+5, 92)
 			}
-			cmd, _, se := fltStart(t, "--reflink=never", src, dst)
-			midCopy := cmdWaitOutput(cmd.Process.Pid, dir, 32<<20, 60*time.Second)
+			cmd, _, se := startCowcp(t, "--reflink=never", src, dst)
+			midCopy := waitOutput(cmd.Process.Pid, dir, 32<<20, 60*time.Second)
 			for _, sig := range tc.sigs {
 				if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 					t.Fatal(err)
 				}
 			}
-			code := cmdWait(t, cmd, 2*time.Minute)
+			code := waitExit(t, cmd, 2*time.Minute)
 			sig := tc.sigs[0]
 			switch {
 			case !midCopy:
@@ -130,10 +130,10 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 			if se.String() != want {
 				t.Errorf("stderr %.500q, want %q", se.String(), want)
 			}
-			if left := repScratch(t, dir); len(left) > 0 {
+			if left := scratchLeft(t, dir); len(left) > 0 {
 				t.Errorf("temporary files left after %v: %q", sig, left)
 			}
-			switch names := cmdEntries(t, dir); {
+			switch names := dirNames(t, dir); {
 			case tc.replace && (len(names) != 1 || names[0] != "file"):
 				t.Errorf("after %v %s holds %q, want only the old file", sig, dir, names)
 			case tc.replace:
@@ -143,7 +143,7 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 			case len(names) != 0:
 				t.Errorf("after %v %s holds %q, want nothing (a partial new file?)", sig, dir, names)
 			}
-			fltSourceUnchanged(t, src, srcFP)
+			sourceUnchanged(t, src, srcFP)
 		})
 	}
 }
@@ -176,11 +176,11 @@ func TestCmdBrokenStdoutPipeStopsCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	code := cmdWait(t, cmd, 2*time.Minute)
+	code := waitExit(t, cmd, 2*time.Minute)
 	if want := 128 + int(syscall.SIGPIPE); code != want || se.Len() != 0 {
 		t.Errorf("exit %d, stderr %q; want %d and nothing, as cp killed by SIGPIPE", code, se.String(), want)
 	}
-	if left := repScratch(t, dir); len(left) > 0 {
+	if left := scratchLeft(t, dir); len(left) > 0 {
 		t.Errorf("temporary files left: %q", left)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "big")); !errors.Is(err, fs.ErrNotExist) {
@@ -191,9 +191,9 @@ func TestCmdBrokenStdoutPipeStopsCopy(t *testing.T) {
 	}
 }
 
-// cmdRunStdout runs bin with stdout going to out (nil: closed) and returns
+// runWithStdout runs bin with stdout going to out (nil: closed) and returns
 // its exit status and stderr.
-func cmdRunStdout(t testing.TB, out *os.File, bin string, args ...string) (int, string) {
+func runWithStdout(t testing.TB, out *os.File, bin string, args ...string) (int, string) {
 	t.Helper()
 	var cmd *exec.Cmd
 	if out == nil {
@@ -204,7 +204,7 @@ func cmdRunStdout(t testing.TB, out *os.File, bin string, args ...string) (int, 
 	}
 	var se bytes.Buffer
 	cmd.Stderr = &se
-	return fltExitCode(t, cmd.Run()), se.String()
+	return exitStatus(t, cmd.Run()), se.String()
 }
 
 // TestCmdStdoutFullIsWriteError: output that cannot be written (stdout on
@@ -220,7 +220,7 @@ func TestCmdStdoutFullIsWriteError(t *testing.T) {
 	src := filepath.Join(mnt, "f")
 	sum := testtree.WriteRandom(t, src, 70000, 95)
 
-	code, stderr := cmdRunStdout(t, full, "cp", "-v", src, filepath.Join(mnt, "by-cp"))
+	code, stderr := runWithStdout(t, full, "cp", "-v", src, filepath.Join(mnt, "by-cp"))
 	cpWant := "cp: write error: No space left on device\n"
 	if code != 1 || stderr != cpWant {
 		t.Fatalf("cp -v >/dev/full: exit %d, stderr %q; the reference is not what this test expects (%q)", code, stderr, cpWant)
@@ -237,7 +237,7 @@ func TestCmdStdoutFullIsWriteError(t *testing.T) {
 		{[]string{"--dry-run", "--json"}, false},
 	} {
 		dst := filepath.Join(mnt, fmt.Sprintf("out%d", i))
-		code, stderr := cmdRunStdout(t, full, cowcpBin, append(tc.args, src, dst)...)
+		code, stderr := runWithStdout(t, full, cowcpBin, append(tc.args, src, dst)...)
 		if code != 1 || !strings.HasSuffix(stderr, want) || strings.Count(stderr, "cowcp:") != 1 {
 			t.Errorf("cowcp %q >/dev/full: exit %d, stderr %q; want 1 and %q", tc.args, code, stderr, want)
 		}
@@ -256,15 +256,15 @@ func TestCmdStdoutFullIsWriteError(t *testing.T) {
 	// runtime opens /dev/null on a closed stdout before cowcp starts, so
 	// cowcp cannot tell (the README says so); what must hold is that no -v
 	// line lands in a file cowcp opens.
-	code, stderr = cmdRunStdout(t, nil, "cp", "-v", src, filepath.Join(mnt, "closed-cp"))
+	code, stderr = runWithStdout(t, nil, "cp", "-v", src, filepath.Join(mnt, "closed-cp"))
 	t.Logf("cp -v >&-: exit %d, stderr %q", code, stderr)
 	dir := filepath.Join(mnt, "closed")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, stderr = cmdRunStdout(t, nil, cowcpBin, "-v", src, dir)
+	code, stderr = runWithStdout(t, nil, cowcpBin, "-v", src, dir)
 	t.Logf("cowcp -v >&-: exit %d, stderr %q", code, stderr)
-	if names := cmdEntries(t, dir); len(names) != 1 || fileSHA256(t, filepath.Join(dir, "f")) != sum {
+	if names := dirNames(t, dir); len(names) != 1 || fileSHA256(t, filepath.Join(dir, "f")) != sum {
 		t.Errorf("cowcp -v with stdout closed: %s holds %q, want f, a whole copy", dir, names)
 	}
 	if fileSHA256(t, src) != sum {
@@ -272,13 +272,13 @@ func TestCmdStdoutFullIsWriteError(t *testing.T) {
 	}
 }
 
-// cmdShellQuote quotes s for sh.
-func cmdShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// cmdOnTerminal runs cowcp with args on a pseudo-terminal (util-linux's
+// onTerminal runs cowcp with args on a pseudo-terminal (util-linux's
 // script gives it one for stdin, stdout and stderr) and returns its exit
 // status and what the terminal showed.
-func cmdOnTerminal(t testing.TB, args ...string) (int, string) {
+func onTerminal(t testing.TB, args ...string) (int, string) {
 	t.Helper()
 	script, err := exec.LookPath("script")
 	if err != nil {
@@ -287,14 +287,14 @@ func cmdOnTerminal(t testing.TB, args ...string) (int, string) {
 		}
 		t.Skipf("no script (util-linux) for a pseudo-terminal: %v", err)
 	}
-	line := cmdShellQuote(cowcpBin)
+	line := shellQuote(cowcpBin)
 	for _, a := range args {
-		line += " " + cmdShellQuote(a)
+		line += " " + shellQuote(a)
 	}
 	cmd := exec.Command(script, "-qec", line, "/dev/null")
 	cmd.Env = append(os.Environ(), "TERM=dumb")
 	out, err := cmd.Output()
-	code := fltExitCode(t, err)
+	code := exitStatus(t, err)
 	return code, string(out)
 }
 
@@ -311,7 +311,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 	}
 	testtree.WriteRandom(t, filepath.Join(src, "a"), 3<<20, 96)
 	testtree.WriteRandom(t, filepath.Join(src, "sub", "b"), 5000, 97)
-	srcFP := fltFingerprint(t, src)
+	srcFP := fingerprint(t, src)
 
 	// stderr to a file, as a script or a Makefile has it.
 	errFile := func(t *testing.T, name string) *os.File {
@@ -327,7 +327,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 		cmd := exec.Command(bin, args...)
 		var so bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &so, f
-		code = fltExitCode(t, cmd.Run())
+		code = exitStatus(t, cmd.Run())
 		got, err := os.ReadFile(f.Name())
 		if err != nil {
 			t.Fatal(err)
@@ -347,7 +347,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 		if code != 0 || stdout != "" || stderr != "" {
 			t.Errorf("cowcp -a btrfs→ext4: exit %d, stdout %q, stderr %q; want 0 and nothing, as cp", code, stdout, stderr)
 		}
-		if missing := fltCheckCopy(t, srcFP, dst); len(missing) > 0 {
+		if missing := checkWholeFiles(t, srcFP, dst); len(missing) > 0 {
 			t.Errorf("not copied: %q", missing)
 		}
 	})
@@ -357,7 +357,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 		if code != 0 || stderr != "" {
 			t.Errorf("cowcp -a -v: exit %d, stderr %q; want 0 and nothing on stderr", code, stderr)
 		}
-		if m := repVerbose(stdout); m[filepath.Join(dst, "a")] == "" || m[filepath.Join(dst, "sub", "b")] == "" {
+		if m := verboseMethods(stdout); m[filepath.Join(dst, "a")] == "" || m[filepath.Join(dst, "sub", "b")] == "" {
 			t.Errorf("cowcp -a -v: stdout has no line with a method for each file:\n%s", stdout)
 		}
 	})
@@ -389,7 +389,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 	})
 	t.Run("Terminal", func(t *testing.T) {
 		dst := filepath.Join(e, "tty")
-		code, out := cmdOnTerminal(t, "-a", src, dst)
+		code, out := onTerminal(t, "-a", src, dst)
 		want := "; not cloned: btrfs → ext4 (Invalid cross-device link), copied instead"
 		if code != 0 || !strings.Contains(out, "2 files, 3.0 MiB: 0 B cloned, 3.0 MiB copied") || !strings.Contains(out, want) {
 			t.Errorf("cowcp -a on a terminal: exit %d, shown %q; want the summary ending %q", code, out, want)
@@ -397,14 +397,14 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 		if strings.Count(out, "not cloned") != 1 || strings.Contains(out, "cannot clone") {
 			t.Errorf("on a terminal the fallback is said once, in the summary; shown %q", out)
 		}
-		if missing := fltCheckCopy(t, srcFP, dst); len(missing) > 0 {
+		if missing := checkWholeFiles(t, srcFP, dst); len(missing) > 0 {
 			t.Errorf("not copied: %q", missing)
 		}
 
-		code, out = cmdOnTerminal(t, "-a", "-q", src, filepath.Join(e, "tty-q"))
+		code, out = onTerminal(t, "-a", "-q", src, filepath.Join(e, "tty-q"))
 		if code != 0 || strings.TrimSpace(out) != "" {
 			t.Errorf("cowcp -a -q on a terminal: exit %d, shown %q; want nothing", code, out)
 		}
 	})
-	fltSourceUnchanged(t, src, srcFP)
+	sourceUnchanged(t, src, srcFP)
 }

@@ -19,21 +19,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// duDeepFile is a regular file of duDeepTree: where it is and the bytes of
+// deepFile is a regular file of deepUsageTree: where it is and the bytes of
 // data blocks it holds on btrfs (inline data holds none).
-type duDeepFile struct {
+type deepFile struct {
 	rel  string // relative to the tree's root
 	data int64
 }
 
-// duDeepTree describes a chain of depth directories with 200-byte names,
+// deepUsageTree describes a chain of depth directories with 200-byte names,
 // files of whole 4 KiB blocks every fifth level, and at the bottom a
 // sparse file, a 100-byte file that btrfs stores inline, and a hard link
 // to the top file. It returns the nodes and the distinct files, each
 // under the name cowdu -a lists.
-func duDeepTree(depth int) ([]testtree.Node, []duDeepFile) {
+func deepUsageTree(depth int) ([]testtree.Node, []deepFile) {
 	nodes := []testtree.Node{testtree.D(".", 0o755)}
-	var files []duDeepFile
+	var files []deepFile
 	dir := ""
 	for i := range depth {
 		dir = path.Join(dir, fmt.Sprintf("%03d-", i)+strings.Repeat("d", 195))
@@ -41,14 +41,14 @@ func duDeepTree(depth int) ([]testtree.Node, []duDeepFile) {
 		if i%5 == 0 {
 			n := (1 + i%4) * 64 << 10
 			nodes = append(nodes, testtree.F(dir+"/f", 0o644, testtree.Bytes(uint64(i), n)))
-			files = append(files, duDeepFile{dir + "/f", int64(n)})
+			files = append(files, deepFile{dir + "/f", int64(n)})
 		}
 	}
 	nodes = append(nodes,
 		testtree.S(dir+"/sparse", 4<<20, testtree.Random(1<<20, 1000, 64<<10)),
 		testtree.F(dir+"/tiny", 0o644, testtree.Bytes(1001, 100)),
 		testtree.H(dir+"/link", files[0].rel))
-	files = append(files, duDeepFile{dir + "/sparse", 64 << 10}, duDeepFile{dir + "/tiny", 0})
+	files = append(files, deepFile{dir + "/sparse", 64 << 10}, deepFile{dir + "/tiny", 0})
 	// A listing names the linked file by the smaller of its names: the
 	// link's, as "000-..." sorts before "f".
 	files[0].rel = dir + "/link"
@@ -59,7 +59,7 @@ func duDeepTree(depth int) ([]testtree.Node, []duDeepFile) {
 // shell that walks down to the file's directory one level at a time: the
 // tool builds whole paths and cannot reach past PATH_MAX itself. It
 // returns Total and Exclusive per file.
-func btrfsDuDeep(t testing.TB, root string, files []duDeepFile) map[string][2]int64 {
+func btrfsDuDeep(t testing.TB, root string, files []deepFile) map[string][2]int64 {
 	t.Helper()
 	var script strings.Builder
 	for i, f := range files {
@@ -106,9 +106,9 @@ func btrfsDuDeep(t testing.TB, root string, files []duDeepFile) map[string][2]in
 func TestCowduDeepTree(t *testing.T) {
 	const depth = 30 // 30 levels of 200 bytes: 6,000 bytes of path
 	mnt := mountFS(t, fsBtrfs, "512M")
-	base, _ := cpdUserBase(t, mnt)
+	base, _ := userScratch(t, mnt)
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	nodes, files := duDeepTree(depth)
+	nodes, files := deepUsageTree(depth)
 	testtree.Build(t, src, nodes)
 	var data int64
 	for _, f := range files {
@@ -119,7 +119,7 @@ func TestCowduDeepTree(t *testing.T) {
 	}
 	syncFS(t, mnt)
 
-	rep := duJSON(t, "-a", src, dst)
+	rep := cowduJSON(t, "-a", src, dst)
 	for i, root := range []string{src, dst} {
 		u := rep.Paths[i]
 		if u.Total != data || u.Exclusive != 0 || u.Shared != data || u.SetShared != data {
@@ -144,7 +144,7 @@ func TestCowduDeepTree(t *testing.T) {
 		}
 		btrfs := btrfsDuDeep(t, root, files)
 		for _, f := range files {
-			c := duFile(t, rep, root+"/"+f.rel)
+			c := cowduFile(t, rep, root+"/"+f.rel)
 			if b := btrfs[f.rel]; c.Total != f.data || c.Total != b[0] || c.Exclusive != b[1] {
 				t.Errorf("%s: cowdu total %d exclusive %d; btrfs filesystem du %d %d; written %d",
 					f.rel[max(0, len(f.rel)-40):], c.Total, c.Exclusive, b[0], b[1], f.data)
@@ -180,8 +180,8 @@ func TestCowduDeepTree(t *testing.T) {
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	user := cpdExec(t, bin, cpdCmd{dir: base, args: []string{"--bytes", dst}, umask: -1, uid: 1000})
-	du := cpdExec(t, "du", cpdCmd{dir: base, args: []string{"-s", dst}, umask: -1, uid: 1000})
+	user := execute(t, bin, invocation{dir: base, args: []string{"--bytes", dst}, umask: -1, uid: 1000})
+	du := execute(t, "du", invocation{dir: base, args: []string{"-s", dst}, umask: -1, uid: 1000})
 	// Names of letters, digits and '-' are quoted plainly.
 	msg := "cannot read directory '" + dst + "/" + locked + "': Permission denied\n"
 	if user.code != 1 || user.stderr != "cowdu: "+msg {

@@ -1,6 +1,6 @@
 package tests
 
-// End-to-end tests of cowdu (issue 4): its numbers on real loopback btrfs,
+// End-to-end tests of cowdu: its numbers on real loopback btrfs,
 // XFS and ext4 trees made with the system's own cp --reflink, dd and
 // xfs_io, checked against btrfs filesystem du and filefrag, tools that do
 // not share cowdu's code.
@@ -17,13 +17,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// duReport is cowdu's --json report.
-type duReport struct {
-	Paths []duUsage `json:"paths"`
-	Total duUsage   `json:"total"`
+// cowduReport is cowdu's --json report.
+type cowduReport struct {
+	Paths []cowduUsage `json:"paths"`
+	Total cowduUsage   `json:"total"`
 }
 
-type duUsage struct {
+type cowduUsage struct {
 	Path      string `json:"path"`
 	Total     int64  `json:"total_bytes"`
 	Exclusive int64  `json:"exclusive_bytes"`
@@ -37,14 +37,14 @@ type duUsage struct {
 	} `json:"files"`
 }
 
-// duJSON runs cowdu --json with args and requires it to succeed.
-func duJSON(t testing.TB, args ...string) duReport {
+// cowduJSON runs cowdu --json with args and requires it to succeed.
+func cowduJSON(t testing.TB, args ...string) cowduReport {
 	t.Helper()
 	r := cowdu(t, append([]string{"--json"}, args...)...)
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("cowdu --json %q: exit %d\nstderr: %s", args, r.code, r.stderr)
 	}
-	var rep duReport
+	var rep cowduReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("cowdu --json %q: %v\nstdout: %s", args, err, r.stdout)
 	}
@@ -56,22 +56,22 @@ func duJSON(t testing.TB, args ...string) duReport {
 	return rep
 }
 
-// duFile returns the -a line of cowdu's report for path.
-func duFile(t testing.TB, rep duReport, path string) duUsage {
+// cowduFile returns the -a line of cowdu's report for path.
+func cowduFile(t testing.TB, rep cowduReport, path string) cowduUsage {
 	t.Helper()
 	for _, p := range rep.Paths {
 		for _, f := range p.Files {
 			if f.Path == path {
-				return duUsage{Path: f.Path, Total: f.Total, Exclusive: f.Exclusive, Shared: f.Shared}
+				return cowduUsage{Path: f.Path, Total: f.Total, Exclusive: f.Exclusive, Shared: f.Shared}
 			}
 		}
 	}
 	t.Fatalf("no file %s in cowdu's report %+v", path, rep)
-	return duUsage{}
+	return cowduUsage{}
 }
 
-// duSh runs a bash script in dir, failing the test if any command fails.
-func duSh(t testing.TB, dir, script string) {
+// runScript runs a bash script in dir, failing the test if any command fails.
+func runScript(t testing.TB, dir, script string) {
 	t.Helper()
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = dir
@@ -80,8 +80,8 @@ func duSh(t testing.TB, dir, script string) {
 	}
 }
 
-// duNear reports whether got is within 0.5% of want.
-func duNear(got, want int64) bool {
+// closeTo reports whether got is within 0.5% of want.
+func closeTo(got, want int64) bool {
 	d := got - want
 	if d < 0 {
 		d = -d
@@ -91,9 +91,9 @@ func duNear(got, want int64) bool {
 
 const mib = 1 << 20
 
-// duRewriteScript clones a 64 MiB file with cp --reflink and rewrites
+// rewriteScript clones a 64 MiB file with cp --reflink and rewrites
 // 1 MiB in the middle of the clone in place.
-const duRewriteScript = `
+const rewriteScript = `
 head -c 64M /dev/urandom > big
 cp --reflink=auto big clone
 dd if=/dev/urandom of=clone bs=1M count=1 seek=32 conv=notrunc status=none
@@ -106,11 +106,11 @@ func TestCowduRewrittenClone(t *testing.T) {
 	for _, kind := range []string{fsBtrfs, fsXFS} {
 		t.Run(kind, func(t *testing.T) {
 			mnt := mountFS(t, kind, "1G")
-			duSh(t, mnt, duRewriteScript)
+			runScript(t, mnt, rewriteScript)
 			syncFS(t, mnt)
-			rep := duJSON(t, "-a", mnt)
-			clone := duFile(t, rep, filepath.Join(mnt, "clone"))
-			if clone.Total != 64*mib || !duNear(clone.Exclusive, mib) || !duNear(clone.Shared, 63*mib) {
+			rep := cowduJSON(t, "-a", mnt)
+			clone := cowduFile(t, rep, filepath.Join(mnt, "clone"))
+			if clone.Total != 64*mib || !closeTo(clone.Exclusive, mib) || !closeTo(clone.Shared, 63*mib) {
 				t.Errorf("clone: %+v, want total 64 MiB, exclusive ~1 MiB, shared ~63 MiB", clone)
 			}
 			// filefrag reads the same FIEMAP flags through its own code.
@@ -125,7 +125,7 @@ func TestCowduRewrittenClone(t *testing.T) {
 				t.Errorf("total: %+v, want 128 MiB with 63-64 MiB set shared", tot)
 			}
 			if kind == fsBtrfs {
-				if b := btrfsDiskUsage(t, mnt); !duNear(tot.Total, b.Total) || !duNear(tot.Exclusive, b.Exclusive) || !duNear(tot.SetShared, b.SetShared) {
+				if b := btrfsDiskUsage(t, mnt); !closeTo(tot.Total, b.Total) || !closeTo(tot.Exclusive, b.Exclusive) || !closeTo(tot.SetShared, b.SetShared) {
 					t.Errorf("cowdu %+v, btrfs filesystem du %+v", tot, b)
 				}
 			}
@@ -133,11 +133,11 @@ func TestCowduRewrittenClone(t *testing.T) {
 	}
 	t.Run(fsExt4, func(t *testing.T) {
 		mnt := mountFS(t, fsExt4, "512M")
-		duSh(t, mnt, duRewriteScript)
+		runScript(t, mnt, rewriteScript)
 		syncFS(t, mnt)
-		rep := duJSON(t, "-a", mnt)
+		rep := cowduJSON(t, "-a", mnt)
 		for _, name := range []string{"big", "clone"} {
-			if f := duFile(t, rep, filepath.Join(mnt, name)); f.Total != 64*mib || f.Exclusive != 64*mib {
+			if f := cowduFile(t, rep, filepath.Join(mnt, name)); f.Total != 64*mib || f.Exclusive != 64*mib {
 				t.Errorf("%s: %+v, want 64 MiB, all exclusive", name, f)
 			}
 		}
@@ -147,11 +147,11 @@ func TestCowduRewrittenClone(t *testing.T) {
 	})
 }
 
-// duMixedScript makes a btrfs tree of everything that changes the
+// mixedScript makes a btrfs tree of everything that changes the
 // accounting: clones, a rewritten clone, holes, exclusive files, hard
 // links, inline files, partial clones overlapping each other, a subvolume
 // and a snapshot, and many small files, some cloned.
-const duMixedScript = `
+const mixedScript = `
 mkdir -p t/d t/small
 head -c 64M /dev/urandom > t/big
 cp --reflink=always t/big t/clone
@@ -181,15 +181,15 @@ mkdir t/mnt
 // within 0.5%.
 func TestCowduMatchesBtrfsDu(t *testing.T) {
 	mnt := mountFS(t, fsBtrfs, "1G")
-	duSh(t, mnt, duMixedScript)
+	runScript(t, mnt, mixedScript)
 	syncFS(t, mnt)
 
 	for _, rel := range []string{"t", "t/d", "t/small", "t/sv", "t/snap", "t/clone", "t/d/front"} {
 		path := filepath.Join(mnt, rel)
 		b := btrfsDiskUsage(t, path)
-		got := duJSON(t, path).Paths[0]
+		got := cowduJSON(t, path).Paths[0]
 		t.Logf("%-9s cowdu %10d %10d %10d  btrfs fi du %10d %10d %10d", rel, got.Total, got.Exclusive, got.SetShared, b.Total, b.Exclusive, b.SetShared)
-		if !duNear(got.Total, b.Total) || !duNear(got.Exclusive, b.Exclusive) || !duNear(got.SetShared, b.SetShared) {
+		if !closeTo(got.Total, b.Total) || !closeTo(got.Exclusive, b.Exclusive) || !closeTo(got.SetShared, b.SetShared) {
 			t.Errorf("%s: cowdu total %d exclusive %d set shared %d; btrfs filesystem du %d %d %d",
 				rel, got.Total, got.Exclusive, got.SetShared, b.Total, b.Exclusive, b.SetShared)
 		}
@@ -197,14 +197,14 @@ func TestCowduMatchesBtrfsDu(t *testing.T) {
 
 	// The partial clones overlap: front is src's [0, 6M), back its
 	// [2M, 8M). Each block is counted once in Set shared.
-	d := duJSON(t, filepath.Join(mnt, "t/d/src"), filepath.Join(mnt, "t/d/front"), filepath.Join(mnt, "t/d/back"))
+	d := cowduJSON(t, filepath.Join(mnt, "t/d/src"), filepath.Join(mnt, "t/d/front"), filepath.Join(mnt, "t/d/back"))
 	if d.Total.Total != 20*mib || d.Total.SetShared != 8*mib {
 		t.Errorf("src, front, back: %+v, want 20 MiB referenced, 8 MiB set shared", d.Total)
 	}
 	// Across PATHs, blocks shared between them count once, and the hard
 	// link to big under t/d counts for the first PATH only.
-	all := duJSON(t, filepath.Join(mnt, "t/d"), filepath.Join(mnt, "t"))
-	whole := duJSON(t, filepath.Join(mnt, "t")).Total
+	all := cowduJSON(t, filepath.Join(mnt, "t/d"), filepath.Join(mnt, "t"))
+	whole := cowduJSON(t, filepath.Join(mnt, "t")).Total
 	if all.Total.Total != whole.Total || all.Total.Exclusive != whole.Exclusive || all.Total.SetShared != whole.SetShared {
 		t.Errorf("t/d and t: total %+v; t alone %+v", all.Total, whole)
 	}
@@ -222,8 +222,8 @@ func TestCowduMatchesBtrfsDu(t *testing.T) {
 			t.Errorf("unmount %s: %v", tmpfs, err)
 		}
 	})
-	duSh(t, tmpfs, "head -c 4M /dev/urandom > f")
-	if got := duJSON(t, filepath.Join(mnt, "t")).Total; got.Total != whole.Total || got.SetShared != whole.SetShared {
+	runScript(t, tmpfs, "head -c 4M /dev/urandom > f")
+	if got := cowduJSON(t, filepath.Join(mnt, "t")).Total; got.Total != whole.Total || got.SetShared != whole.SetShared {
 		t.Errorf("with a tmpfs mounted inside: %+v; without: %+v", got, whole)
 	}
 }
@@ -231,7 +231,7 @@ func TestCowduMatchesBtrfsDu(t *testing.T) {
 // TestCowduText checks the text report's shape on a real clone.
 func TestCowduText(t *testing.T) {
 	mnt := mountFS(t, fsBtrfs, "512M")
-	duSh(t, mnt, "head -c 4M /dev/urandom > a && cp --reflink=always a b")
+	runScript(t, mnt, "head -c 4M /dev/urandom > a && cp --reflink=always a b")
 	syncFS(t, mnt)
 	r := cowdu(t, "--bytes", mnt)
 	want := fmt.Sprintf("%10s  %10s  %10s  %10s  %s\n", "Total", "Exclusive", "Shared", "Set shared", "Filename") +

@@ -1,6 +1,6 @@
 package tests
 
-// The command-line table of issue 3: each case runs through GNU cp and
+// The command-line table of the differential tests: each case runs through GNU cp and
 // through cowcp, each in its own scratch directory made identical before the
 // run, and the exit status (zero or not) and the resulting scratch tree
 // must match cp's, case for case.
@@ -19,10 +19,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cpdCase is one command line. Its arguments are split on spaces, and
+// cmdlineCase is one command line. Its arguments are split on spaces, and
 // $ROOT stands for the scratch directory (which is also the working
-// directory). The scratch tree is cpdBase plus extra.
-type cpdCase struct {
+// directory). The scratch tree is cmdlineBase plus extra.
+type cmdlineCase struct {
 	name  string
 	args  string
 	extra []testtree.Node
@@ -37,13 +37,13 @@ type cpdCase struct {
 	// rename updates that directory's mtime: the one difference accepted
 	// for such cases, deliberately, and documented in the README.
 	replaces string
-	// accept lists further deliberate differences (prefixes of cpdDiff's
+	// accept lists further deliberate differences (prefixes of testtree.Diff's
 	// lines), each explained where the case is defined.
 	accept []string
 }
 
-// cpdDeliberate drops from diffs the differences a case accepts.
-func cpdDeliberate(c cpdCase, diffs []string) []string {
+// dropAccepted drops from diffs the differences a case accepts.
+func dropAccepted(c cmdlineCase, diffs []string) []string {
 	var keep []string
 next:
 	for _, d := range diffs {
@@ -60,10 +60,10 @@ next:
 	return keep
 }
 
-// cpdBase is the scratch tree every case starts from. Every mtime is fixed
+// cmdlineBase is the scratch tree every case starts from. Every mtime is fixed
 // and in the past, so a time made by the run ("fresh") is told apart from a
 // preserved one.
-func cpdBase() []testtree.Node {
+func cmdlineBase() []testtree.Node {
 	const m = 1 << 20
 	return []testtree.Node{
 		testtree.D(".", 0o755).At(1500000000, 0),
@@ -99,9 +99,9 @@ func cpdBase() []testtree.Node {
 	}
 }
 
-// cpdCases is the table. The comments say what GNU cp 9.1 does, for the
+// cmdlineCases is the table. The comments say what GNU cp 9.1 does, for the
 // reader; the test itself only asks that cowcp does the same.
-var cpdCases = []cpdCase{
+var cmdlineCases = []cmdlineCase{
 	// Where a file goes.
 	{name: "file to a new name", args: "f new"},
 	{name: "file into a dir", args: "f e"},
@@ -159,7 +159,7 @@ var cpdCases = []cpdCase{
 	{name: "-r dir onto a file", args: "-r d f"},
 	{name: "-r dir onto a dir holding a file of its name", args: "-r d e3", extra: []testtree.Node{
 		testtree.D("e3", 0o755).At(1, 0), testtree.F("e3/d", 0o644, []byte("file\n")).At(2, 0)}},
-	{name: "-r dir merged into an earlier copy", args: "-r d e4", extra: cpdE4()},
+	{name: "-r dir merged into an earlier copy", args: "-r d e4", extra: earlierCopyOfD()},
 	{name: "-a dir to a new name", args: "-a d new"},
 	{name: "-a several sources into a dir", args: "-a d f lf fifo e"},
 	{name: "-r special files", args: "-r fifo cdev sock e"},
@@ -191,22 +191,22 @@ var cpdCases = []cpdCase{
 	// -n, -u, -i, -f, --remove-destination.
 	{name: "-n onto an existing file", args: "-n f g"},
 	{name: "-n to a new name", args: "-n f new"},
-	{name: "-rn merge", args: "-rn d e4", extra: cpdE4()},
+	{name: "-rn merge", args: "-rn d e4", extra: earlierCopyOfD()},
 	{name: "-u onto an older file", replaces: ".", args: "-u f g"},
 	{name: "-u onto a newer file", args: "-u g f"},
 	{name: "-u onto a file of the same mtime", args: "-u f same", extra: []testtree.Node{
 		testtree.F("same", 0o644, []byte("same mtime, other bytes\n")).At(1500000000, 111111111)}},
 	{name: "-u to a new name", args: "-u f new"},
-	{name: "-ru merge", args: "-ru d e4", extra: cpdE4()},
+	{name: "-ru merge", args: "-ru d e4", extra: earlierCopyOfD()},
 	{name: "-i answered yes", replaces: ".", args: "-i f g", stdin: "y\n"},
 	{name: "-i answered no", args: "-i f g", stdin: "n\n"},
 	{name: "-i at end of input", args: "-i f g"},
 	{name: "-i to a new name", args: "-i f new"},
-	{name: "-i several", replaces: "e5", args: "-i f h g e5", stdin: "y\nn\nyes\n", extra: cpdE5()},
+	{name: "-i several", replaces: "e5", args: "-i f h g e5", stdin: "y\nn\nyes\n", extra: dirHoldingFGH()},
 	// Within a directory cp prompts in its own order (by inode), so
 	// recursive cases answer all prompts alike.
-	{name: "-ri merge answered yes", args: "-ri d e4", stdin: "y\ny\ny\ny\ny\n", extra: cpdE4()},
-	{name: "-ri merge answered no", args: "-ri d e4", stdin: "n\nn\nn\nn\nn\n", extra: cpdE4()},
+	{name: "-ri merge answered yes", args: "-ri d e4", stdin: "y\ny\ny\ny\ny\n", extra: earlierCopyOfD()},
+	{name: "-ri merge answered no", args: "-ri d e4", stdin: "n\nn\nn\nn\nn\n", extra: earlierCopyOfD()},
 	{name: "-i then -n", args: "-i -n f g", stdin: "y\n"},
 	{name: "-n then -i", replaces: ".", args: "-n -i f g", stdin: "y\n"},
 	{name: "-f onto an existing file", replaces: ".", args: "-f f g"},
@@ -236,13 +236,13 @@ var cpdCases = []cpdCase{
 	// Backups.
 	{name: "-b", args: "-b f g"},
 	{name: "-b to a new name", args: "-b f new"},
-	{name: "--backup=numbered", args: "--backup=numbered f g", extra: cpdNumbered()},
+	{name: "--backup=numbered", args: "--backup=numbered f g", extra: numberedBackups()},
 	{name: "--backup=t", args: "--backup=t f h"},
-	{name: "--backup=existing with numbered ones", args: "--backup=existing f g", extra: cpdNumbered()},
+	{name: "--backup=existing with numbered ones", args: "--backup=existing f g", extra: numberedBackups()},
 	{name: "--backup=existing without", args: "--backup=existing f h"},
-	{name: "--backup=nil", args: "--backup=nil f g", extra: cpdNumbered()},
+	{name: "--backup=nil", args: "--backup=nil f g", extra: numberedBackups()},
 	{name: "--backup=simple -S", args: "--backup=simple -S .bak f g"},
-	{name: "--backup=never", args: "--backup=never f g", extra: cpdNumbered()},
+	{name: "--backup=never", args: "--backup=never f g", extra: numberedBackups()},
 	{name: "-b -S", args: "-b -S .orig f g"},
 	{name: "--suffix", args: "-b --suffix=.old f g"},
 	{name: "-S without -b", args: "-S .x f g"},
@@ -250,9 +250,9 @@ var cpdCases = []cpdCase{
 	{name: "--backup=off", replaces: ".", args: "--backup=off f g"},
 	{name: "--backup=bogus", args: "--backup=bogus f g"},
 	{name: "-b onto an existing backup", args: "-b f g", extra: []testtree.Node{testtree.F("g~", 0o600, []byte("old backup\n")).At(1, 0)}},
-	{name: "-rb merge", args: "-r -b d e4", extra: cpdE4()},
-	{name: "-ab merge", args: "-a --backup=numbered d e4", extra: cpdE4()},
-	{name: "-b dir onto a dir", args: "-rT -b d e4/d", extra: cpdE4()},
+	{name: "-rb merge", args: "-r -b d e4", extra: earlierCopyOfD()},
+	{name: "-ab merge", args: "-a --backup=numbered d e4", extra: earlierCopyOfD()},
+	{name: "-b dir onto a dir", args: "-rT -b d e4/d", extra: earlierCopyOfD()},
 
 	// Links instead of copies.
 	{name: "-l", args: "-l f new"},
@@ -347,10 +347,10 @@ var cpdCases = []cpdCase{
 	{name: "--attributes-only -a onto a file with xattrs", args: "-a --attributes-only xf af e"},
 
 	// One file system.
-	{name: "-ax", args: "-ax mt new", tmpfs: "mt/m", extra: cpdMountTree()},
-	{name: "-rx", args: "-rx mt new", tmpfs: "mt/m", extra: cpdMountTree()},
-	{name: "-a across a mount", args: "-a mt new", tmpfs: "mt/m", extra: cpdMountTree()},
-	{name: "-x of the mount itself", args: "-rx mt/m new", tmpfs: "mt/m", extra: cpdMountTree()},
+	{name: "-ax", args: "-ax mt new", tmpfs: "mt/m", extra: mountTree()},
+	{name: "-rx", args: "-rx mt new", tmpfs: "mt/m", extra: mountTree()},
+	{name: "-a across a mount", args: "-a mt new", tmpfs: "mt/m", extra: mountTree()},
+	{name: "-x of the mount itself", args: "-rx mt/m new", tmpfs: "mt/m", extra: mountTree()},
 
 	// Usage.
 	{name: "no operands", args: ""},
@@ -359,8 +359,8 @@ var cpdCases = []cpdCase{
 	{name: "-- before a dash name", args: "-- -dash new", extra: []testtree.Node{testtree.F("-dash", 0o644, []byte("-\n")).At(1, 0)}},
 }
 
-// cpdE4 is a dir holding an earlier, different copy of d.
-func cpdE4() []testtree.Node {
+// earlierCopyOfD is a dir holding an earlier, different copy of d.
+func earlierCopyOfD() []testtree.Node {
 	return []testtree.Node{
 		testtree.D("e4", 0o755).At(1, 0),
 		testtree.D("e4/d", 0o700).At(2, 0),
@@ -372,8 +372,8 @@ func cpdE4() []testtree.Node {
 	}
 }
 
-// cpdE5 is a dir already holding f and h.
-func cpdE5() []testtree.Node {
+// dirHoldingFGH is a dir already holding f and h.
+func dirHoldingFGH() []testtree.Node {
 	return []testtree.Node{
 		testtree.D("e5", 0o755).At(1, 0),
 		testtree.F("e5/f", 0o644, []byte("old f\n")).At(2, 0),
@@ -382,17 +382,17 @@ func cpdE5() []testtree.Node {
 	}
 }
 
-// cpdNumbered is g with numbered backups already made.
-func cpdNumbered() []testtree.Node {
+// numberedBackups is g with numbered backups already made.
+func numberedBackups() []testtree.Node {
 	return []testtree.Node{
 		testtree.F("g.~1~", 0o644, []byte("backup 1\n")).At(1, 0),
 		testtree.F("g.~3~", 0o644, []byte("backup 3\n")).At(3, 0),
 	}
 }
 
-// cpdMountTree is a dir with a mount point m (a tmpfs is mounted there
+// mountTree is a dir with a mount point m (a tmpfs is mounted there
 // before the run) and a file beside it.
-func cpdMountTree() []testtree.Node {
+func mountTree() []testtree.Node {
 	return []testtree.Node{
 		testtree.D("mt", 0o755).At(1, 0),
 		testtree.D("mt/m", 0o755).At(2, 0),
@@ -409,32 +409,32 @@ func TestCpDiffCmdline(t *testing.T) {
 			t.Parallel()
 			mnt := mountFS(t, kind, "1G")
 			userBase, copier := "", ""
-			for i, c := range cpdCases {
+			for i, c := range cmdlineCases {
 				base := mnt
 				if c.user {
 					if userBase == "" {
-						userBase, copier = cpdUserBase(t, mnt)
+						userBase, copier = userScratch(t, mnt)
 					}
 					base = userBase
 				}
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					bin := cpdBin()
+					bin := copierBin()
 					if c.user {
 						bin = copier
 					}
-					cpdRunCase(t, c, filepath.Join(base, fmt.Sprintf("case%03d", i)), bin)
+					runCmdlineCase(t, c, filepath.Join(base, fmt.Sprintf("case%03d", i)), bin)
 				})
 			}
 		})
 	}
 }
 
-// cpdUserBase makes a directory on the filesystem at mnt that uid 1000 can
+// userScratch makes a directory on the filesystem at mnt that uid 1000 can
 // enter (loopfs's mount points may sit in private directories), by binding
 // it onto a fresh directory under the system's temporary one, and puts a
 // copy of the copier under test there. It returns both.
-func cpdUserBase(t *testing.T, mnt string) (dir, copier string) {
+func userScratch(t *testing.T, mnt string) (dir, copier string) {
 	t.Helper()
 	src := filepath.Join(mnt, "user")
 	if err := os.Mkdir(src, 0o755); err != nil {
@@ -459,7 +459,7 @@ func cpdUserBase(t *testing.T, mnt string) (dir, copier string) {
 		os.Remove(dir)
 	})
 	copier = filepath.Join(dir, "copier")
-	if out, err := exec.Command("cp", cpdBin(), copier).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", copierBin(), copier).CombinedOutput(); err != nil {
 		t.Fatalf("copying the copier: %v\n%s", err, out)
 	}
 	if err := os.Chmod(copier, 0o755); err != nil {
@@ -468,13 +468,13 @@ func cpdUserBase(t *testing.T, mnt string) (dir, copier string) {
 	return dir, copier
 }
 
-// cpdRunCase makes the case's tree twice under base, runs cp in one and bin
+// runCmdlineCase makes the case's tree twice under base, runs cp in one and bin
 // in the other, and compares.
-func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
+func runCmdlineCase(t *testing.T, c cmdlineCase, base, bin string) {
 	if err := os.Mkdir(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	nodes := append(cpdBase(), c.extra...)
+	nodes := append(cmdlineBase(), c.extra...)
 	if c.user {
 		nodes = testtree.Owned(nodes, 1000, 1000)
 	}
@@ -488,18 +488,18 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 	}
 	var res [2]result
 	var mans [2]testtree.Manifest
-	for i, b := range []string{cpdCP(t), bin} {
+	for i, b := range []string{gnuCp(t), bin} {
 		root := filepath.Join(base, []string{"cp", "cw"}[i])
 		testtree.Build(t, root, nodes)
 		if c.tmpfs != "" {
-			cpdMountTmpfs(t, filepath.Join(root, c.tmpfs))
+			mountSmallTmpfs(t, filepath.Join(root, c.tmpfs))
 		}
 		var args []string
 		for _, a := range strings.Fields(c.args) {
 			args = append(args, strings.ReplaceAll(a, "$ROOT", root))
 		}
 		start := time.Now().Add(-2 * time.Second) // the kernel's coarse clock may lag
-		res[i] = cpdExec(t, b, cpdCmd{dir: root, args: args, stdin: c.stdin, umask: umask, uid: uid, timeout: 30 * time.Second})
+		res[i] = execute(t, b, invocation{dir: root, args: args, stdin: c.stdin, umask: umask, uid: uid, timeout: 30 * time.Second})
 		m, err := testtree.Walk(root, testtree.WalkOptions{FreshSince: start, RootAlias: root})
 		if err != nil {
 			t.Fatal(err)
@@ -510,17 +510,17 @@ func cpdRunCase(t *testing.T, c cpdCase, base, bin string) {
 	if (res[0].code == 0) != (res[1].code == 0) {
 		diffs = append(diffs, fmt.Sprintf("exit status: cp %d, cowcp %d", res[0].code, res[1].code))
 	}
-	diffs = append(diffs, cpdDeliberate(c, testtree.Diff(mans[0], mans[1], "cp", "cowcp"))...)
+	diffs = append(diffs, dropAccepted(c, testtree.Diff(mans[0], mans[1], "cp", "cowcp"))...)
 	if len(diffs) > 0 {
 		t.Logf("cp %s\n\tcp: exit %d, stderr %q\n\tcowcp: exit %d, stderr %q",
 			c.args, res[0].code, res[0].stderr, res[1].code, res[1].stderr)
 	}
-	cpdReport(t, "cp "+c.args, diffs)
+	reportDiffs(t, "cp "+c.args, diffs)
 }
 
-// cpdMountTmpfs mounts a small tmpfs on dir, puts a file in it and fixes
+// mountSmallTmpfs mounts a small tmpfs on dir, puts a file in it and fixes
 // the times, and unmounts it when the test ends.
-func cpdMountTmpfs(t *testing.T, dir string) {
+func mountSmallTmpfs(t *testing.T, dir string) {
 	t.Helper()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "cpdiff", dir).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs on %s: %v\n%s", dir, err, out)

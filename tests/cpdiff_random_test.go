@@ -1,6 +1,6 @@
 package tests
 
-// Randomized differential test of issue 3: small trees drawn from a seed
+// Randomized differential test against GNU cp: small trees drawn from a seed
 // (the same seed always makes the same tree) are copied by cp -a and by
 // cowcp -a and compared like the fixed tree. Seed s runs on one filesystem
 // kind, btrfs, XFS or ext4 by s mod 3; a failing seed is printed with the
@@ -24,13 +24,13 @@ import (
 )
 
 var (
-	cpdSeedFlag  = flag.Uint64("seed", 0, "TestCpDiffRandom: replay only this seed, on every filesystem kind")
-	cpdSeedsFlag = flag.Int("seeds", 0, "TestCpDiffRandom: how many seeds to run (default $COWCP_SEEDS, else 200; 20 with -short)")
+	seedFlag  = flag.Uint64("seed", 0, "TestCpDiffRandom: replay only this seed, on every filesystem kind")
+	seedsFlag = flag.Int("seeds", 0, "TestCpDiffRandom: how many seeds to run (default $COWCP_SEEDS, else 200; 20 with -short)")
 )
 
 func TestCpDiffRandom(t *testing.T) {
 	requireRoot(t)
-	seeds := cpdSeeds(t)
+	seeds := seedList(t)
 	for i, kind := range []string{fsBtrfs, fsXFS, fsExt4} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -38,24 +38,24 @@ func TestCpDiffRandom(t *testing.T) {
 			var failed []string
 			hung := 0
 			for _, seed := range seeds {
-				if seed%3 != uint64(i) && *cpdSeedFlag == 0 {
+				if seed%3 != uint64(i) && *seedFlag == 0 {
 					continue // another filesystem's seed
 				}
 				base := filepath.Join(mnt, fmt.Sprintf("seed%d", seed))
 				if err := os.Mkdir(base, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				testtree.Build(t, filepath.Join(base, "src"), cpdRandomTree(seed))
-				p := cpdCopyBoth(t, base, 20*time.Second, "-a") // small trees: 20 s is ample, even under -race
+				testtree.Build(t, filepath.Join(base, "src"), randomTree(seed))
+				p := copyBoth(t, base, 20*time.Second, "-a") // small trees: 20 s is ample, even under -race
 				if len(p.diffs) == 0 {
 					os.RemoveAll(base)
 					continue
 				}
 				failed = append(failed, strconv.FormatUint(seed, 10))
 				if len(failed) <= 5 {
-					cpdReport(t, fmt.Sprintf("seed %d on %s (replay: go test ./tests -run TestCpDiffRandom -seed=%d)", seed, kind, seed), p.diffs)
+					reportDiffs(t, fmt.Sprintf("seed %d on %s (replay: go test ./tests -run TestCpDiffRandom -seed=%d)", seed, kind, seed), p.diffs)
 				}
-				if p.cw.code == cpdTimedOut {
+				if p.cw.code == timedOut {
 					if hung++; hung == 3 {
 						t.Fatalf("cowcp hung on 3 seeds; stopping. Failing seeds: %s", strings.Join(failed, ", "))
 					}
@@ -68,12 +68,12 @@ func TestCpDiffRandom(t *testing.T) {
 	}
 }
 
-// cpdSeeds is the list of seeds to run: the one of -seed, or 1..N.
-func cpdSeeds(t *testing.T) []uint64 {
-	if *cpdSeedFlag != 0 {
-		return []uint64{*cpdSeedFlag}
+// seedList is the list of seeds to run: the one of -seed, or 1..N.
+func seedList(t *testing.T) []uint64 {
+	if *seedFlag != 0 {
+		return []uint64{*seedFlag}
 	}
-	n := *cpdSeedsFlag
+	n := *seedsFlag
 	if n == 0 {
 		n = 200
 		if testing.Short() {
@@ -93,17 +93,17 @@ func cpdSeeds(t *testing.T) []uint64 {
 	return seeds
 }
 
-// cpdRandomTree draws a tree of 8 to 40 entries from seed: files of chosen
+// randomTree draws a tree of 8 to 40 entries from seed: files of chosen
 // and random sizes, sparse files, dirs up to 5 deep, symlinks to entries,
 // out of the tree, dangling and looping, hardlinks to any non-directory,
 // fifos, devices and sockets; with random modes (special bits and 000
 // included), owners, times (epoch, before it, far future, any nanosecond),
 // xattrs and ACLs, under names with spaces, newlines, dashes, non-UTF-8
 // bytes and 255 bytes.
-func cpdRandomTree(seed uint64) []testtree.Node {
+func randomTree(seed uint64) []testtree.Node {
 	r := rand.New(rand.NewPCG(seed, 0x63706469666621))
-	g := &cpdGen{r: r}
-	root := g.meta(testtree.D(".", g.pick(cpdDirModes)), false)
+	g := &treeGen{r: r}
+	root := g.meta(testtree.D(".", g.pick(dirModes)), false)
 	g.nodes = []testtree.Node{root}
 	g.dirs = []string{"."}
 	for i := range 8 + r.IntN(33) {
@@ -115,24 +115,24 @@ func cpdRandomTree(seed uint64) []testtree.Node {
 		var n testtree.Node
 		switch w := r.IntN(100); {
 		case w < 35:
-			n = g.meta(testtree.F(p, g.pick(cpdFileModes), g.bytes(g.size())), true)
+			n = g.meta(testtree.F(p, g.pick(fileModes), g.bytes(g.size())), true)
 		case w < 45:
 			n = g.meta(g.sparse(p), true)
 		case w < 60 && strings.Count(p, "/") < 5:
-			n = g.meta(testtree.D(p, g.pick(cpdDirModes)), true)
+			n = g.meta(testtree.D(p, g.pick(dirModes)), true)
 			g.dirs = append(g.dirs, p)
 		case w < 72:
 			n = g.meta(testtree.L(p, g.target(parent, p)), false)
 		case w < 84 && len(g.linkable) > 0:
 			n = testtree.H(p, g.linkable[r.IntN(len(g.linkable))])
 		case w < 89:
-			n = g.meta(testtree.N(p, testtree.FIFO, g.pick(cpdSpecialModes), 0), false)
+			n = g.meta(testtree.N(p, testtree.FIFO, g.pick(specialModes), 0), false)
 		case w < 93:
-			n = g.meta(testtree.N(p, testtree.CharDev, g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(70000)))), false)
+			n = g.meta(testtree.N(p, testtree.CharDev, g.pick(specialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(70000)))), false)
 		case w < 96:
-			n = g.meta(testtree.N(p, testtree.BlockDev, g.pick(cpdSpecialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(300)))), false)
+			n = g.meta(testtree.N(p, testtree.BlockDev, g.pick(specialModes), unix.Mkdev(uint32(r.IntN(300)), uint32(r.IntN(300)))), false)
 		default:
-			n = g.meta(testtree.N(p, testtree.Socket, g.pick(cpdSpecialModes), 0), false)
+			n = g.meta(testtree.N(p, testtree.Socket, g.pick(specialModes), 0), false)
 		}
 		g.nodes = append(g.nodes, n)
 		if n.Kind != testtree.Dir {
@@ -144,13 +144,13 @@ func cpdRandomTree(seed uint64) []testtree.Node {
 }
 
 var (
-	cpdFileModes    = []uint32{0o644, 0o600, 0o755, 0o000, 0o444, 0o4755, 0o2755, 0o6755, 0o1644, 0o7777, 0o640, 0o111, 0o200, 0o4000}
-	cpdDirModes     = []uint32{0o755, 0o700, 0o555, 0o000, 0o1777, 0o2775, 0o500, 0o311, 0o3777, 0o750}
-	cpdSpecialModes = []uint32{0o644, 0o600, 0o000, 0o666, 0o4644, 0o1755}
-	cpdIDs          = []int{1000, 65534, 4242, 123456789}
+	fileModes    = []uint32{0o644, 0o600, 0o755, 0o000, 0o444, 0o4755, 0o2755, 0o6755, 0o1644, 0o7777, 0o640, 0o111, 0o200, 0o4000}
+	dirModes     = []uint32{0o755, 0o700, 0o555, 0o000, 0o1777, 0o2775, 0o500, 0o311, 0o3777, 0o750}
+	specialModes = []uint32{0o644, 0o600, 0o000, 0o666, 0o4644, 0o1755}
+	ownerIDs     = []int{1000, 65534, 4242, 123456789}
 )
 
-type cpdGen struct {
+type treeGen struct {
 	r        *rand.Rand
 	nodes    []testtree.Node
 	dirs     []string // directories made so far, "." first
@@ -158,10 +158,10 @@ type cpdGen struct {
 	all      []string // every entry but the root, for symlink targets
 }
 
-func (g *cpdGen) pick(modes []uint32) uint32 { return modes[g.r.IntN(len(modes))] }
+func (g *treeGen) pick(modes []uint32) uint32 { return modes[g.r.IntN(len(modes))] }
 
 // name returns the i-th entry's name, unique because it holds i.
-func (g *cpdGen) name(i int) string {
+func (g *treeGen) name(i int) string {
 	switch g.r.IntN(12) {
 	case 0:
 		return fmt.Sprintf("with space %d", i)
@@ -185,7 +185,7 @@ func (g *cpdGen) name(i int) string {
 	}
 }
 
-func (g *cpdGen) size() int {
+func (g *treeGen) size() int {
 	switch g.r.IntN(8) {
 	case 0:
 		return 0
@@ -200,7 +200,7 @@ func (g *cpdGen) size() int {
 	}
 }
 
-func (g *cpdGen) bytes(n int) []byte {
+func (g *treeGen) bytes(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(g.r.Uint32())
@@ -211,7 +211,7 @@ func (g *cpdGen) bytes(n int) []byte {
 // sparse is a file of up to 2 MiB with up to three data runs, aligned or
 // not, of random bytes or of zeros, and holes at the start, between them or
 // at the end.
-func (g *cpdGen) sparse(p string) testtree.Node {
+func (g *treeGen) sparse(p string) testtree.Node {
 	size := int64(1+g.r.IntN(512)) * 4096
 	if g.r.IntN(2) == 0 {
 		size += int64(g.r.IntN(4096))
@@ -233,7 +233,7 @@ func (g *cpdGen) sparse(p string) testtree.Node {
 }
 
 // target is a symlink target for an entry at p in parent.
-func (g *cpdGen) target(parent, p string) string {
+func (g *treeGen) target(parent, p string) string {
 	up := ""
 	if parent != "." {
 		up = strings.Repeat("../", strings.Count(parent, "/")+1)
@@ -256,10 +256,10 @@ func (g *cpdGen) target(parent, p string) string {
 
 // meta gives n a random owner, mtime and xattrs; xattrs in the user.
 // namespace only where the kernel allows them (files and directories).
-func (g *cpdGen) meta(n testtree.Node, userXattrs bool) testtree.Node {
+func (g *treeGen) meta(n testtree.Node, userXattrs bool) testtree.Node {
 	r := g.r
 	if r.IntN(3) == 0 {
-		n = n.Own(cpdIDs[r.IntN(len(cpdIDs))], cpdIDs[r.IntN(len(cpdIDs))])
+		n = n.Own(ownerIDs[r.IntN(len(ownerIDs))], ownerIDs[r.IntN(len(ownerIDs))])
 	}
 	switch r.IntN(6) {
 	case 0:
@@ -284,10 +284,10 @@ func (g *cpdGen) meta(n testtree.Node, userXattrs bool) testtree.Node {
 	}
 	if userXattrs && r.IntN(8) == 0 {
 		rwx := func() string { return []string{"---", "r--", "rw-", "r-x", "rwx"}[r.IntN(5)] }
-		n = n.ACL(fmt.Sprintf("u::%s,u:%d:%s,g::%s,m::%s,o::%s", rwx(), cpdIDs[r.IntN(len(cpdIDs))], rwx(), rwx(), rwx(), rwx()), "")
+		n = n.ACL(fmt.Sprintf("u::%s,u:%d:%s,g::%s,m::%s,o::%s", rwx(), ownerIDs[r.IntN(len(ownerIDs))], rwx(), rwx(), rwx(), rwx()), "")
 	}
 	if n.Kind == testtree.Dir && r.IntN(8) == 0 {
-		n = n.ACL("", fmt.Sprintf("u::rwx,g::r-x,g:%d:rwx,m::rwx,o::---", cpdIDs[r.IntN(len(cpdIDs))]))
+		n = n.ACL("", fmt.Sprintf("u::rwx,g::r-x,g:%d:rwx,m::rwx,o::---", ownerIDs[r.IntN(len(ownerIDs))]))
 	}
 	return n
 }

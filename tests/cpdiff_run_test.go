@@ -17,18 +17,18 @@ import (
 	"time"
 )
 
-// cpdBin is the copier under test: the cowcp that TestMain built, or
+// copierBin is the copier under test: the cowcp that TestMain built, or
 // $COWCP_DIFF_BIN when set. COWCP_DIFF_BIN=/bin/cp checks the differential
 // harness itself: cp compared with cp must show no difference.
-func cpdBin() string {
+func copierBin() string {
 	if b := os.Getenv("COWCP_DIFF_BIN"); b != "" {
 		return b
 	}
 	return cowcpBin
 }
 
-// cpdCmd is one invocation, made identically for cp and the copier.
-type cpdCmd struct {
+// invocation is one invocation, made identically for cp and the copier.
+type invocation struct {
 	dir   string   // working directory
 	args  []string // arguments after the program name
 	stdin string   // answers to -i prompts
@@ -39,13 +39,13 @@ type cpdCmd struct {
 	timeout time.Duration
 }
 
-// cpdTimedOut is the exit code cpdExec reports for a run it had to kill.
-const cpdTimedOut = -1
+// timedOut is the exit code execute reports for a run it had to kill.
+const timedOut = -1
 
-// cpdExec runs bin as c says, in the C locale and without the environment
+// execute runs bin as c says, in the C locale and without the environment
 // variables that change cp's behaviour, and returns its result; the code is
-// cpdTimedOut if it had to be killed.
-func cpdExec(t testing.TB, bin string, c cpdCmd) result {
+// timedOut if it had to be killed.
+func execute(t testing.TB, bin string, c invocation) result {
 	t.Helper()
 	if c.timeout == 0 {
 		c.timeout = 60 * time.Second
@@ -85,7 +85,7 @@ func cpdExec(t testing.TB, bin string, c cpdCmd) result {
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Logf("%q in %q: killed after %v", args, c.dir, c.timeout)
-		return result{code: cpdTimedOut, stdout: so.String(), stderr: se.String() + "(killed: timed out)"}
+		return result{code: timedOut, stdout: so.String(), stderr: se.String() + "(killed: timed out)"}
 	}
 	code := 0
 	if err != nil {
@@ -98,8 +98,8 @@ func cpdExec(t testing.TB, bin string, c cpdCmd) result {
 	return result{code: code, stdout: so.String(), stderr: se.String()}
 }
 
-// cpdCP is GNU cp, the reference.
-func cpdCP(t testing.TB) string {
+// gnuCp is GNU cp, the reference.
+func gnuCp(t testing.TB) string {
 	t.Helper()
 	p, err := exec.LookPath("cp")
 	if err != nil {
@@ -108,8 +108,8 @@ func cpdCP(t testing.TB) string {
 	return p
 }
 
-// cpdReport fails t with the differences, at most limit of them.
-func cpdReport(t testing.TB, what string, diffs []string) {
+// reportDiffs fails t with the differences, at most limit of them.
+func reportDiffs(t testing.TB, what string, diffs []string) {
 	t.Helper()
 	if len(diffs) == 0 {
 		return
@@ -123,14 +123,14 @@ func cpdReport(t testing.TB, what string, diffs []string) {
 	t.Errorf("%s: %d differences:\n\t%s%s", what, n, strings.Join(diffs, "\n\t"), more)
 }
 
-func cpdShort(s string) string {
+func short(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "…"
 	}
 	return s
 }
 
-func cpdUnion[V any](a, b map[string]V) []string {
+func unionKeys[V any](a, b map[string]V) []string {
 	keys := make([]string, 0, len(a)+len(b))
 	for k := range a {
 		keys = append(keys, k)

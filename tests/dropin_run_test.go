@@ -4,9 +4,10 @@ package tests
 // a case is a small scratch tree and a command line, run by GNU cp and by
 // cowcp on identical copies of the tree, with hooks for what a command line
 // alone cannot set up (a process writing into a FIFO, a bind mount, a full
-// disk). It generalises cpdRunCase of the command-line table: its own tree
-// instead of cpdBase, the diagnostics compared, inode identity and hook
-// observations compared, and a second filesystem for cross-device copies.
+// disk). It generalises runCmdlineCase of the command-line table: its own
+// tree instead of cmdlineBase, the diagnostics compared, inode identity and
+// hook observations compared, and a second filesystem for cross-device
+// copies.
 
 import (
 	"errors"
@@ -29,10 +30,10 @@ import (
 // dropinCase is one command line run by cp and by cowcp.
 type dropinCase struct {
 	name  string
-	nodes []testtree.Node // the scratch tree, from dropinTree
+	nodes []testtree.Node // the scratch tree, from scratchTree
 	// args is split on spaces; $ROOT stands for the scratch root (also the
 	// working directory) and $OTHER for a fresh directory on another
-	// filesystem (dropinEnv.other).
+	// filesystem (scratchFS.other).
 	args string
 	// shell, instead of args, is a bash script run in the scratch root with
 	// the copier as $0 and nothing else, for what only a shell makes
@@ -58,21 +59,21 @@ type dropinCase struct {
 	// may write a new file and rename it over the old one (root owns or
 	// may write everything, and the file has one link): the result is
 	// cp's but for that rename's update of the root's mtime, accepted as
-	// in the command-line table (cpdCase.replaces).
+	// in the command-line table (cmdlineCase.replaces).
 	replaces bool
 	// silent: cp prints nothing on stdout or stderr here, and neither may
 	// cowcp (no summary line, no notice).
 	silent bool
 	// accept lists differences of the trees that do not count (prefixes
-	// of cpdDiff's lines), each explained where the case is defined.
+	// of testtree.Diff's lines), each explained where the case is defined.
 	accept []string
 }
 
-// dropinTree is a scratch tree: its root (mode 0755) and nodes, each given
+// scratchTree is a scratch tree: its root (mode 0755) and nodes, each given
 // a fixed past mtime unless it has one, so that a time the run sets shows
 // as "fresh" in the manifest and a directory rewritten by a rename differs
 // from one left alone.
-func dropinTree(nodes ...testtree.Node) []testtree.Node {
+func scratchTree(nodes ...testtree.Node) []testtree.Node {
 	out := []testtree.Node{testtree.D(".", 0o755).At(1500000000, 0)}
 	for i, n := range nodes {
 		if n.Mtime == nil && n.Kind != testtree.Hardlink {
@@ -83,57 +84,57 @@ func dropinTree(nodes ...testtree.Node) []testtree.Node {
 	return out
 }
 
-// dropinEnv is one filesystem the cases run on.
-type dropinEnv struct {
+// scratchFS is one filesystem the cases run on.
+type scratchFS struct {
 	kind   string
 	mnt    string // scratch trees of the cases run as root go here
-	user   string // … and of the cases run as uid 1000 (cpdUserBase)
+	user   string // … and of the cases run as uid 1000 (userScratch)
 	copier string // the copier under test, where uid 1000 can run it
 	other  string // a directory on another filesystem, for $OTHER; "" if none
 }
 
-// dropinMount makes a loopback filesystem of kind and the directories
-// dropinEnv names on it.
-func dropinMount(t *testing.T, kind, size string) dropinEnv {
+// mountScratchFS makes a loopback filesystem of kind and the directories
+// scratchFS names on it.
+func mountScratchFS(t *testing.T, kind, size string) scratchFS {
 	t.Helper()
 	mnt := mountFS(t, kind, size)
-	user, copier := cpdUserBase(t, mnt)
-	return dropinEnv{kind: kind, mnt: mnt, user: user, copier: copier}
+	user, copier := userScratch(t, mnt)
+	return scratchFS{kind: kind, mnt: mnt, user: user, copier: copier}
 }
 
-// dropinOutcome is one program's run of a case.
-type dropinOutcome struct {
+// outcome is one program's run of a case.
+type outcome struct {
 	res   result
-	diags []string // its diagnostics, normalised (dropinDiagnostics)
+	diags []string // its diagnostics, normalised (diagnostics)
 	man   testtree.Manifest
 	obs   map[string]string
 }
 
-// dropinRunCases runs the cases on the filesystem of e, each as a subtest
+// runDropinCases runs the cases on the filesystem of e, each as a subtest
 // in its own scratch directory named after dir and its index. Most of a
-// case's time is waiting for the two programs, so dropinWorkers cases run
+// case's time is waiting for the two programs, so caseWorkers cases run
 // at once, whatever -parallel says (it defaults to the number of CPUs);
 // t.Run may be called from several goroutines.
-func dropinRunCases(t *testing.T, e dropinEnv, dir string, cases []dropinCase) {
+func runDropinCases(t *testing.T, e scratchFS, dir string, cases []dropinCase) {
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, dropinWorkers)
+	sem := make(chan struct{}, caseWorkers)
 	for i, c := range cases {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			t.Run(c.name, func(t *testing.T) { dropinRun(t, e, c, fmt.Sprintf("%s%03d", dir, i)) })
+			t.Run(c.name, func(t *testing.T) { runDropinCase(t, e, c, fmt.Sprintf("%s%03d", dir, i)) })
 		}()
 	}
 	wg.Wait()
 }
 
-const dropinWorkers = 6
+const caseWorkers = 6
 
-// dropinRun runs one case by cp and by cowcp and reports how cowcp's
+// runDropinCase runs one case by cp and by cowcp and reports how cowcp's
 // outcome differs from cp's.
-func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
-	base, bin := filepath.Join(e.mnt, name), cpdBin()
+func runDropinCase(t *testing.T, e scratchFS, c dropinCase, name string) {
+	base, bin := filepath.Join(e.mnt, name), copierBin()
 	if c.user {
 		base, bin = filepath.Join(e.user, name), e.copier
 	}
@@ -144,8 +145,8 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 	if c.user {
 		nodes = testtree.Owned(nodes, 1000, 1000)
 	}
-	var out [2]dropinOutcome
-	for i, b := range []string{cpdCP(t), bin} {
+	var out [2]outcome
+	for i, b := range []string{gnuCp(t), bin} {
 		prog := []string{"cp", "cw"}[i]
 		root := filepath.Join(base, prog)
 		other := ""
@@ -156,7 +157,7 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 			}
 		}
 		testtree.Build(t, root, nodes)
-		out[i] = dropinOnce(t, c, root, other, b)
+		out[i] = runOnce(t, c, root, other, b)
 	}
 	cp, cw := out[0], out[1]
 	what := "cp " + c.args
@@ -199,26 +200,26 @@ func dropinRun(t *testing.T, e dropinEnv, c dropinCase, name string) {
 			diffs = append(diffs, fmt.Sprintf("stderr: cp %q, cowcp %q", cp.res.stderr, cw.res.stderr))
 		}
 	}
-	for _, k := range cpdUnion(cp.obs, cw.obs) {
+	for _, k := range unionKeys(cp.obs, cw.obs) {
 		if cp.obs[k] != cw.obs[k] {
-			diffs = append(diffs, fmt.Sprintf("%s: cp %s, cowcp %s", k, cpdShort(cp.obs[k]), cpdShort(cw.obs[k])))
+			diffs = append(diffs, fmt.Sprintf("%s: cp %s, cowcp %s", k, short(cp.obs[k]), short(cw.obs[k])))
 		}
 	}
-	deliberate := cpdCase{accept: c.accept}
+	deliberate := cmdlineCase{accept: c.accept}
 	if c.replaces {
 		deliberate.replaces = "."
 	}
-	diffs = append(diffs, cpdDeliberate(deliberate, testtree.Diff(cp.man, cw.man, "cp", "cowcp"))...)
+	diffs = append(diffs, dropAccepted(deliberate, testtree.Diff(cp.man, cw.man, "cp", "cowcp"))...)
 	if len(diffs) > 0 {
 		t.Logf("%s\n\tcp: exit %d, stderr %q\n\tcowcp: exit %d, stderr %q",
 			what, cp.res.code, cp.res.stderr, cw.res.code, cw.res.stderr)
 	}
-	cpdReport(t, what, diffs)
+	reportDiffs(t, what, diffs)
 }
 
-// dropinOnce runs the case's command with bin in root (already built) and
+// runOnce runs the case's command with bin in root (already built) and
 // records what came of it.
-func dropinOnce(t *testing.T, c dropinCase, root, other, bin string) dropinOutcome {
+func runOnce(t *testing.T, c dropinCase, root, other, bin string) outcome {
 	t.Helper()
 	var after func() map[string]string
 	if c.setup != nil {
@@ -236,29 +237,29 @@ func dropinOnce(t *testing.T, c dropinCase, root, other, bin string) dropinOutco
 	if c.user {
 		uid = 1000
 	}
-	cmd := cpdCmd{dir: root, stdin: c.stdin, umask: -1, uid: uid, timeout: 20 * time.Second}
+	cmd := invocation{dir: root, stdin: c.stdin, umask: -1, uid: uid, timeout: 20 * time.Second}
 	start := time.Now().Add(-2 * time.Second) // the kernel's coarse clock may lag
 	var res result
 	if c.shell != "" {
 		cmd.args = []string{"-c", c.shell, bin}
-		res = cpdExec(t, "/bin/bash", cmd)
+		res = execute(t, "/bin/bash", cmd)
 	} else {
 		for _, a := range strings.Fields(c.args) {
 			a = strings.ReplaceAll(a, "$ROOT", root)
 			cmd.args = append(cmd.args, strings.ReplaceAll(a, "$OTHER", other))
 		}
-		res = cpdExec(t, bin, cmd)
+		res = execute(t, bin, cmd)
 	}
-	o := dropinOutcome{res: res, obs: map[string]string{}}
+	o := outcome{res: res, obs: map[string]string{}}
 	if after != nil {
 		for k, v := range after() {
 			o.obs[k] = v
 		}
 	}
 	for _, p := range c.inodes {
-		o.obs["inode of "+p] = dropinInode(filepath.Join(root, p), before[p])
+		o.obs["inode of "+p] = inodeFate(filepath.Join(root, p), before[p])
 	}
-	o.diags = dropinDiagnostics(res.stderr, bin, root, other)
+	o.diags = diagnostics(res.stderr, bin, root, other)
 	var err error
 	if o.man, err = testtree.Walk(root, testtree.WalkOptions{FreshSince: start, RootAlias: root}); err != nil {
 		t.Fatal(err)
@@ -275,8 +276,8 @@ func dropinOnce(t *testing.T, c dropinCase, root, other, bin string) dropinOutco
 	return o
 }
 
-// dropinInode says whether path is still the inode it was before the run.
-func dropinInode(path string, was unix.Stat_t) string {
+// inodeFate says whether path is still the inode it was before the run.
+func inodeFate(path string, was unix.Stat_t) string {
 	var st unix.Stat_t
 	switch err := unix.Lstat(path, &st); {
 	case errors.Is(err, unix.ENOENT):
@@ -289,14 +290,14 @@ func dropinInode(path string, was unix.Stat_t) string {
 	return "new inode"
 }
 
-// dropinDiagnostics returns the diagnostic lines of a run of bin: the
+// diagnostics returns the diagnostic lines of a run of bin: the
 // lines of its stderr that start with "cowcp: " or with bin's own path (GNU
 // cp names itself by its argv[0]), that prefix made "cp: ". cowcp's notice
 // that it cannot clone and its summary line are left out here: whether
 // cowcp may print them at all is the silence rule's business (the silent
 // cases), and leaving them out keeps each failure about one thing. The
 // scratch directories read $ROOT and $OTHER, which differ between runs.
-func dropinDiagnostics(stderr, bin, root, other string) []string {
+func diagnostics(stderr, bin, root, other string) []string {
 	var diags []string
 	for _, l := range strings.Split(stderr, "\n") {
 		var rest string
@@ -320,11 +321,11 @@ func dropinDiagnostics(stderr, bin, root, other string) []string {
 	return diags
 }
 
-// dropinFeedFIFO is a setup that has another writer put data into the
+// feedFIFO is a setup that has another writer put data into the
 // FIFO at name, as `printf data >name &` would: the writer waits until
 // someone opens the FIFO for reading. Its observation is whether the
 // copier read what it wrote.
-func dropinFeedFIFO(name, data string) func(*testing.T, string) func() map[string]string {
+func feedFIFO(name, data string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		p := filepath.Join(root, name)
 		// An O_PATH descriptor reaches this FIFO even if the copier
@@ -373,10 +374,10 @@ func dropinFeedFIFO(name, data string) func(*testing.T, string) func() map[strin
 	}
 }
 
-// dropinReadFIFO is a setup that holds the FIFO at name open for reading,
+// readFIFO is a setup that holds the FIFO at name open for reading,
 // as a reader process waiting on it would; its observation is the bytes
 // that came through once the copier is done.
-func dropinReadFIFO(name string) func(*testing.T, string) func() map[string]string {
+func readFIFO(name string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		// Non-blocking, so that opening does not wait for a writer and
 		// reading after the run stops at what is there.
@@ -404,11 +405,11 @@ func dropinReadFIFO(name string) func(*testing.T, string) func() map[string]stri
 	}
 }
 
-// dropinBindFile is a setup that bind-mounts a file holding content over
+// bindFile is a setup that bind-mounts a file holding content over
 // the file name, as a container runtime mounts /etc/hosts; the bound file
 // lives beside the scratch root, outside the walked tree. Its observation
 // is what the bound file holds after the run.
-func dropinBindFile(name, content string) func(*testing.T, string) func() map[string]string {
+func bindFile(name, content string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		src, dst := root+".bound", filepath.Join(root, name)
 		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
@@ -432,9 +433,9 @@ func dropinBindFile(name, content string) func(*testing.T, string) func() map[st
 	}
 }
 
-// dropinReadOnlyMount is a setup that makes the directory name a read-only
+// readOnlyMount is a setup that makes the directory name a read-only
 // mount (a read-only bind mount of itself): writing there fails with EROFS.
-func dropinReadOnlyMount(name string) func(*testing.T, string) func() map[string]string {
+func readOnlyMount(name string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		dir := filepath.Join(root, name)
 		if out, err := exec.Command("mount", "--bind", dir, dir).CombinedOutput(); err != nil {
@@ -452,12 +453,12 @@ func dropinReadOnlyMount(name string) func(*testing.T, string) func() map[string
 	}
 }
 
-// dropinSameAsCat is a setup for copies of /proc and /sys files to the
+// sameAsCat is a setup for copies of /proc and /sys files to the
 // scratch file name: its observation says whether the copy holds what
 // reading src to EOF (as cat does) gives, is not empty and has no NUL
 // padding. Lines starting with one of volatile (fields that change between
 // two reads, like "cpu MHz") are left out of the comparison.
-func dropinSameAsCat(src, name string, volatile ...string) func(*testing.T, string) func() map[string]string {
+func sameAsCat(src, name string, volatile ...string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		return func() map[string]string {
 			key := "the copy of " + src
@@ -495,13 +496,13 @@ func dropinSameAsCat(src, name string, volatile ...string) func(*testing.T, stri
 	}
 }
 
-// dropinNearlyFull is a setup that fills the filesystem holding root (one
+// nearlyFull is a setup that fills the filesystem holding root (one
 // the case has to itself) until less than room bytes are free, and checks
 // that a new file of size bytes would not fit; the filler is removed after
 // the run, before the walk.
-func dropinNearlyFull(mnt string, room, size int64) func(*testing.T, string) func() map[string]string {
+func nearlyFull(mnt string, room, size int64) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
-		free := fltFill(t, mnt, room)
+		free := fillFS(t, mnt, room)
 		filler := filepath.Join(mnt, "filler")
 		// The premise, measured rather than trusted: a new file of the
 		// replacement's size cannot be allocated now.
@@ -525,10 +526,10 @@ func dropinNearlyFull(mnt string, room, size int64) func(*testing.T, string) fun
 	}
 }
 
-// dropinModeOf is a setup whose observation is the type and permission
+// modeOf is a setup whose observation is the type and permission
 // bits of the scratch entry name after the run, for cases whose premise is
 // about a mode.
-func dropinModeOf(name string) func(*testing.T, string) func() map[string]string {
+func modeOf(name string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		return func() map[string]string {
 			var st unix.Stat_t
@@ -540,9 +541,9 @@ func dropinModeOf(name string) func(*testing.T, string) func() map[string]string
 	}
 }
 
-// dropinXattrsOf is a setup whose observation is the user.* extended
+// xattrsOf is a setup whose observation is the user.* extended
 // attributes of the scratch file name after the run.
-func dropinXattrsOf(name string) func(*testing.T, string) func() map[string]string {
+func xattrsOf(name string) func(*testing.T, string) func() map[string]string {
 	return func(t *testing.T, root string) func() map[string]string {
 		return func() map[string]string {
 			xattrs, err := testtree.ReadXattrs(filepath.Join(root, name))

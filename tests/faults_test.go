@@ -28,20 +28,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fltTreeSpec sizes a tree to copy (fltTree).
-type fltTreeSpec struct {
+// faultTreeSize sizes a tree to copy (faultTree).
+type faultTreeSize struct {
 	big     int
 	bigSize int64
 	small   int
 	sparse  int
 }
 
-// fltTree describes a tree of spec's sizes: big files of about bigSize at
+// faultTree describes a tree of spec's sizes: big files of about bigSize at
 // the top of big/, small files spread over 16 subdirectories of small/,
 // sparse files (two runs of data, holes between and after) in sparse/, and
 // a symbolic link to the first big file. The data of file i comes from
 // seed+i (big), seed+1000+i (small) or seed+2000+i (sparse).
-func fltTree(spec fltTreeSpec, seed uint64) []testtree.Node {
+func faultTree(spec faultTreeSize, seed uint64) []testtree.Node {
 	nodes := []testtree.Node{testtree.D("big", 0o755), testtree.D("small", 0o755), testtree.D("sparse", 0o755)}
 	for i := range spec.big {
 		// Sizes that are not block multiples, so a truncation shows.
@@ -63,17 +63,17 @@ func fltTree(spec fltTreeSpec, seed uint64) []testtree.Node {
 	return append(nodes, testtree.L("link", "big/b000"))
 }
 
-// fltMakeTree makes fltTree(spec, seed) at root (which must not exist)
+// makeFaultTree makes faultTree(spec, seed) at root (which must not exist)
 // and syncs it.
-func fltMakeTree(t testing.TB, root string, spec fltTreeSpec, seed uint64) {
+func makeFaultTree(t testing.TB, root string, spec faultTreeSize, seed uint64) {
 	t.Helper()
-	testtree.Build(t, root, fltTree(spec, seed))
+	testtree.Build(t, root, faultTree(spec, seed))
 	syncFS(t, root)
 }
 
-// fltFingerprint records every entry under root with its identity (inode
+// fingerprint records every entry under root with its identity (inode
 // number and ctime), so that any change to the tree shows.
-func fltFingerprint(t testing.TB, root string) testtree.Manifest {
+func fingerprint(t testing.TB, root string) testtree.Manifest {
 	t.Helper()
 	m, err := testtree.Walk(root, testtree.WalkOptions{Identity: true})
 	if err != nil {
@@ -82,10 +82,10 @@ func fltFingerprint(t testing.TB, root string) testtree.Manifest {
 	return m
 }
 
-// fltSourceUnchanged fails if root differs from its fingerprint before.
-func fltSourceUnchanged(t testing.TB, root string, before testtree.Manifest) {
+// sourceUnchanged fails if root differs from its fingerprint before.
+func sourceUnchanged(t testing.TB, root string, before testtree.Manifest) {
 	t.Helper()
-	diffs := testtree.Diff(before, fltFingerprint(t, root), "before", "now")
+	diffs := testtree.Diff(before, fingerprint(t, root), "before", "now")
 	if len(diffs) > 10 {
 		diffs = append(diffs[:10], fmt.Sprintf("… and %d more", len(diffs)-10))
 	}
@@ -94,15 +94,15 @@ func fltSourceUnchanged(t testing.TB, root string, before testtree.Manifest) {
 	}
 }
 
-// fltIsTemp reports whether name is one of cowcp's temporary names.
-func fltIsTemp(name string) bool {
+// isTemp reports whether name is one of cowcp's temporary names.
+func isTemp(name string) bool {
 	return strings.HasPrefix(name, ".cowcp-") && strings.HasSuffix(name, ".tmp")
 }
 
-// fltCheckCopy checks that every regular file under dst (temporary files
+// checkWholeFiles checks that every regular file under dst (temporary files
 // aside) has exactly the size and content of its source, as fingerprinted
 // in src, and returns the source's regular files missing from dst.
-func fltCheckCopy(t testing.TB, src testtree.Manifest, dst string) (missing []string) {
+func checkWholeFiles(t testing.TB, src testtree.Manifest, dst string) (missing []string) {
 	t.Helper()
 	syncFS(t, dst)
 	m, err := testtree.Walk(dst, testtree.WalkOptions{})
@@ -112,7 +112,7 @@ func fltCheckCopy(t testing.TB, src testtree.Manifest, dst string) (missing []st
 	bad := 0
 	for _, rel := range slices.Sorted(maps.Keys(m)) {
 		got := m[rel]
-		if got["type"] != "file" || fltIsTemp(path.Base(rel)) {
+		if got["type"] != "file" || isTemp(path.Base(rel)) {
 			continue
 		}
 		want, ok := src[rel]
@@ -138,9 +138,9 @@ func fltCheckCopy(t testing.TB, src testtree.Manifest, dst string) (missing []st
 	return missing
 }
 
-// fltNamed reports whether stderr names rel (or a directory above it)
+// namedOnStderr reports whether stderr names rel (or a directory above it)
 // under dst or under src, quoted as cowcp quotes plain names.
-func fltNamed(stderr, src, dst, rel string) bool {
+func namedOnStderr(stderr, src, dst, rel string) bool {
 	for r := rel; ; r = filepath.Dir(r) {
 		for _, root := range []string{dst, src} {
 			if strings.Contains(stderr, "'"+filepath.Join(root, r)+"'") {
@@ -153,10 +153,10 @@ func fltNamed(stderr, src, dst, rel string) bool {
 	}
 }
 
-// fltCheckFull checks a copy that ran out of space: exit 1, errors that
+// checkFullDisk checks a copy that ran out of space: exit 1, errors that
 // name paths and ENOSPC, every file that made it complete, every file
 // that did not named on stderr, and no temporary file left.
-func fltCheckFull(t *testing.T, r result, srcFP testtree.Manifest, src, dst string) {
+func checkFullDisk(t *testing.T, r result, srcFP testtree.Manifest, src, dst string) {
 	t.Helper()
 	if r.code != 1 {
 		t.Errorf("exit %d on a full disk, want 1\nstderr: %.3000s", r.code, r.stderr)
@@ -177,7 +177,7 @@ func fltCheckFull(t *testing.T, r result, srcFP testtree.Manifest, src, dst stri
 	if rep.Errors == 0 || int64(len(rep.Failures)) != min(rep.Errors, 1000) {
 		t.Errorf("report: %d errors, %d failures listed", rep.Errors, len(rep.Failures))
 	}
-	missing := fltCheckCopy(t, srcFP, dst)
+	missing := checkWholeFiles(t, srcFP, dst)
 	t.Logf("%d ENOSPC errors; %d of the source's files missing in the copy; report: %d files copied by %+v",
 		enospc, len(missing), rep.Files, rep.Methods)
 	if len(missing) == 0 {
@@ -185,19 +185,19 @@ func fltCheckFull(t *testing.T, r result, srcFP testtree.Manifest, src, dst stri
 	}
 	unnamed := 0
 	for _, rel := range missing {
-		if !fltNamed(r.stderr, src, dst, rel) {
+		if !namedOnStderr(r.stderr, src, dst, rel) {
 			if unnamed++; unnamed <= 5 {
 				t.Errorf("%s is missing from the copy, and no error names it or a directory above it", filepath.Join(dst, rel))
 			}
 		}
 	}
-	if left := repScratch(t, filepath.Dir(dst)); len(left) > 0 {
+	if left := scratchLeft(t, filepath.Dir(dst)); len(left) > 0 {
 		t.Errorf("temporary files left after a full disk: %q", left)
 	}
 }
 
-// fltTreeBytes is the size of the regular files in a fingerprint.
-func fltTreeBytes(fp testtree.Manifest) int64 {
+// fileBytes is the size of the regular files in a fingerprint.
+func fileBytes(fp testtree.Manifest) int64 {
 	var n int64
 	for _, e := range fp {
 		if e["type"] == "file" {
@@ -208,9 +208,9 @@ func fltTreeBytes(fp testtree.Manifest) int64 {
 	return n
 }
 
-// fltMustOverflow fails unless the filesystem at mnt has less free space
+// mustOverflow fails unless the filesystem at mnt has less free space
 // than n bytes, so that copying n bytes must fill it.
-func fltMustOverflow(t testing.TB, mnt string, n int64) {
+func mustOverflow(t testing.TB, mnt string, n int64) {
 	t.Helper()
 	var st unix.Statfs_t
 	if err := unix.Statfs(mnt, &st); err != nil {
@@ -230,43 +230,43 @@ func TestFaultFullDisk(t *testing.T) {
 	t.Run("ext4FromBtrfs", func(t *testing.T) {
 		from := mountFS(t, fsBtrfs, "256M") // about 180 MB free
 		src := filepath.Join(from, "src")
-		fltMakeTree(t, src, fltTreeSpec{big: 20, bigSize: 7 << 20, small: 300, sparse: 4}, 1)
-		srcFP := fltFingerprint(t, src)
+		makeFaultTree(t, src, faultTreeSize{big: 20, bigSize: 7 << 20, small: 300, sparse: 4}, 1)
+		srcFP := fingerprint(t, src)
 		to := mountFS(t, fsExt4, "64M")
 		dst := filepath.Join(to, "dst")
-		fltMustOverflow(t, to, fltTreeBytes(srcFP))
+		mustOverflow(t, to, fileBytes(srcFP))
 		r := cowcp(t, "-a", "--json", src, dst)
-		fltCheckFull(t, r, srcFP, src, dst)
-		fltSourceUnchanged(t, src, srcFP)
+		checkFullDisk(t, r, srcFP, src, dst)
+		sourceUnchanged(t, src, srcFP)
 
 		// The same btrfs, its tree copied with byte copies forced.
 		t.Run("btrfsNever", func(t *testing.T) {
 			dst := filepath.Join(from, "dst")
-			fltMustOverflow(t, from, fltTreeBytes(srcFP))
+			mustOverflow(t, from, fileBytes(srcFP))
 			r := cowcp(t, "-a", "--reflink=never", "--json", src, dst)
-			fltCheckFull(t, r, srcFP, src, dst)
-			fltSourceUnchanged(t, src, srcFP)
+			checkFullDisk(t, r, srcFP, src, dst)
+			sourceUnchanged(t, src, srcFP)
 		})
 	})
 
 	t.Run("ext4", func(t *testing.T) {
 		mnt := mountFS(t, fsExt4, "160M")
 		src := filepath.Join(mnt, "src")
-		fltMakeTree(t, src, fltTreeSpec{big: 12, bigSize: 6 << 20, small: 200, sparse: 6}, 2)
-		srcFP := fltFingerprint(t, src)
+		makeFaultTree(t, src, faultTreeSize{big: 12, bigSize: 6 << 20, small: 200, sparse: 6}, 2)
+		srcFP := fingerprint(t, src)
 		dst := filepath.Join(mnt, "dst")
-		fltMustOverflow(t, mnt, fltTreeBytes(srcFP))
+		mustOverflow(t, mnt, fileBytes(srcFP))
 		r := cowcp(t, "-a", "--json", src, dst)
-		fltCheckFull(t, r, srcFP, src, dst)
-		fltSourceUnchanged(t, src, srcFP)
+		checkFullDisk(t, r, srcFP, src, dst)
+		sourceUnchanged(t, src, srcFP)
 	})
 }
 
-// fltFill fills the filesystem at mnt with a file, then frees room bytes
+// fillFS fills the filesystem at mnt with a file, then frees room bytes
 // of it; it returns the free space then left. It writes until ENOSPC
 // twice, syncing between, since ext4 gives back delayed-allocation
 // reservations on sync.
-func fltFill(t testing.TB, mnt string, room int64) int64 {
+func fillFS(t testing.TB, mnt string, room int64) int64 {
 	t.Helper()
 	p := filepath.Join(mnt, "filler")
 	f, err := os.Create(p)
@@ -335,8 +335,8 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 		}
 		old[n] = testtree.WriteRandom(t, filepath.Join(dstDir, n), 1<<20+int64(i)*777+5, 200+uint64(i))
 	}
-	srcFP := fltFingerprint(t, srcDir)
-	free := fltFill(t, mnt, 1<<20)
+	srcFP := fingerprint(t, srcDir)
+	free := fillFS(t, mnt, 1<<20)
 	t.Logf("%d bytes free after filling", free)
 	if free >= 9<<19 {
 		t.Fatalf("%d bytes free after filling: more than the 4.5 MiB of data of the smallest source", free)
@@ -361,10 +361,10 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 				t.Errorf("%s exists after its copy failed (%v): %d bytes", p, err, fi.Size())
 			}
 		}
-		if left := repScratch(t, mnt); len(left) > 0 {
+		if left := scratchLeft(t, mnt); len(left) > 0 {
 			t.Errorf("temporary files left: %q", left)
 		}
-		fltSourceUnchanged(t, srcDir, srcFP)
+		sourceUnchanged(t, srcDir, srcFP)
 	}
 	t.Run("file", func(t *testing.T) {
 		check(t, cowcp(t, filepath.Join(srcDir, "one"), filepath.Join(dstDir, "one")), []string{"one"}, nil)
@@ -385,9 +385,9 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 	})
 }
 
-// fltStart starts cowcp with args, its output going to the returned
+// startCowcp starts cowcp with args, its output going to the returned
 // buffers.
-func fltStart(t testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func startCowcp(t testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(cowcpBin, args...)
 	var so, se bytes.Buffer
@@ -398,13 +398,13 @@ func fltStart(t testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Bu
 	return cmd, &so, &se
 }
 
-// fltWaitTemp polls dir until a cowcp temporary file of at least size
+// waitTemp polls dir until a cowcp temporary file of at least size
 // bytes appears in it, or until timeout; it reports whether one did.
-func fltWaitTemp(dir string, size int64, timeout time.Duration) bool {
+func waitTemp(dir string, size int64, timeout time.Duration) bool {
 	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			if !fltIsTemp(e.Name()) {
+			if !isTemp(e.Name()) {
 				continue
 			}
 			if fi, err := e.Info(); err == nil && fi.Size() >= size {
@@ -415,10 +415,10 @@ func fltWaitTemp(dir string, size int64, timeout time.Duration) bool {
 	return false
 }
 
-// fltExitCode is the exit status of a finished command as a shell shows
+// exitStatus is the exit status of a finished command as a shell shows
 // it: 128+N when signal N killed it (cowcp dies by SIGINT, SIGHUP and
 // SIGTERM after cleaning up, as cp would die by them).
-func fltExitCode(t testing.TB, err error) int {
+func exitStatus(t testing.TB, err error) int {
 	t.Helper()
 	if err == nil {
 		return 0
@@ -433,15 +433,15 @@ func fltExitCode(t testing.TB, err error) int {
 	return ee.ExitCode()
 }
 
-// fltWaitMidCopy polls dir until it holds both a complete file and a
+// waitMidCopy polls dir until it holds both a complete file and a
 // cowcp temporary file of at least 1 MiB (a copy under way), or until
 // timeout; it reports whether it saw that.
-func fltWaitMidCopy(dir string, timeout time.Duration) bool {
+func waitMidCopy(dir string, timeout time.Duration) bool {
 	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
 		ents, _ := os.ReadDir(dir)
 		var done, inFlight bool
 		for _, e := range ents {
-			if !fltIsTemp(e.Name()) {
+			if !isTemp(e.Name()) {
 				done = true
 			} else if fi, err := e.Info(); err == nil && fi.Size() >= 1<<20 {
 				inFlight = true
@@ -459,7 +459,7 @@ func fltWaitMidCopy(dir string, timeout time.Duration) bool {
 // complete files and no temporary file.
 func TestFaultInterrupt(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "2G")
-	specs := []fltTreeSpec{
+	specs := []faultTreeSize{
 		{big: 40, bigSize: 8 << 20, small: 400},
 		{big: 80, bigSize: 9 << 20, small: 400},
 	}
@@ -468,8 +468,8 @@ func TestFaultInterrupt(t *testing.T) {
 	tree := func(t *testing.T, i int) (string, testtree.Manifest) {
 		if trees[i] == "" {
 			trees[i] = filepath.Join(mnt, fmt.Sprintf("src%d", i))
-			fltMakeTree(t, trees[i], specs[i], 10*uint64(i+1))
-			fps[i] = fltFingerprint(t, trees[i])
+			makeFaultTree(t, trees[i], specs[i], 10*uint64(i+1))
+			fps[i] = fingerprint(t, trees[i])
 		}
 		return trees[i], fps[i]
 	}
@@ -478,13 +478,13 @@ func TestFaultInterrupt(t *testing.T) {
 			for attempt := range specs {
 				src, srcFP := tree(t, attempt)
 				dst := filepath.Join(mnt, fmt.Sprintf("dst-%d-%d", sig, attempt))
-				cmd, so, se := fltStart(t, "-a", "--reflink=never", "--json", src, dst)
+				cmd, so, se := startCowcp(t, "-a", "--reflink=never", "--json", src, dst)
 				started := time.Now()
-				midCopy := fltWaitMidCopy(filepath.Join(dst, "big"), 20*time.Second)
+				midCopy := waitMidCopy(filepath.Join(dst, "big"), 20*time.Second)
 				if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 					t.Fatal(err)
 				}
-				code := fltExitCode(t, cmd.Wait())
+				code := exitStatus(t, cmd.Wait())
 				t.Logf("attempt %d: %v %.0f ms after the start (mid-copy: %v); exit %d",
 					attempt, sig, time.Since(started).Seconds()*1000, midCopy, code)
 				if code == 0 {
@@ -501,12 +501,12 @@ func TestFaultInterrupt(t *testing.T) {
 				if rep := parseReport(t, r); !rep.Interrupted {
 					t.Errorf("report: interrupted is false after %v", sig)
 				}
-				missing := fltCheckCopy(t, srcFP, dst)
+				missing := checkWholeFiles(t, srcFP, dst)
 				t.Logf("%d of the files not copied; %d entries in the source", len(missing), len(srcFP))
-				if left := repScratch(t, mnt); len(left) > 0 {
+				if left := scratchLeft(t, mnt); len(left) > 0 {
 					t.Errorf("temporary files left after %v: %q", sig, left)
 				}
-				fltSourceUnchanged(t, src, srcFP)
+				sourceUnchanged(t, src, srcFP)
 				if err := os.RemoveAll(dst); err != nil {
 					t.Fatal(err)
 				}
@@ -533,10 +533,10 @@ func TestFaultKillReplace(t *testing.T) {
 		newSum := testtree.WriteRandom(t, src, size+12345, 300+uint64(attempt))
 		oldSum := testtree.WriteRandom(t, dst, size/2+777, 400+uint64(attempt))
 		syncFS(t, mnt)
-		srcFP := fltFingerprint(t, src)
+		srcFP := fingerprint(t, src)
 
-		cmd, _, se := fltStart(t, "--reflink=never", src, dst)
-		midCopy := fltWaitTemp(dir, 16<<20, 30*time.Second)
+		cmd, _, se := startCowcp(t, "--reflink=never", src, dst)
+		midCopy := waitTemp(dir, 16<<20, 30*time.Second)
 		if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			t.Fatal(err)
 		}
@@ -570,16 +570,16 @@ func TestFaultKillReplace(t *testing.T) {
 			t.Errorf("after kill -9 %s holds neither the old nor the new content: %d bytes (old %d, new %d)",
 				dst, st.Size, size/2+777, size+12345)
 		}
-		t.Logf("left after kill -9: %q", repScratch(t, dir))
-		fltSourceUnchanged(t, src, srcFP)
+		t.Logf("left after kill -9: %q", scratchLeft(t, dir))
+		sourceUnchanged(t, src, srcFP)
 		return
 	}
 	t.Skip("cowcp finished before it could be killed mid-copy, even with the biggest file here")
 }
 
-// fltWaitEntries polls dir until it has at least n entries, or until
+// waitEntries polls dir until it has at least n entries, or until
 // timeout; it reports whether it did.
-func fltWaitEntries(dir string, n int, timeout time.Duration) bool {
+func waitEntries(dir string, n int, timeout time.Duration) bool {
 	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
 		if ents, _ := os.ReadDir(dir); len(ents) >= n {
 			return true
@@ -595,8 +595,8 @@ func fltWaitEntries(dir string, n int, timeout time.Duration) bool {
 func TestFaultSignalClone(t *testing.T) {
 	mnt := mountFS(t, fsBtrfs, "1G")
 	src := filepath.Join(mnt, "src")
-	fltMakeTree(t, src, fltTreeSpec{small: 6000}, 50)
-	srcFP := fltFingerprint(t, src)
+	makeFaultTree(t, src, faultTreeSize{small: 6000}, 50)
+	srcFP := fingerprint(t, src)
 	for _, c := range []struct {
 		sig   os.Signal
 		kills int // mid-copy runs to check
@@ -605,14 +605,14 @@ func TestFaultSignalClone(t *testing.T) {
 			checked := 0
 			for attempt := 0; attempt < 2*c.kills && checked < c.kills; attempt++ {
 				dst := filepath.Join(mnt, fmt.Sprintf("dst-%d", attempt))
-				cmd, _, se := fltStart(t, "-a", "-q", src, dst)
+				cmd, _, se := startCowcp(t, "-a", "-q", src, dst)
 				// Signal once the walk has made a few directories: files
 				// are being cloned then.
-				fltWaitEntries(filepath.Join(dst, "small"), 4+attempt, 20*time.Second)
+				waitEntries(filepath.Join(dst, "small"), 4+attempt, 20*time.Second)
 				if err := cmd.Process.Signal(c.sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 					t.Fatal(err)
 				}
-				code := fltExitCode(t, cmd.Wait())
+				code := exitStatus(t, cmd.Wait())
 				if code == 0 {
 					t.Logf("attempt %d: the copy finished before the signal", attempt)
 					if err := os.RemoveAll(dst); err != nil {
@@ -627,8 +627,8 @@ func TestFaultSignalClone(t *testing.T) {
 				if c.sig == os.Kill && code != 128+int(syscall.SIGKILL) {
 					t.Errorf("exit %d after SIGKILL: not killed by the signal", code)
 				}
-				missing := fltCheckCopy(t, srcFP, dst)
-				left := repScratch(t, dst)
+				missing := checkWholeFiles(t, srcFP, dst)
+				left := scratchLeft(t, dst)
 				t.Logf("attempt %d: %v: exit %d; %d files not copied; %d temporary files left", attempt, c.sig, code, len(missing), len(left))
 				if c.sig == os.Interrupt && len(left) > 0 {
 					t.Errorf("temporary files left after SIGINT: %q", left)
@@ -637,7 +637,7 @@ func TestFaultSignalClone(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			fltSourceUnchanged(t, src, srcFP)
+			sourceUnchanged(t, src, srcFP)
 			if checked == 0 {
 				t.Skipf("every copy finished before %v arrived", c.sig)
 			}

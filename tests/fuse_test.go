@@ -79,7 +79,7 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 		for _, s := range args {
 			a = append(a, strings.ReplaceAll(s, "$DST", filepath.Join(mnt, dir)))
 		}
-		res[i] = cpdExec(t, []string{cpdCP(t), cpdBin()}[i], cpdCmd{dir: backing, args: a, umask: -1})
+		res[i] = execute(t, []string{gnuCp(t), copierBin()}[i], invocation{dir: backing, args: a, umask: -1})
 		m, err := testtree.Walk(filepath.Join(backing, dir), testtree.WalkOptions{FreshSince: start})
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +92,7 @@ func fuseAgainstCp(t *testing.T, backing, mnt, name string, prepare func(dir str
 	if res[1].code != 0 {
 		t.Errorf("cowcp %q exited %d where cp succeeds: %s", args, res[1].code, res[1].stderr)
 	}
-	cpdReport(t, "cp vs cowcp "+strings.Join(args, " "), testtree.Diff(mans[0], mans[1], "cp", "cowcp"))
+	reportDiffs(t, "cp vs cowcp "+strings.Join(args, " "), testtree.Diff(mans[0], mans[1], "cp", "cowcp"))
 }
 
 // fuseTree is a small tree for -a: files of several modes and owners, an
@@ -183,14 +183,14 @@ func fuseFaultRun(t *testing.T, src, backing, mnt string) result {
 			t.Fatal(err)
 		}
 	}
-	cp := cpdExec(t, cpdCP(t), cpdCmd{dir: backing, args: []string{"-a", "-T", src, filepath.Join(mnt, "cp")}, umask: -1})
+	cp := execute(t, gnuCp(t), invocation{dir: backing, args: []string{"-a", "-T", src, filepath.Join(mnt, "cp")}, umask: -1})
 	t.Logf("GNU cp: exit %d, stderr %q", cp.code, cp.stderr)
 	for _, rel := range []string{"bad/big", "bad/small", "bad/old"} {
 		if st, err := os.Stat(filepath.Join(backing, "cp", rel)); err == nil {
 			t.Logf("GNU cp left %s with %d bytes", rel, st.Size())
 		}
 	}
-	cw := cpdExec(t, cpdBin(), cpdCmd{dir: backing, args: []string{"-a", "-T", src, filepath.Join(mnt, "cw")}, umask: -1})
+	cw := execute(t, copierBin(), invocation{dir: backing, args: []string{"-a", "-T", src, filepath.Join(mnt, "cw")}, umask: -1})
 	t.Logf("cowcp: exit %d, stderr %q", cw.code, cw.stderr)
 	return cw
 }
@@ -230,21 +230,21 @@ func fuseCheckFault(t *testing.T, res result, sums map[string]string, backing st
 		if isFailed[rel] || rel == "bad/old" {
 			continue
 		}
-		if p := filepath.Join(dst, rel); !fuseExists(p) {
+		if p := filepath.Join(dst, rel); !exists(p) {
 			t.Errorf("%s was not copied", rel)
 		} else if fileSHA256(t, p) != sum {
 			t.Errorf("%s was copied damaged", rel)
 		}
 	}
 	filepath.WalkDir(backing, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && fltIsTemp(d.Name()) {
+		if err == nil && isTemp(d.Name()) {
 			t.Errorf("temporary left behind: %s", p)
 		}
 		return err
 	})
 }
 
-func fuseExists(p string) bool { _, err := os.Lstat(p); return err == nil }
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
 
 func TestFuseWriteErrorLeavesNoPartialFile(t *testing.T) {
 	requireRoot(t)

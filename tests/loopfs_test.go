@@ -18,18 +18,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// loopfsTDir returns a fresh LOOPFS_DIR for one test and registers a
+// loopfsStateDir returns a fresh LOOPFS_DIR for one test and registers a
 // cleanup, run before the directory is removed, that takes down whatever
 // loopfs still lists there, so a failing test leaves nothing mounted.
-func loopfsTDir(t *testing.T) string {
+func loopfsStateDir(t *testing.T) string {
 	t.Helper()
 	requireRoot(t)
 	dir := t.TempDir()
 	t.Cleanup(func() {
-		r := loopfsT(t, dir, nil, "list")
+		r := runLoopfs(t, dir, nil, "list")
 		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 			if mnt, _, _ := strings.Cut(line, "\t"); mnt != "" {
-				if r := loopfsT(t, dir, nil, "down", mnt); r.code != 0 {
+				if r := runLoopfs(t, dir, nil, "down", mnt); r.code != 0 {
 					t.Errorf("cleanup: loopfs down %s: %s", mnt, r.stderr)
 				}
 			}
@@ -38,17 +38,17 @@ func loopfsTDir(t *testing.T) string {
 	return dir
 }
 
-// loopfsT runs tests/loopfs with LOOPFS_DIR=dir and extra environment.
-func loopfsT(t testing.TB, dir string, env []string, args ...string) result {
+// runLoopfs runs tests/loopfs with LOOPFS_DIR=dir and extra environment.
+func runLoopfs(t testing.TB, dir string, env []string, args ...string) result {
 	t.Helper()
 	return runEnv(t, append([]string{"LOOPFS_DIR=" + dir}, env...), filepath.Join(repoRoot, "tests", "loopfs"), args...)
 }
 
-// loopfsTUp runs `loopfs up` and checks that stdout is exactly one line: an
+// loopfsUp runs `loopfs up` and checks that stdout is exactly one line: an
 // absolute path to a mounted directory under dir.
-func loopfsTUp(t testing.TB, dir, kind, size string) string {
+func loopfsUp(t testing.TB, dir, kind, size string) string {
 	t.Helper()
-	r := loopfsT(t, dir, nil, "up", kind, size)
+	r := runLoopfs(t, dir, nil, "up", kind, size)
 	if r.code != 0 {
 		t.Fatalf("loopfs up %s %s: exit %d\n%s", kind, size, r.code, r.stderr)
 	}
@@ -59,29 +59,29 @@ func loopfsTUp(t testing.TB, dir, kind, size string) string {
 	return mnt
 }
 
-// loopfsTMount is one line of findmnt.
-type loopfsTMount struct{ target, source, fstype string }
+// mountEntry is one line of findmnt.
+type mountEntry struct{ target, source, fstype string }
 
-// loopfsTMounts returns the mounts whose target is under dir.
-func loopfsTMounts(t testing.TB, dir string) []loopfsTMount {
+// mountsUnder returns the mounts whose target is under dir.
+func mountsUnder(t testing.TB, dir string) []mountEntry {
 	t.Helper()
 	out, err := exec.Command("findmnt", "-rn", "-o", "TARGET,SOURCE,FSTYPE").Output()
 	if err != nil {
 		t.Fatalf("findmnt: %v", err)
 	}
-	var ms []loopfsTMount
+	var ms []mountEntry
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 3 && strings.HasPrefix(f[0], dir+"/") {
-			ms = append(ms, loopfsTMount{f[0], f[1], f[2]})
+			ms = append(ms, mountEntry{f[0], f[1], f[2]})
 		}
 	}
 	return ms
 }
 
-// loopfsTLoops returns "NAME BACK-FILE" for loop devices backed by files
+// loopsUnder returns "NAME BACK-FILE" for loop devices backed by files
 // under dir.
-func loopfsTLoops(t testing.TB, dir string) []string {
+func loopsUnder(t testing.TB, dir string) []string {
 	t.Helper()
 	out, err := exec.Command("losetup", "-l", "-n", "-O", "NAME,BACK-FILE").Output()
 	if err != nil {
@@ -97,14 +97,14 @@ func loopfsTLoops(t testing.TB, dir string) []string {
 	return ls
 }
 
-// loopfsTCheckClean fails if anything loopfs made under dir remains: a
+// checkNothingLeft fails if anything loopfs made under dir remains: a
 // mount, a loop device, or a file.
-func loopfsTCheckClean(t testing.TB, dir string) {
+func checkNothingLeft(t testing.TB, dir string) {
 	t.Helper()
-	if ms := loopfsTMounts(t, dir); len(ms) > 0 {
+	if ms := mountsUnder(t, dir); len(ms) > 0 {
 		t.Errorf("mounts left under %s: %v", dir, ms)
 	}
-	if ls := loopfsTLoops(t, dir); len(ls) > 0 {
+	if ls := loopsUnder(t, dir); len(ls) > 0 {
 		t.Errorf("loop devices left for images under %s: %v", dir, ls)
 	}
 	ents, err := os.ReadDir(dir)
@@ -128,10 +128,10 @@ func TestLoopfsUpDown(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
 			t.Parallel()
-			dir := loopfsTDir(t)
-			mnt := loopfsTUp(t, dir, c.kind, c.size)
+			dir := loopfsStateDir(t)
+			mnt := loopfsUp(t, dir, c.kind, c.size)
 
-			ms := loopfsTMounts(t, dir)
+			ms := mountsUnder(t, dir)
 			if len(ms) != 1 || ms[0].target != mnt || ms[0].fstype != c.kind || !strings.HasPrefix(ms[0].source, "/dev/loop") {
 				t.Fatalf("after up, mounts under %s = %v; want one %s from /dev/loopN on %s", dir, ms, c.kind, mnt)
 			}
@@ -152,20 +152,20 @@ func TestLoopfsUpDown(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("data"), 0o644); err != nil {
 				t.Fatalf("filesystem not writable: %v", err)
 			}
-			if l := loopfsT(t, dir, nil, "list"); l.code != 0 || l.stdout != mnt+"\t"+c.kind+"\t"+loop+"\n" {
+			if l := runLoopfs(t, dir, nil, "list"); l.code != 0 || l.stdout != mnt+"\t"+c.kind+"\t"+loop+"\n" {
 				t.Errorf("loopfs list = exit %d %q; want %q", l.code, l.stdout, mnt+"\t"+c.kind+"\t"+loop+"\n")
 			}
 
-			if r := loopfsT(t, dir, nil, "down", mnt); r.code != 0 {
+			if r := runLoopfs(t, dir, nil, "down", mnt); r.code != 0 {
 				t.Fatalf("loopfs down %s: exit %d\n%s", mnt, r.code, r.stderr)
 			}
-			loopfsTCheckClean(t, dir)
-			if l := loopfsT(t, dir, nil, "list"); l.stdout != "" {
+			checkNothingLeft(t, dir)
+			if l := runLoopfs(t, dir, nil, "list"); l.stdout != "" {
 				t.Errorf("loopfs list after down = %q, want nothing", l.stdout)
 			}
 
 			// A second down is an error, not a silent success.
-			r := loopfsT(t, dir, nil, "down", mnt)
+			r := runLoopfs(t, dir, nil, "down", mnt)
 			if r.code == 0 || !strings.Contains(r.stderr, "not made by loopfs") {
 				t.Errorf("second loopfs down: exit %d, stderr %q; want an error saying it is not loopfs's", r.code, r.stderr)
 			}
@@ -177,7 +177,7 @@ func TestLoopfsUpDown(t *testing.T) {
 // make, even when it is dressed up to look like loopfs's.
 func TestLoopfsDownRefusesForeign(t *testing.T) {
 	t.Parallel()
-	dir := loopfsTDir(t)
+	dir := loopfsStateDir(t)
 	other := t.TempDir()
 
 	mountTmpfs := func(t *testing.T, at string) {
@@ -203,7 +203,7 @@ func TestLoopfsDownRefusesForeign(t *testing.T) {
 	}
 	refuse := func(t *testing.T, env []string, mnt, why string) {
 		t.Helper()
-		r := loopfsT(t, dir, env, "down", mnt)
+		r := runLoopfs(t, dir, env, "down", mnt)
 		if r.code == 0 || !strings.HasPrefix(r.stderr, "loopfs: ") || !strings.Contains(r.stderr, why) {
 			t.Errorf("loopfs down %s: exit %d, stderr %q; want a refusal mentioning %q", mnt, r.code, r.stderr, why)
 		}
@@ -260,13 +260,13 @@ func TestLoopfsDownRefusesForeign(t *testing.T) {
 	})
 	t.Run("OtherStateDir", func(t *testing.T) {
 		// A real loopfs mount, but asked of a loopfs with another state dir.
-		mnt := loopfsTUp(t, dir, fsExt4, "32M")
-		r := loopfsT(t, other, nil, "down", mnt)
+		mnt := loopfsUp(t, dir, fsExt4, "32M")
+		r := runLoopfs(t, other, nil, "down", mnt)
 		if r.code == 0 || !strings.Contains(r.stderr, "not made by loopfs") {
 			t.Errorf("down from another LOOPFS_DIR: exit %d, stderr %q; want a refusal", r.code, r.stderr)
 		}
 		stillMounted(t, mnt, fsExt4)
-		if r := loopfsT(t, dir, nil, "down", mnt); r.code != 0 {
+		if r := runLoopfs(t, dir, nil, "down", mnt); r.code != 0 {
 			t.Errorf("loopfs down %s: %s", mnt, r.stderr)
 		}
 	})
@@ -298,24 +298,24 @@ func TestLoopfsUpFailsCleanly(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			dir := loopfsTDir(t)
-			r := loopfsT(t, dir, c.env, c.args...)
+			dir := loopfsStateDir(t)
+			r := runLoopfs(t, dir, c.env, c.args...)
 			if r.code == 0 || r.stdout != "" || !strings.HasPrefix(r.stderr, "loopfs: ") || !strings.Contains(r.stderr, c.wantStderr) {
 				t.Errorf("loopfs %q: exit %d, stdout %q, stderr %q; want failure mentioning %q and no stdout",
 					c.args, r.code, r.stdout, r.stderr, c.wantStderr)
 			}
-			loopfsTCheckClean(t, dir)
+			checkNothingLeft(t, dir)
 		})
 	}
 }
 
 func TestLoopfsCommands(t *testing.T) {
 	dir := t.TempDir() // help and usage errors need no root
-	if r := loopfsT(t, dir, nil, "help"); r.code != 0 || !strings.Contains(r.stdout, "loopfs up KIND SIZE") {
+	if r := runLoopfs(t, dir, nil, "help"); r.code != 0 || !strings.Contains(r.stdout, "loopfs up KIND SIZE") {
 		t.Errorf("loopfs help: exit %d, stdout %q", r.code, r.stdout)
 	}
 	for _, args := range [][]string{nil, {"frobnicate"}} {
-		if r := loopfsT(t, dir, nil, args...); r.code == 0 || r.stdout != "" {
+		if r := runLoopfs(t, dir, nil, args...); r.code == 0 || r.stdout != "" {
 			t.Errorf("loopfs %q: exit %d, stdout %q; want a usage error on stderr", args, r.code, r.stdout)
 		}
 	}
@@ -325,7 +325,7 @@ func TestLoopfsCommands(t *testing.T) {
 // get distinct mounts and devices and clean up completely.
 func TestLoopfsParallel(t *testing.T) {
 	t.Parallel()
-	dir := loopfsTDir(t)
+	dir := loopfsStateDir(t)
 	kinds := []struct{ kind, size string }{
 		{fsBtrfs, "128M"}, {fsBtrfs, "128M"}, {fsBtrfs, "128M"},
 		{fsXFS, "300M"}, {fsXFS, "300M"},
@@ -335,7 +335,7 @@ func TestLoopfsParallel(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, k := range kinds {
 		wg.Go(func() {
-			r := loopfsT(t, dir, nil, "up", k.kind, k.size)
+			r := runLoopfs(t, dir, nil, "up", k.kind, k.size)
 			if r.code != 0 {
 				t.Errorf("parallel loopfs up %s: exit %d\n%s", k.kind, r.code, r.stderr)
 				return
@@ -347,7 +347,7 @@ func TestLoopfsParallel(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	ms := loopfsTMounts(t, dir)
+	ms := mountsUnder(t, dir)
 	targets, sources := map[string]bool{}, map[string]bool{}
 	for _, m := range ms {
 		targets[m.target] = true
@@ -364,13 +364,13 @@ func TestLoopfsParallel(t *testing.T) {
 
 	for _, mnt := range mnts {
 		wg.Go(func() {
-			if r := loopfsT(t, dir, nil, "down", mnt); r.code != 0 {
+			if r := runLoopfs(t, dir, nil, "down", mnt); r.code != 0 {
 				t.Errorf("parallel loopfs down %s: exit %d\n%s", mnt, r.code, r.stderr)
 			}
 		})
 	}
 	wg.Wait()
-	loopfsTCheckClean(t, dir)
+	checkNothingLeft(t, dir)
 }
 
 // TestLoopfsDownBusy: a process holding the mount busy does not make down
@@ -378,8 +378,8 @@ func TestLoopfsParallel(t *testing.T) {
 // process lets go.
 func TestLoopfsDownBusy(t *testing.T) {
 	t.Parallel()
-	dir := loopfsTDir(t)
-	mnt := loopfsTUp(t, dir, fsExt4, "32M")
+	dir := loopfsStateDir(t)
+	mnt := loopfsUp(t, dir, fsExt4, "32M")
 	hold := exec.Command("sleep", "60")
 	hold.Dir = mnt
 	if err := hold.Start(); err != nil {
@@ -387,18 +387,18 @@ func TestLoopfsDownBusy(t *testing.T) {
 	}
 	t.Cleanup(func() { hold.Process.Kill(); hold.Wait() })
 
-	r := loopfsT(t, dir, nil, "down", mnt)
+	r := runLoopfs(t, dir, nil, "down", mnt)
 	if r.code != 0 {
 		t.Fatalf("loopfs down of a busy mount: exit %d\n%s", r.code, r.stderr)
 	}
-	if ms := loopfsTMounts(t, dir); len(ms) > 0 {
+	if ms := mountsUnder(t, dir); len(ms) > 0 {
 		t.Errorf("busy mount still visible after down: %v", ms)
 	}
 	hold.Process.Kill()
 	hold.Wait()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(loopfsTLoops(t, dir)) > 0 && time.Now().Before(deadline) {
+	for len(loopsUnder(t, dir)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	loopfsTCheckClean(t, dir)
+	checkNothingLeft(t, dir)
 }

@@ -43,20 +43,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// poCase is one command line, run by cowcp --dry-run --json and then by
+// planCase is one command line, run by cowcp --dry-run --json and then by
 // cowcp --json -v on the same scratch tree.
-type poCase struct {
+type planCase struct {
 	name  string
-	nodes []testtree.Node // the scratch tree (dropinTree gives the root and past mtimes)
+	nodes []testtree.Node // the scratch tree (scratchTree gives the root and past mtimes)
 	// args is split on spaces; $ROOT is the scratch root, which is also the
 	// working directory.
 	args  string
 	stdin string   // answers to -i; "n…" makes a planned "ask" a skip
 	env   []string // extra environment (POSIXLY_CORRECT=1, COWCP_CLONE_CHUNK=…)
 	user  bool     // run as nobody, in a tree nobody owns
-	feed  string   // a FIFO of the tree a writer feeds poFed while the run reads it
+	feed  string   // a FIFO of the tree a writer feeds fifoData while the run reads it
 	// plan is what the case is about, a premise checked before the
-	// comparison (poSummary): "dst:action[:existing][?]" per entry, the
+	// comparison (planSummary): "dst:action[:existing][?]" per entry, the
 	// copy methods all "copy", "?" where -i asks; "!src" per failure.
 	// Alternatives are separated by "|" (which link of a file is met
 	// first is the directory's order).
@@ -67,12 +67,12 @@ type poCase struct {
 	accept map[string]string
 }
 
-// poFed is what a fed FIFO delivers.
-const poFed = "through the FIFO\n"
+// fifoData is what a fed FIFO delivers.
+const fifoData = "through the FIFO\n"
 
-// poCases: each way a file gets its data, every rule of cp's about an
+// planCases: each way a file gets its data, every rule of cp's about an
 // entry already at the destination, and what the plan must refuse.
-func poCases() []poCase {
+func planCases() []planCase {
 	f := testtree.F("f", 0o644, []byte("the source\n"))
 	old := []byte("the old destination, longer\n")
 	g := testtree.F("g", 0o644, old)
@@ -99,114 +99,114 @@ func poCases() []poCase {
 	copied := []testtree.Node{testtree.D("s", 0o755), testtree.F("s/a", 0o644, []byte("linked\n")).At(1300000000, 0), testtree.H("s/b", "s/a"),
 		testtree.D("d", 0o755), testtree.F("d/a", 0o644, []byte("linked\n")).At(1300000000, 0), testtree.H("d/b", "d/a")}
 	noAnswer := "-i asks, and the plan is what a yes gets: a no makes the refusal a skip"
-	return []poCase{
+	return []planCase{
 		// How the data gets there: cloned on btrfs, copied on ext4.
-		{name: "a new file", nodes: dropinTree(f), args: "f g", plan: "g:copy"},
-		{name: "a new sparse file", nodes: dropinTree(sparse), args: "sp g", plan: "g:copy"},
-		{name: "a file cloned range by range", nodes: dropinTree(big), args: "big g",
+		{name: "a new file", nodes: scratchTree(f), args: "f g", plan: "g:copy"},
+		{name: "a new sparse file", nodes: scratchTree(sparse), args: "sp g", plan: "g:copy"},
+		{name: "a file cloned range by range", nodes: scratchTree(big), args: "big g",
 			env: []string{"COWCP_CLONE_CHUNK=65536"}, plan: "g:copy"},
-		{name: "--reflink=never", nodes: dropinTree(f, sparse, testtree.D("d", 0o755)), args: "--reflink=never f sp d",
+		{name: "--reflink=never", nodes: scratchTree(f, sparse, testtree.D("d", 0o755)), args: "--reflink=never f sp d",
 			plan: "d/f:copy d/sp:copy"},
-		{name: "an empty file", nodes: dropinTree(empty), args: "e g", plan: "g:create"},
-		{name: "a FIFO source without -R", nodes: dropinTree(fifo), args: "p g", feed: "p", plan: "g:copy"},
-		{name: "a source that does not exist", nodes: dropinTree(f, testtree.D("d", 0o755)), args: "nosuch f d",
+		{name: "an empty file", nodes: scratchTree(empty), args: "e g", plan: "g:create"},
+		{name: "a FIFO source without -R", nodes: scratchTree(fifo), args: "p g", feed: "p", plan: "g:copy"},
+		{name: "a source that does not exist", nodes: scratchTree(f, testtree.D("d", 0o755)), args: "nosuch f d",
 			plan: "!nosuch d/f:copy"},
 
 		// An existing file: replaced, or rewritten in place where cp's
 		// result needs the same inode.
-		{name: "onto an existing file", nodes: dropinTree(f, g), args: "f g", plan: "g:copy:replace"},
-		{name: "onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")), args: "f g",
+		{name: "onto an existing file", nodes: scratchTree(f, g), args: "f g", plan: "g:copy:replace"},
+		{name: "onto a file with another link", nodes: scratchTree(f, g, testtree.H("g2", "g")), args: "f g",
 			plan: "g:copy:in_place"},
-		{name: "-p onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")), args: "-p f g",
+		{name: "-p onto a file with another link", nodes: scratchTree(f, g, testtree.H("g2", "g")), args: "-p f g",
 			plan: "g:copy:in_place"},
-		{name: "--preserve=links onto a file with another link", nodes: dropinTree(f, g, testtree.H("g2", "g")),
+		{name: "--preserve=links onto a file with another link", nodes: scratchTree(f, g, testtree.H("g2", "g")),
 			args: "--preserve=links f g", plan: "g:copy:replace"},
 		{name: "onto a writable file in a read-only directory as nobody", user: true,
-			nodes: dropinTree(f, testtree.D("ro", 0o555), testtree.F("ro/g", 0o644, old)), args: "f ro/g", plan: "ro/g:copy:in_place"},
-		{name: "an empty file onto an existing file", nodes: dropinTree(empty, g), args: "e g", plan: "g:create:in_place"},
-		{name: "a FIFO source onto an existing file", nodes: dropinTree(fifo, g), args: "p g", feed: "p",
+			nodes: scratchTree(f, testtree.D("ro", 0o555), testtree.F("ro/g", 0o644, old)), args: "f ro/g", plan: "ro/g:copy:in_place"},
+		{name: "an empty file onto an existing file", nodes: scratchTree(empty, g), args: "e g", plan: "g:create:in_place"},
+		{name: "a FIFO source onto an existing file", nodes: scratchTree(fifo, g), args: "p g", feed: "p",
 			plan: "g:copy:in_place"},
-		{name: "a symlink destination", nodes: dropinTree(f, g, testtree.L("lg", "g")), args: "f lg", plan: "lg:copy:replace"},
-		{name: "a dangling symlink destination", nodes: dropinTree(f, testtree.L("dang", "nowhere")), args: "f dang", plan: "!f"},
-		{name: "a dangling symlink destination with POSIXLY_CORRECT", nodes: dropinTree(f, testtree.L("dang", "nowhere")),
+		{name: "a symlink destination", nodes: scratchTree(f, g, testtree.L("lg", "g")), args: "f lg", plan: "lg:copy:replace"},
+		{name: "a dangling symlink destination", nodes: scratchTree(f, testtree.L("dang", "nowhere")), args: "f dang", plan: "!f"},
+		{name: "a dangling symlink destination with POSIXLY_CORRECT", nodes: scratchTree(f, testtree.L("dang", "nowhere")),
 			args: "f dang", env: []string{"POSIXLY_CORRECT=1"}, plan: "dang:copy"},
 
 		// -u, -n, --update=none-fail, -i.
-		{name: "-u onto an older destination", nodes: dropinTree(f, g.At(1300000000, 0)), args: "-u f g",
+		{name: "-u onto an older destination", nodes: scratchTree(f, g.At(1300000000, 0)), args: "-u f g",
 			plan: "g:copy:replace"},
-		{name: "-u onto a newer destination", nodes: dropinTree(f, g.At(1600000000, 0)), args: "-u f g", plan: "g:skip"},
-		{name: "-n onto an existing file", nodes: dropinTree(f, g), args: "-n f g", plan: "g:skip"},
-		{name: "--update=none-fail onto an existing file", nodes: dropinTree(f, g), args: "--update=none-fail f g", plan: "!f"},
-		{name: "-i answered y", nodes: dropinTree(f, g), args: "-i f g", stdin: "y\n", plan: "g:copy:replace?"},
-		{name: "-i answered n", nodes: dropinTree(f, g), args: "-i f g", stdin: "n\n", plan: "g:copy:replace?"},
-		{name: "-i answered y, a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-iT f g",
+		{name: "-u onto a newer destination", nodes: scratchTree(f, g.At(1600000000, 0)), args: "-u f g", plan: "g:skip"},
+		{name: "-n onto an existing file", nodes: scratchTree(f, g), args: "-n f g", plan: "g:skip"},
+		{name: "--update=none-fail onto an existing file", nodes: scratchTree(f, g), args: "--update=none-fail f g", plan: "!f"},
+		{name: "-i answered y", nodes: scratchTree(f, g), args: "-i f g", stdin: "y\n", plan: "g:copy:replace?"},
+		{name: "-i answered n", nodes: scratchTree(f, g), args: "-i f g", stdin: "n\n", plan: "g:copy:replace?"},
+		{name: "-i answered y, a file over a directory", nodes: scratchTree(f, testtree.D("g", 0o755)), args: "-iT f g",
 			stdin: "y\n", plan: "!f"},
-		{name: "-i answered n, a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-iT f g",
+		{name: "-i answered n, a file over a directory", nodes: scratchTree(f, testtree.D("g", 0o755)), args: "-iT f g",
 			stdin: "n\n", plan: "!f",
 			accept: map[string]string{"exit status": noAnswer, "failure only in the plan": noAnswer, "skipped": noAnswer}},
 
 		// A read-only destination, -f, --remove-destination.
-		{name: "a read-only destination as root", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "f g",
+		{name: "a read-only destination as root", nodes: scratchTree(f, testtree.F("g", 0o444, old)), args: "f g",
 			plan: "g:copy:replace"},
-		{name: "-f over a read-only destination as root", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
+		{name: "-f over a read-only destination as root", nodes: scratchTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
 			plan: "g:copy:replace"},
-		{name: "a read-only destination as nobody", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "f g",
+		{name: "a read-only destination as nobody", nodes: scratchTree(f, testtree.F("g", 0o444, old)), args: "f g",
 			user: true, plan: "!f"},
-		{name: "-f over a read-only destination as nobody", nodes: dropinTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
+		{name: "-f over a read-only destination as nobody", nodes: scratchTree(f, testtree.F("g", 0o444, old)), args: "-f f g",
 			user: true, plan: "g:copy:replace"},
-		{name: "--remove-destination", nodes: dropinTree(f, g), args: "--remove-destination f g", plan: "g:copy:remove"},
+		{name: "--remove-destination", nodes: scratchTree(f, g), args: "--remove-destination f g", plan: "g:copy:remove"},
 
 		// --backup.
-		{name: "--backup=simple", nodes: dropinTree(f, g), args: "--backup=simple f g", plan: "g:copy:backup"},
-		{name: "--backup=numbered", nodes: dropinTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
+		{name: "--backup=simple", nodes: scratchTree(f, g), args: "--backup=simple f g", plan: "g:copy:backup"},
+		{name: "--backup=numbered", nodes: scratchTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
 			args: "--backup=numbered f g", plan: "g:copy:backup"},
-		{name: "--backup=existing with a numbered backup", nodes: dropinTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
+		{name: "--backup=existing with a numbered backup", nodes: scratchTree(f, g, testtree.F("g.~1~", 0o644, []byte("one\n"))),
 			args: "--backup=existing f g", plan: "g:copy:backup"},
-		{name: "--backup=existing without one", nodes: dropinTree(f, g), args: "--backup=existing f g", plan: "g:copy:backup"},
-		{name: "--backup=simple of a symlink destination", nodes: dropinTree(f, g, testtree.L("lg", "g")),
+		{name: "--backup=existing without one", nodes: scratchTree(f, g), args: "--backup=existing f g", plan: "g:copy:backup"},
+		{name: "--backup=simple of a symlink destination", nodes: scratchTree(f, g, testtree.L("lg", "g")),
 			args: "--backup=simple f lg", plan: "lg:copy:backup"},
 
 		// The same file.
-		{name: "a file onto itself", nodes: dropinTree(f), args: "f f", plan: "!f"},
-		{name: "-b -f, a file onto itself", nodes: dropinTree(f), args: "-b -f f f", plan: "f~:copy"},
-		{name: "a hard link of the source", nodes: dropinTree(f, testtree.H("h", "f")), args: "f h", plan: "!f"},
+		{name: "a file onto itself", nodes: scratchTree(f), args: "f f", plan: "!f"},
+		{name: "-b -f, a file onto itself", nodes: scratchTree(f), args: "-b -f f f", plan: "f~:copy"},
+		{name: "a hard link of the source", nodes: scratchTree(f, testtree.H("h", "f")), args: "f h", plan: "!f"},
 
 		// Kinds that do not fit.
-		{name: "a directory over a file", nodes: dropinTree(testtree.D("d", 0o755), testtree.F("d/x", 0o644, nil), g),
+		{name: "a directory over a file", nodes: scratchTree(testtree.D("d", 0o755), testtree.F("d/x", 0o644, nil), g),
 			args: "-rT d g", plan: "!d"},
-		{name: "a file over a directory", nodes: dropinTree(f, testtree.D("g", 0o755)), args: "-T f g", plan: "!f"},
+		{name: "a file over a directory", nodes: scratchTree(f, testtree.D("g", 0o755)), args: "-T f g", plan: "!f"},
 
 		// -l and -s.
-		{name: "-l meeting an existing file", nodes: dropinTree(f, g), args: "-l f g", plan: "!f"},
-		{name: "-l -f meeting an existing file", nodes: dropinTree(f, g), args: "-lf f g", plan: "g:hardlink:replace"},
-		{name: "-s meeting an existing file", nodes: dropinTree(f, g), args: "-s $ROOT/f g", plan: "!f"},
-		{name: "-s -f meeting an existing file", nodes: dropinTree(f, g), args: "-sf f g", plan: "g:symlink:replace"},
-		{name: "-s of a relative name into a directory", nodes: dropinTree(f, testtree.D("d", 0o755)), args: "-s f d/g", plan: "!f"},
+		{name: "-l meeting an existing file", nodes: scratchTree(f, g), args: "-l f g", plan: "!f"},
+		{name: "-l -f meeting an existing file", nodes: scratchTree(f, g), args: "-lf f g", plan: "g:hardlink:replace"},
+		{name: "-s meeting an existing file", nodes: scratchTree(f, g), args: "-s $ROOT/f g", plan: "!f"},
+		{name: "-s -f meeting an existing file", nodes: scratchTree(f, g), args: "-sf f g", plan: "g:symlink:replace"},
+		{name: "-s of a relative name into a directory", nodes: scratchTree(f, testtree.D("d", 0o755)), args: "-s f d/g", plan: "!f"},
 
 		// Trees.
-		{name: "-r into an existing tree", nodes: dropinTree(mix...), args: "-rT s d",
+		{name: "-r into an existing tree", nodes: scratchTree(mix...), args: "-rT s d",
 			plan: "!s/dd !s/over d/ln:symlink d/new:copy d/newdir/y:copy d/newdir:mkdir d/p:mknod " +
 				"d/same:copy:replace d/sub/x:copy:replace"},
-		{name: "-r -u into an existing tree", nodes: dropinTree(mix...), args: "-rTu s d",
+		{name: "-r -u into an existing tree", nodes: scratchTree(mix...), args: "-rTu s d",
 			plan: "!s/dd d/ln:symlink d/new:copy d/newdir/y:copy d/newdir:mkdir d/over:skip d/p:mknod d/same:skip d/sub/x:skip"},
-		{name: "-a with hard links into a tree that has the second", nodes: dropinTree(hasSecond...), args: "-aT s d",
+		{name: "-a with hard links into a tree that has the second", nodes: scratchTree(hasSecond...), args: "-aT s d",
 			plan: "d/a:copy d/b:hardlink:replace|d/a:hardlink d/b:copy:replace"},
-		{name: "-a -n with hard links into a tree that has the second", nodes: dropinTree(hasSecond...), args: "-aTn s d",
+		{name: "-a -n with hard links into a tree that has the second", nodes: scratchTree(hasSecond...), args: "-aTn s d",
 			plan: "d/a:copy d/b:skip"},
-		{name: "-a -n with hard links into a tree that has the first", nodes: dropinTree(hasFirst...), args: "-aTn s d",
+		{name: "-a -n with hard links into a tree that has the first", nodes: scratchTree(hasFirst...), args: "-aTn s d",
 			plan: "d/a:skip d/b:copy"},
-		{name: "-a --update=none-fail with hard links into a tree that has the second", nodes: dropinTree(hasSecond...),
+		{name: "-a --update=none-fail with hard links into a tree that has the second", nodes: scratchTree(hasSecond...),
 			args: "-aT --update=none-fail s d", plan: "!s/b d/a:copy"},
-		{name: "-a -u with hard links onto an earlier copy", nodes: dropinTree(copied...), args: "-aTu s d",
+		{name: "-a -u with hard links onto an earlier copy", nodes: scratchTree(copied...), args: "-aTu s d",
 			plan: "d/a:skip d/b:skip"},
 
 		// --attributes-only.
-		{name: "--attributes-only onto an existing file", nodes: dropinTree(f, testtree.F("g", 0o600, old)),
+		{name: "--attributes-only onto an existing file", nodes: scratchTree(f, testtree.F("g", 0o600, old)),
 			args: "--attributes-only -p f g", plan: "g:create:in_place"},
-		{name: "--attributes-only to a new name", nodes: dropinTree(f), args: "--attributes-only f g", plan: "g:create"},
-		{name: "--attributes-only -P of a symlink onto a file", nodes: dropinTree(f, g, testtree.L("l", "f")),
+		{name: "--attributes-only to a new name", nodes: scratchTree(f), args: "--attributes-only f g", plan: "g:create"},
+		{name: "--attributes-only -P of a symlink onto a file", nodes: scratchTree(f, g, testtree.L("l", "f")),
 			args: "--attributes-only -P l g", plan: "!l"},
-		{name: "--attributes-only of a FIFO source", nodes: dropinTree(fifo), args: "--attributes-only p g", feed: "p",
+		{name: "--attributes-only of a FIFO source", nodes: scratchTree(fifo), args: "--attributes-only p g", feed: "p",
 			plan: "g:create"},
 	}
 }
@@ -225,11 +225,11 @@ func TestPlanOutcomeIsWhatTheRunDoes(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			mnt := mountFS(t, kind, "256M")
-			userBase, copier := cpdUserBase(t, mnt)
+			userBase, copier := userScratch(t, mnt)
 			var wg sync.WaitGroup
-			sem := make(chan struct{}, dropinWorkers)
-			for i, c := range poCases() {
-				base, bin, id := mnt, cpdBin(), 0
+			sem := make(chan struct{}, caseWorkers)
+			for i, c := range planCases() {
+				base, bin, id := mnt, copierBin(), 0
 				if c.user {
 					base, bin, id = userBase, copier, uid
 				}
@@ -238,7 +238,7 @@ func TestPlanOutcomeIsWhatTheRunDoes(t *testing.T) {
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					t.Run(c.name, func(t *testing.T) { poRun(t, c, root, bin, id) })
+					t.Run(c.name, func(t *testing.T) { runPlanCase(t, c, root, bin, id) })
 				}()
 			}
 			wg.Wait()
@@ -246,19 +246,19 @@ func TestPlanOutcomeIsWhatTheRunDoes(t *testing.T) {
 	}
 }
 
-// poPlan is the part of cowcp's --json report the test reads.
-type poPlan struct {
+// planReport is the part of cowcp's --json report the test reads.
+type planReport struct {
 	Skipped  int64            `json:"skipped"`
 	Methods  map[string]int64 `json:"methods"`
 	Failures []struct {
 		Path  string `json:"path"`
 		Error string `json:"error"`
 	} `json:"failures"`
-	Plan []poEntry `json:"plan"`
+	Plan []planEntry `json:"plan"`
 }
 
-// poEntry is one entry of the plan.
-type poEntry struct {
+// planEntry is one entry of the plan.
+type planEntry struct {
 	Src      string `json:"src"`
 	Dst      string `json:"dst"`
 	Action   string `json:"action"`
@@ -268,13 +268,13 @@ type poEntry struct {
 	Ask      bool   `json:"ask"`
 }
 
-// poCopies are the actions that put a source's data into its copy, and
+// copyActions are the actions that put a source's data into its copy, and
 // are the method the run's -v line names.
-var poCopies = []string{"ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite"}
+var copyActions = []string{"ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite"}
 
-// poRun makes the case's tree at root, runs the dry run and the run as uid
+// runPlanCase makes the case's tree at root, runs the dry run and the run as uid
 // (root when 0), and reports how the run differs from its plan.
-func poRun(t *testing.T, c poCase, root, bin string, uid int) {
+func runPlanCase(t *testing.T, c planCase, root, bin string, uid int) {
 	nodes := c.nodes
 	if uid != 0 {
 		nodes = testtree.Owned(nodes, uid, uid)
@@ -288,72 +288,72 @@ func poRun(t *testing.T, c poCase, root, bin string, uid int) {
 		args = append(extra, args...)
 		prog := bin
 		if len(c.env) > 0 {
-			// cpdExec clears the variables that change cp's behaviour:
+			// execute clears the variables that change cp's behaviour:
 			// env(1) sets the case's own.
 			prog, args = "/usr/bin/env", append(append(slices.Clone(c.env), bin), args...)
 		}
 		if feed && c.feed != "" {
-			defer poFeed(t, filepath.Join(root, c.feed))()
+			defer feedWhenRead(t, filepath.Join(root, c.feed))()
 		}
-		return cpdExec(t, prog, cpdCmd{dir: root, args: args, stdin: c.stdin, umask: -1, uid: uid, timeout: 30 * time.Second})
+		return execute(t, prog, invocation{dir: root, args: args, stdin: c.stdin, umask: -1, uid: uid, timeout: 30 * time.Second})
 	}
 
-	before := poSnapshot(t, root)
+	before := takeSnapshot(t, root)
 	// The dry run does not open FIFOs: nothing is fed.
 	dry := cowcpRun(false, "--dry-run", "--json")
-	if after := poSnapshot(t, root); !maps.Equal(before, after) {
-		t.Errorf("--dry-run changed the tree:\n\t%s", strings.Join(poChanges(before, after), "\n\t"))
+	if after := takeSnapshot(t, root); !maps.Equal(before, after) {
+		t.Errorf("--dry-run changed the tree:\n\t%s", strings.Join(changes(before, after), "\n\t"))
 	}
 	real := cowcpRun(true, "--json", "-v")
-	after := poSnapshot(t, root)
+	after := takeSnapshot(t, root)
 
 	var diffs []string
 	if dry.code != real.code {
 		diffs = append(diffs, fmt.Sprintf("exit status: --dry-run %d, the run %d", dry.code, real.code))
 	}
-	plan, planOK := poParse(dry)
-	rep, repOK := poParse(real)
+	plan, planOK := parsePlan(dry)
+	rep, repOK := parsePlan(real)
 	switch {
 	case planOK != repOK:
 		diffs = append(diffs, fmt.Sprintf("report: --dry-run printed one: %v, the run: %v", planOK, repOK))
 	case !planOK:
 		// Refused before copying (a usage error): nothing to compare but
 		// the exit status, and that nothing happened.
-		if ch := poChanges(before, after); len(ch) > 0 {
+		if ch := changes(before, after); len(ch) > 0 {
 			diffs = append(diffs, "the run printed no report but changed the tree: "+strings.Join(ch, "; "))
 		}
 	default:
-		if got := poSummary(root, plan); !slices.Contains(strings.Split(c.plan, "|"), got) {
+		if got := planSummary(root, plan); !slices.Contains(strings.Split(c.plan, "|"), got) {
 			t.Errorf("test premise: cowcp %s plans %q; the case is about %q", c.args, got, c.plan)
 		}
-		diffs = append(diffs, poCompare(c, root, plan, rep, real.stderr, before, after)...)
+		diffs = append(diffs, comparePlanToRun(c, root, plan, rep, real.stderr, before, after)...)
 	}
-	diffs = poDeliberate(t, c, diffs)
+	diffs = dropAcceptedPlanDiffs(t, c, diffs)
 	if len(diffs) > 0 {
 		t.Logf("cowcp %s\n\t--dry-run --json: exit %d, stdout %s, stderr %q\n\t--json -v: exit %d, stdout %s, stderr %q",
-			c.args, dry.code, cpdShort(dry.stdout), dry.stderr, real.code, cpdShort(real.stdout), real.stderr)
+			c.args, dry.code, short(dry.stdout), dry.stderr, real.code, short(real.stdout), real.stderr)
 		t.Errorf("cowcp %s: the run is not its plan:\n\t%s", c.args, strings.Join(diffs, "\n\t"))
 	}
 }
 
-// poParse reads a --json report, if there is one.
-func poParse(r result) (poPlan, bool) {
-	var p poPlan
+// parsePlan reads a --json report, if there is one.
+func parsePlan(r result) (planReport, bool) {
+	var p planReport
 	if err := json.NewDecoder(strings.NewReader(r.stdout)).Decode(&p); err != nil {
 		return p, false
 	}
 	return p, true
 }
 
-// poSummary is a plan in the terms of poCase.plan.
-func poSummary(root string, plan poPlan) string {
+// planSummary is a plan in the terms of planCase.plan.
+func planSummary(root string, plan planReport) string {
 	var s []string
 	for _, p := range plan.Plan {
 		a := p.Action
-		if slices.Contains(poCopies, a) {
+		if slices.Contains(copyActions, a) {
 			a = "copy"
 		}
-		e := poRel(root, p.Dst) + ":" + a
+		e := relTo(root, p.Dst) + ":" + a
 		if p.Existing != "" {
 			e += ":" + p.Existing
 		}
@@ -363,30 +363,31 @@ func poSummary(root string, plan poPlan) string {
 		s = append(s, e)
 	}
 	for _, f := range plan.Failures {
-		s = append(s, "!"+poRel(root, f.Path))
+		s = append(s, "!"+relTo(root, f.Path))
 	}
 	slices.Sort(s)
 	return strings.Join(s, " ")
 }
 
-// poVerbose is one -v line: 'src' -> 'dst' (method).
-var poVerbose = regexp.MustCompile(`'([^']*)' -> '([^']*)'(?: \(([a-z_]+)\))?$`)
+// verboseAtEnd is a -v line at the end of a line of stderr: 'src' ->
+// 'dst' (method). -i's question is on the same line, before it.
+var verboseAtEnd = regexp.MustCompile(`'([^']*)' -> '([^']*)'(?: \(([a-z_]+)\))?$`)
 
-// poCompare checks each plan entry against the run and the trees before
+// comparePlanToRun checks each plan entry against the run and the trees before
 // and after it, and that nothing else happened.
-func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, after poTree) []string {
+func comparePlanToRun(c planCase, root string, plan, rep planReport, stderr string, before, after snapshot) []string {
 	var diffs []string
-	rel := func(p string) string { return poRel(root, p) }
+	rel := func(p string) string { return relTo(root, p) }
 
 	// The run's -v lines, by source and destination.
 	done := map[[2]string]string{}
 	for _, line := range strings.Split(stderr, "\n") {
-		if m := poVerbose.FindStringSubmatch(line); m != nil {
+		if m := verboseAtEnd.FindStringSubmatch(line); m != nil {
 			done[[2]string{rel(m[1]), rel(m[2])}] = m[3]
 		}
 	}
 
-	failures := func(p poPlan) []string {
+	failures := func(p planReport) []string {
 		var s []string
 		for _, f := range p.Failures {
 			s = append(s, rel(f.Path)+": "+f.Error)
@@ -407,7 +408,7 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 
 	no := strings.HasPrefix(c.stdin, "n")
 	allowed := map[string]bool{}    // entries the plan says change
-	rewritten := map[poInode]bool{} // inodes rewritten in place: all their names change
+	rewritten := map[inodeID]bool{} // inodes rewritten in place: all their names change
 	methods := map[string]int64{}
 	var skipped int64
 	for _, p := range plan.Plan {
@@ -424,8 +425,8 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 			if ran {
 				diffs = append(diffs, what+": planned a skip, the run made it")
 			}
-			if !maps.Equal(poSub(before, dst), poSub(after, dst)) {
-				diffs = append(diffs, what+": planned a skip, the run changed it: "+strings.Join(poChanges(poSub(before, dst), poSub(after, dst)), "; "))
+			if !maps.Equal(subtree(before, dst), subtree(after, dst)) {
+				diffs = append(diffs, what+": planned a skip, the run changed it: "+strings.Join(changes(subtree(before, dst), subtree(after, dst)), "; "))
 			}
 			continue
 		}
@@ -434,13 +435,13 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 		}
 		want := p.Action
 		switch {
-		case p.Action == "symlink" && p.Reason != "-s", !slices.Contains(poCopies, want) && want != "hardlink" && want != "symlink":
+		case p.Action == "symlink" && p.Reason != "-s", !slices.Contains(copyActions, want) && want != "hardlink" && want != "symlink":
 			want = "" // a symlink copied, mkdir, mknod, create: -v names no method
 		}
 		if ran && method != want {
 			diffs = append(diffs, fmt.Sprintf("%s: the run used %q", what, method))
 		}
-		if slices.Contains(poCopies, p.Action) {
+		if slices.Contains(copyActions, p.Action) {
 			methods[p.Action]++
 		}
 
@@ -448,7 +449,7 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 		// a destination symlink, unless that symlink is moved or removed.
 		at := dst
 		if b, ok := before[dst]; ok && b.typ == unix.S_IFLNK && p.Existing != "backup" && p.Existing != "remove" &&
-			(slices.Contains(poCopies, p.Action) || p.Action == "create") {
+			(slices.Contains(copyActions, p.Action) || p.Action == "create") {
 			if r, err := filepath.EvalSymlinks(filepath.Join(root, dst)); err == nil {
 				at = rel(r)
 			}
@@ -488,12 +489,12 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 
 		source := before[src]
 		if src == c.feed {
-			source = poNode{typ: unix.S_IFREG, size: int64(len(poFed)), data: poSum([]byte(poFed))}
+			source = snapEntry{typ: unix.S_IFREG, size: int64(len(fifoData)), data: sha256Hex([]byte(fifoData))}
 		}
 		attrsOnly := strings.Contains(c.args, "--attributes-only")
 		ok := true
 		switch {
-		case slices.Contains(poCopies, p.Action), p.Action == "create" && !attrsOnly:
+		case slices.Contains(copyActions, p.Action), p.Action == "create" && !attrsOnly:
 			ok = now.typ == unix.S_IFREG && now.data == source.data
 		case p.Action == "create": // --attributes-only: the data is not copied
 			ok = now.typ == unix.S_IFREG && (had && now.data == old.data || !had && now.size == 0)
@@ -521,12 +522,12 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 	for k, m := range done {
 		diffs = append(diffs, fmt.Sprintf("the run made %s -> %s (%s), which is not in the plan", k[0], k[1], m))
 	}
-	for _, ch := range poChanged(before, after) {
+	for _, ch := range changedPaths(before, after) {
 		if !allowed[ch] && !(rewritten[after[ch].ino] && before[ch].ino == after[ch].ino) {
 			diffs = append(diffs, fmt.Sprintf("unplanned: %s was %s and is %s", ch, before[ch], after[ch]))
 		}
 	}
-	for _, m := range poCopies {
+	for _, m := range copyActions {
 		if rep.Methods[m] != methods[m] {
 			diffs = append(diffs, fmt.Sprintf("methods: %s planned for %d files, the run's report says %d", m, methods[m], rep.Methods[m]))
 		}
@@ -537,9 +538,9 @@ func poCompare(c poCase, root string, plan, rep poPlan, stderr string, before, a
 	return diffs
 }
 
-// poDeliberate drops the differences the case accepts, and reports an
+// dropAcceptedPlanDiffs drops the differences the case accepts, and reports an
 // acceptance that matched nothing.
-func poDeliberate(t *testing.T, c poCase, diffs []string) []string {
+func dropAcceptedPlanDiffs(t *testing.T, c planCase, diffs []string) []string {
 	var keep []string
 	used := map[string]bool{}
 next:
@@ -560,8 +561,8 @@ next:
 	return keep
 }
 
-// poRel is a path cowcp printed, relative to the scratch root.
-func poRel(root, p string) string {
+// relTo is a path cowcp printed, relative to the scratch root.
+func relTo(root, p string) string {
 	if filepath.IsAbs(p) {
 		if r, err := filepath.Rel(root, p); err == nil {
 			return r
@@ -570,23 +571,23 @@ func poRel(root, p string) string {
 	return filepath.Clean(p)
 }
 
-// poNode is what the snapshot keeps of an entry: its type, inode (number
+// snapEntry is what the snapshot keeps of an entry: its type, inode (number
 // and birth time: ext4 gives a removed file's number to the next new one),
 // size (0 for a directory, whose size is the filesystem's business) and
 // content (a regular file's digest, a symlink's target).
-type poNode struct {
+type snapEntry struct {
 	typ  uint32
-	ino  poInode
+	ino  inodeID
 	size int64
 	data string
 }
 
-type poInode struct {
+type inodeID struct {
 	num   uint64
 	birth unix.StatxTimestamp
 }
 
-func (n poNode) String() string {
+func (n snapEntry) String() string {
 	if n.typ == 0 {
 		return "nothing"
 	}
@@ -597,15 +598,15 @@ func (n poNode) String() string {
 	return fmt.Sprintf("a %s of %d bytes, inode %d born %d.%09d, %.8s", kind, n.size, n.ino.num, n.ino.birth.Sec, n.ino.birth.Nsec, n.data)
 }
 
-// poTree is a snapshot: path relative to the root → entry.
-type poTree map[string]poNode
+// snapshot is a snapshot: path relative to the root → entry.
+type snapshot map[string]snapEntry
 
-func poSum(b []byte) string { s := sha256.Sum256(b); return fmt.Sprintf("%x", s) }
+func sha256Hex(b []byte) string { s := sha256.Sum256(b); return fmt.Sprintf("%x", s) }
 
-// poSnapshot records the tree at root.
-func poSnapshot(t *testing.T, root string) poTree {
+// takeSnapshot records the tree at root.
+func takeSnapshot(t *testing.T, root string) snapshot {
 	t.Helper()
-	tree := poTree{}
+	tree := snapshot{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -614,7 +615,7 @@ func poSnapshot(t *testing.T, root string) poTree {
 		if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st); err != nil {
 			return err
 		}
-		n := poNode{typ: uint32(st.Mode) & unix.S_IFMT, ino: poInode{st.Ino, st.Btime}, size: int64(st.Size)}
+		n := snapEntry{typ: uint32(st.Mode) & unix.S_IFMT, ino: inodeID{st.Ino, st.Btime}, size: int64(st.Size)}
 		switch n.typ {
 		case unix.S_IFDIR:
 			n.size = 0
@@ -623,13 +624,13 @@ func poSnapshot(t *testing.T, root string) poTree {
 			if err != nil {
 				return err
 			}
-			n.data = poSum(b)
+			n.data = sha256Hex(b)
 		case unix.S_IFLNK:
 			if n.data, err = os.Readlink(path); err != nil {
 				return err
 			}
 		}
-		tree[poRel(root, path)] = n
+		tree[relTo(root, path)] = n
 		return nil
 	})
 	if err != nil {
@@ -638,9 +639,9 @@ func poSnapshot(t *testing.T, root string) poTree {
 	return tree
 }
 
-// poSub is the part of a snapshot at path and below it.
-func poSub(tree poTree, path string) poTree {
-	sub := poTree{}
+// subtree is the part of a snapshot at path and below it.
+func subtree(tree snapshot, path string) snapshot {
+	sub := snapshot{}
 	for p, n := range tree {
 		if p == path || strings.HasPrefix(p, path+"/") {
 			sub[p] = n
@@ -649,10 +650,10 @@ func poSub(tree poTree, path string) poTree {
 	return sub
 }
 
-// poChanged lists the paths whose entries differ between two snapshots.
-func poChanged(a, b poTree) []string {
+// changedPaths lists the paths whose entries differ between two snapshots.
+func changedPaths(a, b snapshot) []string {
 	var paths []string
-	for _, p := range cpdUnion(a, b) {
+	for _, p := range unionKeys(a, b) {
 		if a[p] != b[p] {
 			paths = append(paths, p)
 		}
@@ -660,18 +661,18 @@ func poChanged(a, b poTree) []string {
 	return paths
 }
 
-// poChanges says how each changed path changed.
-func poChanges(a, b poTree) []string {
+// changes says how each changed path changed.
+func changes(a, b snapshot) []string {
 	var s []string
-	for _, p := range poChanged(a, b) {
+	for _, p := range changedPaths(a, b) {
 		s = append(s, fmt.Sprintf("%s: %s, now %s", p, a[p], b[p]))
 	}
 	return s
 }
 
-// poFeed writes poFed into the FIFO at path once a reader opens it, until
+// feedWhenRead writes fifoData into the FIFO at path once a reader opens it, until
 // the returned func stops it; a run that never opens it is not waited for.
-func poFeed(t *testing.T, path string) (stop func()) {
+func feedWhenRead(t *testing.T, path string) (stop func()) {
 	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -689,7 +690,7 @@ func poFeed(t *testing.T, path string) (stop func()) {
 				t.Errorf("feeding %s: %v", path, err)
 				return
 			}
-			if _, err := unix.Write(fd, []byte(poFed)); err != nil {
+			if _, err := unix.Write(fd, []byte(fifoData)); err != nil {
 				t.Errorf("feeding %s: %v", path, err)
 			}
 			unix.Close(fd)

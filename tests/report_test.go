@@ -1,6 +1,6 @@
 package tests
 
-// End-to-end tests of what cowcp reports (issue 4): --dry-run's plan
+// End-to-end tests of what cowcp reports: --dry-run's plan
 // against what the real copy then does, saved_bytes against cowdu,
 // fs_used_bytes against the tree, and the README's block-level
 // copy-on-write walk-through, on real loopback btrfs, XFS and ext4.
@@ -8,7 +8,6 @@ package tests
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -20,9 +19,9 @@ import (
 	"time"
 )
 
-// repGoroot copies the Go distribution into dir/go with `cp -a`, syncs,
+// copyGoroot copies the Go distribution into dir/go with `cp -a`, syncs,
 // and returns that path.
-func repGoroot(t testing.TB, dir string) string {
+func copyGoroot(t testing.TB, dir string) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
@@ -36,9 +35,9 @@ func repGoroot(t testing.TB, dir string) string {
 	return src
 }
 
-// repRegular maps the destination path of every regular file under src,
+// regularSizes maps the destination path of every regular file under src,
 // copied to dst, to the file's size.
-func repRegular(t testing.TB, src, dst string) map[string]int64 {
+func regularSizes(t testing.TB, src, dst string) map[string]int64 {
 	t.Helper()
 	files := map[string]int64{}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -59,9 +58,9 @@ func repRegular(t testing.TB, src, dst string) map[string]int64 {
 	return files
 }
 
-// repScratch returns the paths under root that look like cowcp's scratch
+// scratchLeft returns the paths under root that look like cowcp's scratch
 // or temporary files (".cowcp-*").
-func repScratch(t testing.TB, root string) []string {
+func scratchLeft(t testing.TB, root string) []string {
 	t.Helper()
 	var found []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -79,18 +78,18 @@ func repScratch(t testing.TB, root string) []string {
 	return found
 }
 
-// repVerboseLine is `'SRC' -> 'DST'` with an optional ` (METHOD)`, in
+// verboseLine is `'SRC' -> 'DST'` with an optional ` (METHOD)`, in
 // plain single quotes; names needing another quoting are not matched.
-var repVerboseLine = regexp.MustCompile(`^'([^']*)' -> '([^']*)'(?: \(([a-z_]+)\))?$`)
+var verboseLine = regexp.MustCompile(`^'([^']*)' -> '([^']*)'(?: \(([a-z_]+)\))?$`)
 
-// repVerbose maps each destination named in cowcp -v lines found in out
+// verboseMethods maps each destination named in cowcp -v lines found in out
 // to its method ("" for no method). A name seen twice maps to "<twice>".
-func repVerbose(out string) map[string]string {
+func verboseMethods(out string) map[string]string {
 	m := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for sc.Scan() {
-		if g := repVerboseLine.FindStringSubmatch(sc.Text()); g != nil {
+		if g := verboseLine.FindStringSubmatch(sc.Text()); g != nil {
 			if _, dup := m[g[2]]; dup {
 				m[g[2]] = "<twice>"
 				continue
@@ -101,45 +100,20 @@ func repVerbose(out string) map[string]string {
 	return m
 }
 
-// repCowdu runs cowdu --json --bytes on one path and returns its usage.
-func repCowdu(t testing.TB, path string) (total, exclusive, shared int64) {
-	t.Helper()
-	r := cowdu(t, "--json", "--bytes", path)
-	if r.code != 0 {
-		t.Fatalf("cowdu --json --bytes %s: exit %d\nstderr: %s", path, r.code, r.stderr)
-	}
-	var rep struct {
-		Paths []struct {
-			Path      string `json:"path"`
-			Total     int64  `json:"total_bytes"`
-			Exclusive int64  `json:"exclusive_bytes"`
-			Shared    int64  `json:"shared_bytes"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Paths) != 1 {
-		t.Fatalf("cowdu --json --bytes %s: %v, want one path in:\n%s", path, err, r.stdout)
-	}
-	p := rep.Paths[0]
-	if p.Shared != p.Total-p.Exclusive {
-		t.Errorf("cowdu %s: shared %d != total %d - exclusive %d", path, p.Shared, p.Total, p.Exclusive)
-	}
-	return p.Total, p.Exclusive, p.Shared
-}
-
-// repRun is what repPredictThenCopy found.
-type repRun struct {
+// plannedRun is what predictThenCopy found.
+type plannedRun struct {
 	rep     cowcpReport       // the real copy's report
 	planned map[string]string // the planned action of each regular file, by path relative to the copy
 	growth  int64             // the destination filesystem's used-space growth, measured by the test
 }
 
-// repPredictThenCopy runs `cowcp -a --dry-run --json src dst`, checks that
+// predictThenCopy runs `cowcp -a --dry-run --json src dst`, checks that
 // it made nothing, then copies for real with -v --json and checks that
 // every regular file got the method the plan named and that the predicted
 // totals are the real ones.
-func repPredictThenCopy(t *testing.T, src, dst string) repRun {
+func predictThenCopy(t *testing.T, src, dst string) plannedRun {
 	t.Helper()
-	files := repRegular(t, src, dst)
+	files := regularSizes(t, src, dst)
 	var treeBytes int64
 	for _, n := range files {
 		treeBytes += n
@@ -158,7 +132,7 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("--dry-run made %s (lstat: %v)", dst, err)
 	}
-	if left := repScratch(t, filepath.Dir(dst)); len(left) > 0 {
+	if left := scratchLeft(t, filepath.Dir(dst)); len(left) > 0 {
 		t.Errorf("--dry-run left scratch files in %s: %q", filepath.Dir(dst), left)
 	}
 	predicted := map[string]string{}
@@ -197,7 +171,7 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 	}
 	// -v lines go to stdout, or to stderr when stdout carries the JSON:
 	// look in both, and take only lines that parse.
-	repCheckMethods(t, rel, dst, r.stdout+"\n"+r.stderr)
+	checkMethods(t, rel, dst, r.stdout+"\n"+r.stderr)
 	t.Logf("predicted: files %d bytes %d cloned %d copied %d saved %d needed %d free %d methods %+v",
 		plan.Files, plan.Bytes, plan.ClonedBytes, plan.CopiedBytes, plan.SavedBytes, plan.NeededBytes, plan.FreeBytes, plan.Methods)
 	t.Logf("real:      files %d bytes %d cloned %d copied %d saved %d methods %+v",
@@ -218,14 +192,14 @@ func repPredictThenCopy(t *testing.T, src, dst string) repRun {
 		t.Errorf("copy: %d files, %d bytes, %d errors (%+v); the tree has %d files, %d bytes",
 			actual.Files, actual.Bytes, actual.Errors, actual.Failures, len(files), treeBytes)
 	}
-	return repRun{actual, rel, growth}
+	return plannedRun{actual, rel, growth}
 }
 
-// repCheckMethods checks that the -v lines in out give each regular file
+// checkMethods checks that the -v lines in out give each regular file
 // of planned (relative to dst) the method its planned action names.
-func repCheckMethods(t *testing.T, planned map[string]string, dst, out string) {
+func checkMethods(t *testing.T, planned map[string]string, dst, out string) {
 	t.Helper()
-	got := repVerbose(out)
+	got := verboseMethods(out)
 	mismatches, missing := 0, 0
 	for rel, want := range planned {
 		d := filepath.Join(dst, rel)
@@ -250,9 +224,9 @@ func repCheckMethods(t *testing.T, planned map[string]string, dst, out string) {
 	}
 }
 
-// repCheckUsed checks the report's filesystem estimate: present, measured,
+// checkFSUsed checks the report's filesystem estimate: present, measured,
 // and what the kind of copy should cost.
-func repCheckUsed(t *testing.T, run repRun, clones bool) {
+func checkFSUsed(t *testing.T, run plannedRun, clones bool) {
 	t.Helper()
 	rep := run.rep
 	if rep.FSUsedBytes == nil || rep.FSMeasured == nil {
@@ -277,14 +251,15 @@ func repCheckUsed(t *testing.T, run repRun, clones bool) {
 	}
 }
 
-// repCheckSaved compares saved_bytes with cowdu's view of the copy.
+// checkSaved compares saved_bytes with cowdu's view of the copy.
 // cowdu counts whole extents, block-rounded; saved_bytes counts file bytes
 // in those extents. So cowdu's shared bytes are at least saved_bytes, and
 // exceed it by less than a block per file.
-func repCheckSaved(t *testing.T, rep cowcpReport, dst string, clones bool) {
+func checkSaved(t *testing.T, rep cowcpReport, dst string, clones bool) {
 	t.Helper()
 	syncFS(t, dst)
-	total, exclusive, shared := repCowdu(t, dst)
+	u := cowduJSON(t, "--bytes", dst).Paths[0]
+	total, exclusive, shared := u.Total, u.Exclusive, u.Shared
 	t.Logf("cowdu %s: total %d exclusive %d shared %d; saved_bytes %d", dst, total, exclusive, shared, rep.SavedBytes)
 	if !clones {
 		if rep.SavedBytes != 0 || exclusive != total || shared != 0 {
@@ -312,13 +287,13 @@ func TestReportGoTree(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			mnt := mountFS(t, kind, "2G")
-			src := repGoroot(t, mnt)
+			src := copyGoroot(t, mnt)
 			dst := filepath.Join(mnt, "copy")
 			clones := kind != fsExt4
-			run := repPredictThenCopy(t, src, dst)
+			run := predictThenCopy(t, src, dst)
 			rep := run.rep
-			repCheckUsed(t, run, clones)
-			repCheckSaved(t, rep, dst, clones)
+			checkFSUsed(t, run, clones)
+			checkSaved(t, rep, dst, clones)
 			if clones && rep.Methods.Ficlone == 0 {
 				t.Errorf("%s: no file cloned: methods %+v", kind, rep.Methods)
 			}
@@ -329,7 +304,7 @@ func TestReportGoTree(t *testing.T) {
 				if r.code != 0 {
 					t.Fatalf("cowcp -a -v %s %s: exit %d\nstderr: %.4000s", src, again, r.code, r.stderr)
 				}
-				repCheckMethods(t, run.planned, again, r.stdout)
+				checkMethods(t, run.planned, again, r.stdout)
 			}
 
 			if kind != fsBtrfs {
@@ -338,13 +313,13 @@ func TestReportGoTree(t *testing.T) {
 			// Across two filesystems nothing can be shared.
 			to := mountFS(t, fsXFS, "1G")
 			dst = filepath.Join(to, "copy")
-			run = repPredictThenCopy(t, src, dst)
+			run = predictThenCopy(t, src, dst)
 			rep = run.rep
 			if rep.ClonedBytes != 0 || rep.Methods.Ficlone+rep.Methods.Ficlonerange != 0 {
 				t.Errorf("btrfs to XFS: report claims clones: cloned_bytes %d, methods %+v", rep.ClonedBytes, rep.Methods)
 			}
-			repCheckUsed(t, run, false)
-			repCheckSaved(t, rep, dst, false)
+			checkFSUsed(t, run, false)
+			checkSaved(t, rep, dst, false)
 		})
 	}
 }
@@ -374,8 +349,8 @@ func TestReportRewrittenClone(t *testing.T) {
 				t.Errorf("report: methods %+v, cloned_bytes %d; want one FICLONE of 64 MiB", rep.Methods, rep.ClonedBytes)
 			}
 			syncFS(t, mnt)
-			if total, exclusive, _ := repCowdu(t, clone); total != 64*mib || exclusive != 0 {
-				t.Errorf("fresh clone: cowdu total %d, exclusive %d; want 64 MiB, all shared", total, exclusive)
+			if u := cowduJSON(t, "--bytes", clone).Paths[0]; u.Total != 64*mib || u.Exclusive != 0 {
+				t.Errorf("fresh clone: cowdu total %d, exclusive %d; want 64 MiB, all shared", u.Total, u.Exclusive)
 			}
 
 			out, err = exec.Command("dd", "if=/dev/urandom", "of="+clone, "bs=1M", "count=1", "seek=32", "conv=notrunc", "iflag=fullblock", "status=none").CombinedOutput()
@@ -383,7 +358,8 @@ func TestReportRewrittenClone(t *testing.T) {
 				t.Fatalf("dd into the clone: %v\n%s", err, out)
 			}
 			syncFS(t, mnt)
-			total, exclusive, shared := repCowdu(t, clone)
+			u := cowduJSON(t, "--bytes", clone).Paths[0]
+			total, exclusive, shared := u.Total, u.Exclusive, u.Shared
 			t.Logf("%s: after a 1 MiB rewrite: cowdu total %d, exclusive %d, shared %d", kind, total, exclusive, shared)
 			const slack = 4 * 4096
 			near := func(got, want int64) bool { return got >= want-slack && got <= want+slack }
