@@ -2,57 +2,37 @@ package fallback
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
 // seg is a run of data in a test file; everything else is a hole.
 type seg struct{ off, n int64 }
 
-// randBytes returns n reproducible pseudo-random bytes with no all-zero
-// 512-byte stretch, so data never looks like a hole.
-func randBytes(n int64, seed uint64) []byte {
-	b := make([]byte, n)
-	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 0xc0})
-	r.Read(b)
-	for i := range b {
-		if b[i] == 0 {
-			b[i] = 1
-		}
-	}
-	return b
-}
-
-// makeFile creates a file of size bytes in dir with data only in segs
-// (written with pwrite into a truncated file, so the rest are holes) and
-// returns its expected content.
+// makeFile creates a file of size bytes in dir with data (never a zero
+// byte) only in segs, the rest holes, syncs it so that SEEK_DATA and
+// st_blocks are settled, and returns its content.
 func makeFile(t *testing.T, dir, name string, size int64, segs ...seg) []byte {
 	t.Helper()
-	want := make([]byte, size)
-	f, err := os.Create(filepath.Join(dir, name))
+	var data []testtree.Seg
+	for i, s := range segs {
+		data = append(data, testtree.Random(s.off, uint64(i+1)*7+uint64(size), s.n))
+	}
+	p := filepath.Join(dir, name)
+	testtree.WriteFile(t, p, size, data...)
+	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range segs {
-		d := randBytes(s.n, uint64(i+1)*7+uint64(size))
-		if _, err := f.WriteAt(d, s.off); err != nil {
-			t.Fatal(err)
-		}
-		copy(want[s.off:], d)
-	}
-	// Flush delayed allocation so SEEK_DATA and st_blocks are settled.
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	return want
+	return testtree.Content(size, data...)
 }
 
 func openRead(t *testing.T, path string) *os.File {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -113,7 +114,7 @@ func TestReadWriteHoles(t *testing.T) {
 	// Layout: data, 4 zero blocks, a block with one non-zero byte at its
 	// end, 3 zero blocks, data, an odd tail of zeros then a non-zero byte.
 	size := int64(20*bs + 123)
-	want := randBytes(size, 99)
+	want := testtree.Bytes(99, int(size))
 	zero := func(off, n int64) { clear(want[off : off+n]) }
 	zero(2*bs, 4*bs)
 	zero(6*bs, bs-1) // block 6: zeros except its last byte

@@ -3,7 +3,6 @@ package reflink
 import (
 	"bytes"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"github.com/cowcp/cowcp/tests/fstest"
 	"golang.org/x/sys/unix"
 )
@@ -20,15 +20,12 @@ const (
 	xfsMagic   = 0x58465342
 )
 
-// writeRandom creates path with size pseudo-random bytes and returns them.
+// writeRandom creates path with size bytes of testtree.Bytes(seed, size)
+// and returns them.
 func writeRandom(t *testing.T, path string, size int, seed uint64) []byte {
 	t.Helper()
-	data := make([]byte, size)
-	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
-	r.Read(data)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	data := testtree.Bytes(seed, size)
+	testtree.WriteFile(t, path, int64(size), testtree.Data(0, data))
 	return data
 }
 

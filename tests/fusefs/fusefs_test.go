@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,13 +75,9 @@ func wantFile(t *testing.T, p string, data []byte) {
 	}
 }
 
-func data(n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i*7 + i/251)
-	}
-	return b
-}
+// data is the first n bytes of the data these tests write: data(k) is a
+// prefix of data(n) for k < n.
+func data(n int) []byte { return testtree.Bytes(1, n) }
 
 func TestFusePassthroughShowsEveryChangeInTheBackingDirectory(t *testing.T) {
 	backing, mnt := mountDirs(t, Options{})

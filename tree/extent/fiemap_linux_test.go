@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,27 +40,23 @@ func TestFiemapIoctlNumber(t *testing.T) {
 	}
 }
 
-// newFile makes a file in a temp dir of size bytes whose data is written
-// at each offset in data (4 KiB per offset); the rest are holes.
+// newFile makes a file in a temp dir of size bytes (or more, to hold its
+// data) whose data is written at each offset in data (4 KiB per offset);
+// the rest are holes. It returns the file open for reading and writing.
 func newFile(t *testing.T, size int64, data ...int64) *os.File {
 	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	var segs []testtree.Seg
+	for i, off := range data {
+		segs = append(segs, testtree.Random(off, uint64(i), 4096))
+		size = max(size, off+4096)
+	}
+	p := filepath.Join(t.TempDir(), "f")
+	testtree.WriteFile(t, p, size, segs...)
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	block := make([]byte, 4096)
-	for i := range block {
-		block[i] = byte(i*7 + 1)
-	}
-	for _, off := range data {
-		if _, err := f.WriteAt(block, off); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Truncate(max(size, sizeOf(t, f))); err != nil {
-		t.Fatal(err)
-	}
 	return f
 }
 
