@@ -1,18 +1,15 @@
 package tree
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/internal/testtree"
@@ -24,209 +21,13 @@ import (
 // FICLONERANGE, then copy_file_range, then read/write) with failures
 // injected through Copier.env.ops, on real files in t.TempDir().
 
-func ttWrite(t testing.TB, path string, data []byte, mode os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(path, data, mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil { // not filtered by the umask
-		t.Fatal(err)
-	}
-}
-
-func ttCheckFile(t testing.TB, path string, want []byte) {
-	t.Helper()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("reading the copy: %v", err)
-		return
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s: content differs from the source (%d bytes, want %d)", path, len(got), len(want))
-	}
-}
-
-// ttNoLeftovers fails if dir holds a temporary file of the copier, or if
-// any of names exists in it.
-func ttNoLeftovers(t testing.TB, dir string, names ...string) {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) && strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("temporary file %s left in %s", e.Name(), dir)
-		}
-		if slices.Contains(names, e.Name()) {
-			t.Errorf("%s exists in %s after a failed copy", e.Name(), dir)
-		}
-	}
-}
-
-// ttRun copies each (dst, src) pair with c and closes it, failing the test
-// if that does not finish within a minute (a deadlock in the copier).
-func ttRun(t testing.TB, c *Copier, pairs ...string) Stats {
-	t.Helper()
-	done := make(chan Stats, 1)
-	go func() {
-		for i := 0; i+1 < len(pairs); i += 2 {
-			c.Copy(pairs[i], pairs[i+1])
-		}
-		done <- c.Close()
-	}()
-	select {
-	case st := <-done:
-		return st
-	case <-time.After(time.Minute):
-		t.Fatalf("copy did not finish within a minute: deadlock?")
-		return Stats{}
-	}
-}
-
-// spy counts the copier's data calls and lets a test replace them.
-type spy struct {
-	mu                        sync.Mutex
-	clones, cloneRanges, cfrs int
-	cloneRangeArgs            [][3]int64 // dstOff, srcOff, n
-	clone                     func(dst, src *os.File) error
-	cloneRange                func(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error
-	copyRange                 func(dst, src *os.File, off, n int64) (int64, error)
-}
-
-// install makes c's data calls go through s; a nil func in s fails the
-// test when called (the chain must not have reached it).
-func (s *spy) install(t testing.TB, c *Copier) {
-	c.env.ops = ops{
-		clone: func(dst, src *os.File) error {
-			s.mu.Lock()
-			s.clones++
-			s.mu.Unlock()
-			if s.clone == nil {
-				t.Errorf("FICLONE called for %s", src.Name())
-				return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: unix.EBADE}
-			}
-			return s.clone(dst, src)
-		},
-		cloneRange: func(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
-			s.mu.Lock()
-			s.cloneRanges++
-			s.cloneRangeArgs = append(s.cloneRangeArgs, [3]int64{dstOff, srcOff, n})
-			s.mu.Unlock()
-			if s.cloneRange == nil {
-				t.Errorf("FICLONERANGE called for %s", src.Name())
-				return &os.PathError{Op: "clone range", Path: dst.Name(), Err: unix.EBADE}
-			}
-			return s.cloneRange(dst, dstOff, src, srcOff, n)
-		},
-		copyRange: func(dst, src *os.File, off, n int64) (int64, error) {
-			s.mu.Lock()
-			s.cfrs++
-			s.mu.Unlock()
-			if s.copyRange == nil {
-				t.Errorf("copy_file_range called for %s", src.Name())
-				return 0, &os.PathError{Op: "copy_file_range", Path: dst.Name(), Err: unix.EBADE}
-			}
-			return s.copyRange(dst, src, off, n)
-		},
-	}
-}
-
-func (s *spy) counts() (clones, cloneRanges, cfrs int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.clones, s.cloneRanges, s.cfrs
-}
-
-// cloneErr returns a clone func failing like reflink.Clone with errno.
-func cloneErr(errno unix.Errno) func(dst, src *os.File) error {
-	return func(dst, src *os.File) error {
-		return &os.PathError{Op: "clone from " + src.Name(), Path: dst.Name(), Err: errno}
-	}
-}
-
-// fakeClone "clones" by copying bytes, so tests on filesystems that
-// cannot clone still see the content a clone would make.
-func fakeClone(dst, src *os.File) error {
-	fi, err := src.Stat()
-	if err != nil {
-		return err
-	}
-	if err := dst.Truncate(0); err != nil {
-		return err
-	}
-	_, err = fallback.ReadWrite(dst, src, 0, fi.Size(), nil)
-	return err
-}
-
-func fakeCloneRange(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
-	if dstOff != srcOff {
-		return &os.PathError{Op: "clone range", Path: dst.Name(), Err: unix.EINVAL}
-	}
-	if n == 0 {
-		fi, err := src.Stat()
-		if err != nil {
-			return err
-		}
-		n = fi.Size() - srcOff
-	}
-	_, err := fallback.ReadWrite(dst, src, srcOff, n, nil)
-	return err
-}
-
-// ttNew makes a Copier with s installed and a record of its warnings.
-func ttNew(t testing.TB, opts Options, s *spy) (*Copier, *bytes.Buffer) {
-	t.Helper()
-	var warn bytes.Buffer
-	if opts.Warn == nil {
-		opts.Warn = &warn
-	}
-	c := New(context.Background(), opts)
-	if s != nil {
-		s.install(t, c)
-	}
-	return c, &warn
-}
-
-// ttTree makes src, holding a file of each size by name, and an empty dst,
-// and returns the files' contents by name.
-func ttTree(t testing.TB, sizes map[string]int) (src, dst string, data map[string][]byte) {
-	t.Helper()
-	root := t.TempDir()
-	src, dst = filepath.Join(root, "src"), filepath.Join(root, "dst")
-	data = map[string][]byte{}
-	var nodes []testtree.Node
-	for i, name := range slices.Sorted(maps.Keys(sizes)) {
-		data[name] = testtree.Bytes(uint64(i+1), sizes[name])
-		nodes = append(nodes, testtree.F(name, 0o644, data[name]))
-	}
-	testtree.Build(t, src, nodes)
-	if err := os.Mkdir(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return src, dst, data
-}
-
-func ttDev(t testing.TB, path string) uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Dev
-}
-
-func realCopyRange(dst, src *os.File, off, n int64) (int64, error) {
-	return fallback.CopyRange(dst, src, off, n)
-}
-
 // Clone answers EOPNOTSUPP: the file falls back to copy_file_range, the
 // pair is remembered, and the next file does not try to clone.
 func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 100 << 10, "b": 50 << 10, "c": 1})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 100 << 10, "b": 50 << 10, "c": 1})
 	s := &spy{clone: cloneErr(unix.EOPNOTSUPP), copyRange: realCopyRange}
-	c, warn := ttNew(t, Options{Jobs: 1}, s)
-	st := ttRun(t, c,
+	c, warn := testCopier(t, Options{Jobs: 1}, s)
+	st := runCopies(t, c,
 		filepath.Join(dst, "a"), filepath.Join(src, "a"),
 		filepath.Join(dst, "b"), filepath.Join(src, "b"),
 		filepath.Join(dst, "c"), filepath.Join(src, "c"))
@@ -234,7 +35,7 @@ func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
 		t.Fatalf("errors: %v", st.Failures)
 	}
 	for name, want := range data {
-		ttCheckFile(t, filepath.Join(dst, name), want)
+		checkFile(t, filepath.Join(dst, name), want)
 	}
 	clones, _, cfrs := s.counts()
 	if clones != 1 {
@@ -249,7 +50,7 @@ func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
 	if st.ClonedBytes != 0 || st.CopiedBytes != st.Bytes || st.Bytes != 150<<10+1 {
 		t.Errorf("bytes %d, cloned %d, copied %d", st.Bytes, st.ClonedBytes, st.CopiedBytes)
 	}
-	p := pair{src: ttDev(t, src), dst: ttDev(t, dst)}
+	p := pair{src: devOf(t, src), dst: devOf(t, dst)}
 	if !c.env.caps.cloneFails(p) {
 		t.Error("capability cache does not mark the filesystem pair")
 	}
@@ -263,34 +64,34 @@ func TestChainCloneFSUnsupportedIsCached(t *testing.T) {
 	if warn.Len() != 0 {
 		t.Errorf("notices printed mid-copy: %q", warn.String())
 	}
-	ttNoLeftovers(t, dst)
+	checkNoLeftovers(t, dst)
 }
 
 // The cache is per filesystem pair: an unsupported answer for one pair
 // does not stop clones for another.
 func TestChainCacheIsPerPair(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 10 << 10})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 10 << 10})
 	shm, err := os.MkdirTemp("/dev/shm", "cowcp-test-")
 	if err != nil {
 		t.Skipf("no /dev/shm: %v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(shm) })
-	if ttDev(t, shm) == ttDev(t, src) {
+	if devOf(t, shm) == devOf(t, src) {
 		t.Skip("/dev/shm is on the same filesystem as t.TempDir()")
 	}
 	other := testtree.Bytes(9, 20<<10)
-	ttWrite(t, filepath.Join(shm, "b"), other, 0o644)
+	writeFile(t, filepath.Join(shm, "b"), other, 0o644)
 
 	s := &spy{clone: cloneErr(unix.EOPNOTSUPP), copyRange: realCopyRange}
-	c, _ := ttNew(t, Options{Jobs: 1}, s)
-	st := ttRun(t, c,
+	c, _ := testCopier(t, Options{Jobs: 1}, s)
+	st := runCopies(t, c,
 		filepath.Join(dst, "a"), filepath.Join(src, "a"),
 		filepath.Join(dst, "b"), filepath.Join(shm, "b"))
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	ttCheckFile(t, filepath.Join(dst, "a"), data["a"])
-	ttCheckFile(t, filepath.Join(dst, "b"), other)
+	checkFile(t, filepath.Join(dst, "a"), data["a"])
+	checkFile(t, filepath.Join(dst, "b"), other)
 	if clones, _, _ := s.counts(); clones != 2 {
 		t.Errorf("FICLONE called %d times for two filesystem pairs, want 2", clones)
 	}
@@ -301,26 +102,26 @@ func TestChainCacheIsPerPair(t *testing.T) {
 func TestChainCloneFileUnsupportedNotCached(t *testing.T) {
 	for _, errno := range []unix.Errno{unix.EINVAL, unix.EPERM, unix.ETXTBSY} {
 		t.Run(errno.Error(), func(t *testing.T) {
-			src, dst, data := ttTree(t, map[string]int{"a": 30 << 10, "b": 40 << 10, "c": 50 << 10})
+			src, dst, data := srcDstTree(t, map[string]int{"a": 30 << 10, "b": 40 << 10, "c": 50 << 10})
 			s := &spy{clone: cloneErr(errno), copyRange: realCopyRange}
-			c, _ := ttNew(t, Options{Jobs: 1, Recursive: true}, s)
-			st := ttRun(t, c, filepath.Join(dst, "copy"), src)
+			c, _ := testCopier(t, Options{Jobs: 1, Recursive: true}, s)
+			st := runCopies(t, c, filepath.Join(dst, "copy"), src)
 			if st.Errors != 0 {
 				t.Fatalf("errors: %v", st.Failures)
 			}
 			for name, want := range data {
-				ttCheckFile(t, filepath.Join(dst, "copy", name), want)
+				checkFile(t, filepath.Join(dst, "copy", name), want)
 			}
 			if clones, _, cfrs := s.counts(); clones != 3 || cfrs != 3 {
 				t.Errorf("FICLONE called %d times, copy_file_range %d; want 3 and 3", clones, cfrs)
 			}
-			if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+			if c.env.caps.cloneFails(pair{src: devOf(t, src), dst: devOf(t, dst)}) {
 				t.Errorf("%v set the capability cache", errno)
 			}
 			if st.Methods.CopyFileRange != 3 {
 				t.Errorf("methods %+v", st.Methods)
 			}
-			ttNoLeftovers(t, filepath.Join(dst, "copy"))
+			checkNoLeftovers(t, filepath.Join(dst, "copy"))
 		})
 	}
 }
@@ -330,12 +131,12 @@ func TestChainCloneFileUnsupportedNotCached(t *testing.T) {
 func TestChainCloneRealErrorFailsFile(t *testing.T) {
 	for _, errno := range []unix.Errno{unix.EIO, unix.ENOSPC, unix.EDQUOT} {
 		t.Run(errno.Error(), func(t *testing.T) {
-			src, dst, _ := ttTree(t, map[string]int{"a": 64 << 10})
+			src, dst, _ := srcDstTree(t, map[string]int{"a": 64 << 10})
 			s := &spy{clone: cloneErr(errno)}
 			var events []Event
-			c, _ := ttNew(t, Options{Jobs: 2, Observe: func(ev Event) { events = append(events, ev) }}, s)
+			c, _ := testCopier(t, Options{Jobs: 2, Observe: func(ev Event) { events = append(events, ev) }}, s)
 			from, to := filepath.Join(src, "a"), filepath.Join(dst, "a")
-			st := ttRun(t, c, to, from)
+			st := runCopies(t, c, to, from)
 			if st.Errors != 1 || len(st.Failures) != 1 {
 				t.Fatalf("Errors = %d, failures %v; want 1", st.Errors, st.Failures)
 			}
@@ -352,7 +153,7 @@ func TestChainCloneRealErrorFailsFile(t *testing.T) {
 			if st.Files != 0 {
 				t.Errorf("Files = %d for a failed file", st.Files)
 			}
-			if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+			if c.env.caps.cloneFails(pair{src: devOf(t, src), dst: devOf(t, dst)}) {
 				t.Errorf("%v set the capability cache", errno)
 			}
 			var evErr error
@@ -364,7 +165,7 @@ func TestChainCloneRealErrorFailsFile(t *testing.T) {
 			if !errors.Is(evErr, errno) {
 				t.Errorf("observed error %v does not wrap %v", evErr, errno)
 			}
-			ttNoLeftovers(t, dst, "a")
+			checkNoLeftovers(t, dst, "a")
 		})
 	}
 }
@@ -374,10 +175,10 @@ func TestChainCloneRealErrorFailsFile(t *testing.T) {
 func TestChainReflinkAlways(t *testing.T) {
 	for _, errno := range []unix.Errno{unix.EOPNOTSUPP, unix.EXDEV, unix.EINVAL} {
 		t.Run(errno.Error(), func(t *testing.T) {
-			src, dst, _ := ttTree(t, map[string]int{"a": 64 << 10, "b": 1 << 10})
+			src, dst, _ := srcDstTree(t, map[string]int{"a": 64 << 10, "b": 1 << 10})
 			s := &spy{clone: cloneErr(errno)}
-			c, _ := ttNew(t, Options{Jobs: 1, Reflink: ReflinkAlways}, s)
-			st := ttRun(t, c,
+			c, _ := testCopier(t, Options{Jobs: 1, Reflink: ReflinkAlways}, s)
+			st := runCopies(t, c,
 				filepath.Join(dst, "a"), filepath.Join(src, "a"),
 				filepath.Join(dst, "b"), filepath.Join(src, "b"))
 			if st.Errors != 2 {
@@ -391,31 +192,31 @@ func TestChainReflinkAlways(t *testing.T) {
 			if clones, _, cfrs := s.counts(); clones != 2 || cfrs != 0 {
 				t.Errorf("FICLONE %d times, copy_file_range %d; want 2 and 0", clones, cfrs)
 			}
-			ttNoLeftovers(t, dst, "a", "b")
+			checkNoLeftovers(t, dst, "a", "b")
 		})
 	}
 
 	// Large files clone range by range: a failure there leaves nothing too.
 	t.Run("Ranges", func(t *testing.T) {
-		src, dst, _ := ttTree(t, map[string]int{"big": 300 << 10})
+		src, dst, _ := srcDstTree(t, map[string]int{"big": 300 << 10})
 		s := &spy{cloneRange: func(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
 			if srcOff == 0 {
 				return fakeCloneRange(dst, dstOff, src, srcOff, n)
 			}
 			return &os.PathError{Op: "clone range", Path: dst.Name(), Err: unix.EOPNOTSUPP}
 		}}
-		c, _ := ttNew(t, Options{Jobs: 1, Reflink: ReflinkAlways, CloneChunk: 64 << 10}, s)
-		st := ttRun(t, c, filepath.Join(dst, "big"), filepath.Join(src, "big"))
+		c, _ := testCopier(t, Options{Jobs: 1, Reflink: ReflinkAlways, CloneChunk: 64 << 10}, s)
+		st := runCopies(t, c, filepath.Join(dst, "big"), filepath.Join(src, "big"))
 		if st.Errors != 1 {
 			t.Fatalf("Errors = %d, want 1", st.Errors)
 		}
-		ttNoLeftovers(t, dst, "big")
+		checkNoLeftovers(t, dst, "big")
 	})
 }
 
 // --reflink=never: a true byte copy, neither FICLONE nor copy_file_range.
 func TestChainReflinkNever(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"dense": 200 << 10, "empty": 0})
+	src, dst, data := srcDstTree(t, map[string]int{"dense": 200 << 10, "empty": 0})
 	sparse := filepath.Join(src, "sparse")
 	f, err := os.Create(sparse)
 	if err != nil {
@@ -442,21 +243,21 @@ func TestChainReflinkNever(t *testing.T) {
 
 	s := &spy{}
 	methods := map[string]Method{}
-	c, _ := ttNew(t, Options{Jobs: 1, Reflink: ReflinkNever, Recursive: true, Observe: func(ev Event) {
+	c, _ := testCopier(t, Options{Jobs: 1, Reflink: ReflinkNever, Recursive: true, Observe: func(ev Event) {
 		if ev.Kind == KindFile && !ev.Partial && ev.Err == nil {
 			methods[filepath.Base(ev.Dst)] = ev.Method
 		}
 	}}, s)
-	st := ttRun(t, c, filepath.Join(dst, "copy"), src)
+	st := runCopies(t, c, filepath.Join(dst, "copy"), src)
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
 	if clones, ranges, cfrs := s.counts(); clones+ranges+cfrs != 0 {
 		t.Errorf("--reflink=never called FICLONE %d, FICLONERANGE %d, copy_file_range %d times", clones, ranges, cfrs)
 	}
-	ttCheckFile(t, filepath.Join(dst, "copy", "dense"), data["dense"])
-	ttCheckFile(t, filepath.Join(dst, "copy", "empty"), nil)
-	ttCheckFile(t, filepath.Join(dst, "copy", "sparse"), sparseData)
+	checkFile(t, filepath.Join(dst, "copy", "dense"), data["dense"])
+	checkFile(t, filepath.Join(dst, "copy", "empty"), nil)
+	checkFile(t, filepath.Join(dst, "copy", "sparse"), sparseData)
 	want := map[string]Method{"dense": MethodReadWrite, "sparse": MethodReadWrite}
 	if holes {
 		want["sparse"] = MethodSparse
@@ -482,7 +283,7 @@ func TestChainReflinkNever(t *testing.T) {
 // copy_file_range answering "unsupported" makes the file use read/write,
 // and the pair is remembered for copy_file_range.
 func TestChainCopyRangeUnsupported(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 100 << 10, "b": 3 << 20})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 100 << 10, "b": 3 << 20})
 	s := &spy{
 		clone: cloneErr(unix.EOPNOTSUPP),
 		copyRange: func(dst, src *os.File, off, n int64) (int64, error) {
@@ -490,15 +291,15 @@ func TestChainCopyRangeUnsupported(t *testing.T) {
 				fallback.ErrUnsupported, unix.EXDEV)
 		},
 	}
-	c, _ := ttNew(t, Options{Jobs: 1}, s)
-	st := ttRun(t, c,
+	c, _ := testCopier(t, Options{Jobs: 1}, s)
+	st := runCopies(t, c,
 		filepath.Join(dst, "a"), filepath.Join(src, "a"),
 		filepath.Join(dst, "b"), filepath.Join(src, "b"))
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
 	for name, want := range data {
-		ttCheckFile(t, filepath.Join(dst, name), want)
+		checkFile(t, filepath.Join(dst, name), want)
 	}
 	if st.Methods.ReadWrite != 2 || st.Methods.CopyFileRange != 0 {
 		t.Errorf("methods %+v, want 2 readwrite", st.Methods)
@@ -506,22 +307,22 @@ func TestChainCopyRangeUnsupported(t *testing.T) {
 	if _, _, cfrs := s.counts(); cfrs != 1 {
 		t.Errorf("copy_file_range called %d times, want 1 (then cached)", cfrs)
 	}
-	ttNoLeftovers(t, dst)
+	checkNoLeftovers(t, dst)
 }
 
 // copy_file_range failing for real (EIO) fails the file; read/write is
 // not tried, so the failure is not hidden, and nothing is left.
 func TestChainCopyRangeRealError(t *testing.T) {
-	src, dst, _ := ttTree(t, map[string]int{"a": 100 << 10})
+	src, dst, _ := srcDstTree(t, map[string]int{"a": 100 << 10})
 	s := &spy{
 		clone: cloneErr(unix.EOPNOTSUPP),
 		copyRange: func(dst, src *os.File, off, n int64) (int64, error) {
 			return 0, &os.PathError{Op: "copy_file_range from " + src.Name(), Path: dst.Name(), Err: unix.EIO}
 		},
 	}
-	c, _ := ttNew(t, Options{Jobs: 1}, s)
+	c, _ := testCopier(t, Options{Jobs: 1}, s)
 	from, to := filepath.Join(src, "a"), filepath.Join(dst, "a")
-	st := ttRun(t, c, to, from)
+	st := runCopies(t, c, to, from)
 	if st.Errors != 1 || st.Files != 0 {
 		t.Fatalf("Errors = %d, Files = %d; want 1, 0 (read/write must not rescue an EIO)", st.Errors, st.Files)
 	}
@@ -531,17 +332,17 @@ func TestChainCopyRangeRealError(t *testing.T) {
 	if _, _, cfrs := s.counts(); cfrs != 1 {
 		t.Errorf("copy_file_range called %d times, want 1", cfrs)
 	}
-	if c.env.caps.cfrFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+	if c.env.caps.cfrFails(pair{src: devOf(t, src), dst: devOf(t, dst)}) {
 		t.Error("EIO from copy_file_range set the capability cache")
 	}
-	ttNoLeftovers(t, dst, "a")
+	checkNoLeftovers(t, dst, "a")
 }
 
 // ENOSPC in the middle of a big file: what was written is removed.
 func TestChainNoSpaceMidCopy(t *testing.T) {
 	for _, name := range []string{"copy_file_range", "sparse"} {
 		t.Run(name, func(t *testing.T) {
-			src, dst, _ := ttTree(t, map[string]int{"big": 8 << 20})
+			src, dst, _ := srcDstTree(t, map[string]int{"big": 8 << 20})
 			if name == "sparse" {
 				// A hole in the middle makes the copy go through Sparse.
 				f, _ := os.OpenFile(filepath.Join(src, "big"), os.O_RDWR, 0)
@@ -567,8 +368,8 @@ func TestChainNoSpaceMidCopy(t *testing.T) {
 					return w, err
 				},
 			}
-			c, _ := ttNew(t, Options{Jobs: 1, ProgressBytes: 1 << 20}, s)
-			st := ttRun(t, c, filepath.Join(dst, "big"), filepath.Join(src, "big"))
+			c, _ := testCopier(t, Options{Jobs: 1, ProgressBytes: 1 << 20}, s)
+			st := runCopies(t, c, filepath.Join(dst, "big"), filepath.Join(src, "big"))
 			if name == "sparse" {
 				// Like cp, a source with holes is copied with read/write
 				// (turning zero blocks into holes), never copy_file_range,
@@ -589,7 +390,7 @@ func TestChainNoSpaceMidCopy(t *testing.T) {
 			if _, _, cfrs := s.counts(); cfrs < 4 {
 				t.Errorf("copy_file_range called %d times; the failure was not mid-copy", cfrs)
 			}
-			ttNoLeftovers(t, dst, "big")
+			checkNoLeftovers(t, dst, "big")
 		})
 	}
 }
@@ -611,17 +412,17 @@ func TestChainCloneChunks(t *testing.T) {
 		{"OneByteOver", chunk + 1, [][3]int64{{0, 0, chunk}, {chunk, chunk, 0}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, dst, data := ttTree(t, map[string]int{"f": tc.size})
+			src, dst, data := srcDstTree(t, map[string]int{"f": tc.size})
 			s := &spy{cloneRange: fakeCloneRange}
 			var progress int64
-			c, _ := ttNew(t, Options{Jobs: 1, CloneChunk: chunk, Observe: func(ev Event) {
+			c, _ := testCopier(t, Options{Jobs: 1, CloneChunk: chunk, Observe: func(ev Event) {
 				progress += ev.Progress
 			}}, s)
-			st := ttRun(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
+			st := runCopies(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
 			if st.Errors != 0 {
 				t.Fatalf("errors: %v", st.Failures)
 			}
-			ttCheckFile(t, filepath.Join(dst, "f"), data["f"])
+			checkFile(t, filepath.Join(dst, "f"), data["f"])
 			clones, _, cfrs := s.counts()
 			if clones != 0 || cfrs != 0 {
 				t.Errorf("FICLONE %d, copy_file_range %d times; want neither", clones, cfrs)
@@ -638,26 +439,26 @@ func TestChainCloneChunks(t *testing.T) {
 			if progress != int64(tc.size) {
 				t.Errorf("progress events add up to %d bytes, want %d", progress, tc.size)
 			}
-			ttNoLeftovers(t, dst)
+			checkNoLeftovers(t, dst)
 		})
 	}
 
 	// Up to the chunk size, one FICLONE.
 	t.Run("AtChunk", func(t *testing.T) {
-		src, dst, data := ttTree(t, map[string]int{"f": chunk})
+		src, dst, data := srcDstTree(t, map[string]int{"f": chunk})
 		s := &spy{clone: fakeClone}
-		c, _ := ttNew(t, Options{Jobs: 1, CloneChunk: chunk}, s)
-		st := ttRun(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
+		c, _ := testCopier(t, Options{Jobs: 1, CloneChunk: chunk}, s)
+		st := runCopies(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
 		if st.Errors != 0 || st.Methods != (MethodCounts{Ficlone: 1}) {
 			t.Fatalf("errors %v, methods %+v", st.Failures, st.Methods)
 		}
-		ttCheckFile(t, filepath.Join(dst, "f"), data["f"])
+		checkFile(t, filepath.Join(dst, "f"), data["f"])
 	})
 
 	// A range failing as unsupported mid-file falls back to a byte copy
 	// of the whole file.
 	t.Run("FallbackMidFile", func(t *testing.T) {
-		src, dst, data := ttTree(t, map[string]int{"f": 300 << 10})
+		src, dst, data := srcDstTree(t, map[string]int{"f": 300 << 10})
 		s := &spy{
 			cloneRange: func(d *os.File, dOff int64, sf *os.File, sOff, n int64) error {
 				if sOff >= 2*chunk {
@@ -667,16 +468,16 @@ func TestChainCloneChunks(t *testing.T) {
 			},
 			copyRange: realCopyRange,
 		}
-		c, _ := ttNew(t, Options{Jobs: 1, CloneChunk: chunk}, s)
-		st := ttRun(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
+		c, _ := testCopier(t, Options{Jobs: 1, CloneChunk: chunk}, s)
+		st := runCopies(t, c, filepath.Join(dst, "f"), filepath.Join(src, "f"))
 		if st.Errors != 0 {
 			t.Fatalf("errors %v", st.Failures)
 		}
-		ttCheckFile(t, filepath.Join(dst, "f"), data["f"])
+		checkFile(t, filepath.Join(dst, "f"), data["f"])
 		if st.Methods != (MethodCounts{CopyFileRange: 1}) || st.ClonedBytes != 0 {
 			t.Errorf("methods %+v, cloned %d", st.Methods, st.ClonedBytes)
 		}
-		ttNoLeftovers(t, dst)
+		checkNoLeftovers(t, dst)
 	})
 }
 
@@ -697,24 +498,24 @@ func TestChainReplaceExisting(t *testing.T) {
 			}}},
 		} {
 			t.Run(inj.name, func(t *testing.T) {
-				src, dst, _ := ttTree(t, map[string]int{"a": 100 << 10})
+				src, dst, _ := srcDstTree(t, map[string]int{"a": 100 << 10})
 				to := filepath.Join(dst, "a")
-				ttWrite(t, to, old, 0o600)
+				writeFile(t, to, old, 0o600)
 				var before unix.Stat_t
 				unix.Stat(to, &before)
-				c, _ := ttNew(t, Options{Jobs: 1}, inj.s)
-				st := ttRun(t, c, to, filepath.Join(src, "a"))
+				c, _ := testCopier(t, Options{Jobs: 1}, inj.s)
+				st := runCopies(t, c, to, filepath.Join(src, "a"))
 				if st.Errors != 1 {
 					t.Fatalf("Errors = %d, want 1", st.Errors)
 				}
-				ttCheckFile(t, to, old)
+				checkFile(t, to, old)
 				var after unix.Stat_t
 				unix.Stat(to, &after)
 				if after.Ino != before.Ino || after.Mode != before.Mode {
 					t.Errorf("destination replaced or changed: ino %d -> %d, mode %o -> %o",
 						before.Ino, after.Ino, before.Mode, after.Mode)
 				}
-				ttNoLeftovers(t, dst)
+				checkNoLeftovers(t, dst)
 			})
 		}
 	})
@@ -728,25 +529,25 @@ func TestChainReplaceExisting(t *testing.T) {
 		{"PreserveMode", true, 0o755},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, dst, data := ttTree(t, map[string]int{"a": 100 << 10})
+			src, dst, data := srcDstTree(t, map[string]int{"a": 100 << 10})
 			from, to := filepath.Join(src, "a"), filepath.Join(dst, "a")
 			if err := os.Chmod(from, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			ttWrite(t, to, old, 0o600)
+			writeFile(t, to, old, 0o600)
 			s := &spy{clone: cloneErr(unix.EOPNOTSUPP), copyRange: realCopyRange}
-			c, _ := ttNew(t, Options{Jobs: 1, Preserve: Preserve{Mode: tc.preserve}}, s)
-			st := ttRun(t, c, to, from)
+			c, _ := testCopier(t, Options{Jobs: 1, Preserve: Preserve{Mode: tc.preserve}}, s)
+			st := runCopies(t, c, to, from)
 			if st.Errors != 0 {
 				t.Fatalf("errors: %v", st.Failures)
 			}
-			ttCheckFile(t, to, data["a"])
+			checkFile(t, to, data["a"])
 			var got unix.Stat_t
 			unix.Stat(to, &got)
 			if got.Mode&0o7777 != tc.want {
 				t.Errorf("mode %o, want %o", got.Mode&0o7777, tc.want)
 			}
-			ttNoLeftovers(t, dst)
+			checkNoLeftovers(t, dst)
 		})
 	}
 }
@@ -754,16 +555,16 @@ func TestChainReplaceExisting(t *testing.T) {
 // New installs the real data calls, and with them the chain copies on
 // this machine's temporary filesystem whatever it supports.
 func TestChainDefaultOps(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 10 << 10})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 10 << 10})
 	c := New(context.Background(), Options{Jobs: 1})
 	if c.env.ops.clone == nil || c.env.ops.cloneRange == nil || c.env.ops.copyRange == nil {
 		t.Fatal("New leaves data calls nil")
 	}
-	st := ttRun(t, c, filepath.Join(dst, "a"), filepath.Join(src, "a"))
+	st := runCopies(t, c, filepath.Join(dst, "a"), filepath.Join(src, "a"))
 	if st.Errors != 0 || st.Files != 1 {
 		t.Fatalf("real copy: %+v", st)
 	}
-	ttCheckFile(t, filepath.Join(dst, "a"), data["a"])
+	checkFile(t, filepath.Join(dst, "a"), data["a"])
 	if st.Methods.Ficlone+st.Methods.CopyFileRange != 1 {
 		t.Errorf("methods %+v; want FICLONE or, where it cannot work, copy_file_range", st.Methods)
 	}
@@ -780,11 +581,11 @@ func TestChainCacheKeyedByTheFilesystemWrittenTo(t *testing.T) {
 		t.Skipf("no /dev/shm: %v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(other) })
-	src, dst, data := ttTree(t, map[string]int{"x": 64 << 10, "y": 64 << 10})
-	if ttDev(t, other) == ttDev(t, dst) {
+	src, dst, data := srcDstTree(t, map[string]int{"x": 64 << 10, "y": 64 << 10})
+	if devOf(t, other) == devOf(t, dst) {
 		t.Skip("/dev/shm is on the same filesystem as the temporary directory")
 	}
-	ttWrite(t, filepath.Join(other, "x"), []byte("old"), 0o644)
+	writeFile(t, filepath.Join(other, "x"), []byte("old"), 0o644)
 	if err := os.Symlink(filepath.Join(other, "x"), filepath.Join(dst, "x")); err != nil {
 		t.Fatal(err)
 	}
@@ -805,20 +606,20 @@ func TestChainCacheKeyedByTheFilesystemWrittenTo(t *testing.T) {
 		},
 		copyRange: realCopyRange,
 	}
-	c, _ := ttNew(t, Options{Jobs: 1}, s)
+	c, _ := testCopier(t, Options{Jobs: 1}, s)
 	c.Copy(filepath.Join(dst, "x"), filepath.Join(src, "x")) // written in /dev/shm
 	c.Copy(filepath.Join(dst, "y"), filepath.Join(src, "y")) // a plain new file beside x
 	st := c.Close()
 	if st.Errors != 0 {
 		t.Fatalf("copy failed: %v", st.Failures)
 	}
-	ttCheckFile(t, filepath.Join(other, "x"), data["x"])
-	ttCheckFile(t, filepath.Join(dst, "y"), data["y"])
+	checkFile(t, filepath.Join(other, "x"), data["x"])
+	checkFile(t, filepath.Join(dst, "y"), data["y"])
 	if st.Methods.Ficlone != 1 {
 		t.Errorf("%d files cloned, want 1: y (same filesystem as its source) was not even tried (%d FICLONE calls)",
 			st.Methods.Ficlone, s.clones)
 	}
-	if c.env.caps.cloneFails(pair{src: ttDev(t, src), dst: ttDev(t, dst)}) {
+	if c.env.caps.cloneFails(pair{src: devOf(t, src), dst: devOf(t, dst)}) {
 		t.Error("an EXDEV from a file written on another filesystem was cached for the destination's own pair")
 	}
 }

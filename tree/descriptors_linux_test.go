@@ -23,13 +23,13 @@ func TestNoDescriptorOutlivesClose(t *testing.T) {
 			}
 		}
 		for i, n := range []string{"a", "d1/b", "d1/d2/c", "e/f"} {
-			ttWrite(t, filepath.Join(src, n), testtree.Bytes(uint64(i), 20<<10+i), 0o644)
+			writeFile(t, filepath.Join(src, n), testtree.Bytes(uint64(i), 20<<10+i), 0o644)
 		}
 		os.Link(filepath.Join(src, "a"), filepath.Join(src, "d1/d2/a2"))
 		os.Symlink("a", filepath.Join(src, "sl"))
 		unix.Mkfifo(filepath.Join(src, "fifo"), 0o644)
-		ttWrite(t, filepath.Join(dst, "d1/b"), []byte("old"), 0o644)
-		ttWrite(t, filepath.Join(root, "other/t"), []byte("old"), 0o644)
+		writeFile(t, filepath.Join(dst, "d1/b"), []byte("old"), 0o644)
+		writeFile(t, filepath.Join(root, "other/t"), []byte("old"), 0o644)
 		os.Symlink("../../other/t", filepath.Join(dst, "d1/d2"))
 		return src, dst
 	}
@@ -69,9 +69,9 @@ func TestNoDescriptorOutlivesClose(t *testing.T) {
 				tc.spy.install(t, c)
 			}
 			if tc.opts.Parents {
-				ttRun(t, c, filepath.Join(dst, "src/d1/d2"), "src/d1/d2", filepath.Join(dst, "src/e/f"), "src/e/f")
+				runCopies(t, c, filepath.Join(dst, "src/d1/d2"), "src/d1/d2", filepath.Join(dst, "src/e/f"), "src/e/f")
 			} else {
-				ttRun(t, c, filepath.Join(dst, "copy"), src, filepath.Join(dst, "d1"), filepath.Join(src, "d1"))
+				runCopies(t, c, filepath.Join(dst, "copy"), src, filepath.Join(dst, "d1"), filepath.Join(src, "d1"))
 			}
 			testtree.FdsLeft(t, before)
 		})

@@ -30,21 +30,21 @@ func TestDestinationThroughFortySymlinksIsWritten(t *testing.T) {
 		}
 	}
 	last := filepath.Join(root, "d"+strconv.Itoa(maxLinkHops), "l")
-	ttWrite(t, last, []byte("old\n"), 0o644)
+	writeFile(t, last, []byte("old\n"), 0o644)
 	src := filepath.Join(root, "src")
-	ttWrite(t, src, []byte("new\n"), 0o644)
+	writeFile(t, src, []byte("new\n"), 0o644)
 	if _, err := os.Stat(filepath.Join(root, "d0", "l")); err != nil {
 		t.Fatalf("the kernel does not resolve a chain of %d links: %v", maxLinkHops, err)
 	}
 
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
 	before := testtree.OpenFds(t)
-	st := ttRun(t, c, filepath.Join(root, "d0", "l"), src)
+	st := runCopies(t, c, filepath.Join(root, "d0", "l"), src)
 	testtree.FdsLeft(t, before)
 	if st.Errors != 0 {
 		t.Errorf("copy through %d symlinks failed: %v (cp 9.1 writes through them)", maxLinkHops, st.Failures)
 	}
-	ttCheckFile(t, last, []byte("new\n"))
+	checkFile(t, last, []byte("new\n"))
 }
 
 // cp --backup of a destination that is a symbolic link backs up the link
@@ -57,23 +57,23 @@ func TestDestinationThroughFortySymlinksIsWritten(t *testing.T) {
 func TestBackupOfSymlinkDestinationIsTheLink(t *testing.T) {
 	root := t.TempDir()
 	src, dst, target := filepath.Join(root, "src"), filepath.Join(root, "dst"), filepath.Join(root, "target")
-	ttWrite(t, src, []byte("new\n"), 0o644)
-	ttWrite(t, target, []byte("old\n"), 0o644)
+	writeFile(t, src, []byte("new\n"), 0o644)
+	writeFile(t, target, []byte("old\n"), 0o644)
 	if err := os.Symlink("target", dst); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := ttNew(t, Options{Jobs: 1, Backup: BackupSimple}, nil)
-	if st := ttRun(t, c, dst, src); st.Errors != 0 {
+	c, _ := testCopier(t, Options{Jobs: 1, Backup: BackupSimple}, nil)
+	if st := runCopies(t, c, dst, src); st.Errors != 0 {
 		t.Fatalf("copy failed: %v", st.Failures)
 	}
-	ttCheckFile(t, target, []byte("old\n"))
+	checkFile(t, target, []byte("old\n"))
 	if _, err := os.Lstat(target + "~"); err == nil {
 		t.Errorf("%s~ was made: the symlink's target was backed up, not the symlink", target)
 	}
 	if fi, err := os.Lstat(dst); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("%s is not a new regular file (%v, %v)", dst, fi, err)
 	} else {
-		ttCheckFile(t, dst, []byte("new\n"))
+		checkFile(t, dst, []byte("new\n"))
 	}
 	if l, err := os.Readlink(dst + "~"); err != nil || l != "target" {
 		t.Errorf("backup %s~: readlink = %q, %v; want the old symlink -> target", dst, l, err)
@@ -85,15 +85,15 @@ func TestBackupOfSymlinkDestinationIsTheLink(t *testing.T) {
 func TestBackupOfDanglingSymlinkDestinationIsTheLink(t *testing.T) {
 	root := t.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	ttWrite(t, src, []byte("new\n"), 0o644)
+	writeFile(t, src, []byte("new\n"), 0o644)
 	if err := os.Symlink("nothere", dst); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := ttNew(t, Options{Jobs: 1, Backup: BackupSimple}, nil)
-	if st := ttRun(t, c, dst, src); st.Errors != 0 {
+	c, _ := testCopier(t, Options{Jobs: 1, Backup: BackupSimple}, nil)
+	if st := runCopies(t, c, dst, src); st.Errors != 0 {
 		t.Fatalf("copy failed: %v (cp -b backs up the dangling symlink)", st.Failures)
 	}
-	ttCheckFile(t, dst, []byte("new\n"))
+	checkFile(t, dst, []byte("new\n"))
 	if l, err := os.Readlink(dst + "~"); err != nil || l != "nothere" {
 		t.Errorf("backup %s~: readlink = %q, %v; want the old symlink", dst, l, err)
 	}
@@ -112,7 +112,7 @@ func TestDirectoryNotCopiedThroughSymlinkToDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ttWrite(t, filepath.Join(src, "sub", "f"), []byte("x"), 0o644)
+	writeFile(t, filepath.Join(src, "sub", "f"), []byte("x"), 0o644)
 	if err := os.Symlink("../elsewhere", filepath.Join(dst, "sub")); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func TestDirectoryNotCopiedThroughSymlinkToDirectory(t *testing.T) {
 		{"operand", filepath.Join(dst, "sub"), filepath.Join(src, "sub")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := ttNew(t, Options{Jobs: 1, Recursive: true}, nil)
-			st := ttRun(t, c, tc.dst, tc.src)
+			c, _ := testCopier(t, Options{Jobs: 1, Recursive: true}, nil)
+			st := runCopies(t, c, tc.dst, tc.src)
 			if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
 				t.Errorf("wrote %d entries through the symlink %s/sub into %s", len(ents), dst, elsewhere)
 				os.RemoveAll(filepath.Join(elsewhere, "f"))

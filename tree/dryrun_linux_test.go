@@ -15,15 +15,15 @@ func TestDryRunParentsPlansTheCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ttWrite(t, filepath.Join(root, "a/b/f"), []byte("data"), 0o644)
+	writeFile(t, filepath.Join(root, "a/b/f"), []byte("data"), 0o644)
 	t.Chdir(root)
 	for _, tc := range []struct {
 		name, src string
 		recursive bool
 	}{{"file", "a/b/f", false}, {"dir", "a/b", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := ttNew(t, Options{Jobs: 2, DryRun: true, Parents: true, Recursive: tc.recursive}, nil)
-			st := ttRun(t, c, "dest/"+tc.src, tc.src)
+			c, _ := testCopier(t, Options{Jobs: 2, DryRun: true, Parents: true, Recursive: tc.recursive}, nil)
+			st := runCopies(t, c, "dest/"+tc.src, tc.src)
 			if st.Errors != 0 || st.Files != 1 {
 				t.Errorf("dry run of --parents %s: %d files, %d errors %v; want 1 file, no error",
 					tc.src, st.Files, st.Errors, st.Failures)

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func ttIno(t testing.TB, path string) uint64 {
+func inoOf(t testing.TB, path string) uint64 {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
@@ -23,41 +23,41 @@ func ttIno(t testing.TB, path string) uint64 {
 // A destination with another hard link is rewritten in place, as cp does:
 // both names see the new content.
 func TestReplaceInPlaceWhenLinked(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 200 << 10})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 200 << 10})
 	to, other := filepath.Join(dst, "a"), filepath.Join(dst, "other")
-	ttWrite(t, to, []byte("old\n"), 0o640)
+	writeFile(t, to, []byte("old\n"), 0o640)
 	if err := os.Link(to, other); err != nil {
 		t.Fatal(err)
 	}
-	ino := ttIno(t, to)
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	if st := ttRun(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
+	ino := inoOf(t, to)
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
+	if st := runCopies(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	ttCheckFile(t, to, data["a"])
-	ttCheckFile(t, other, data["a"])
-	if got := ttIno(t, to); got != ino {
+	checkFile(t, to, data["a"])
+	checkFile(t, other, data["a"])
+	if got := inoOf(t, to); got != ino {
 		t.Errorf("inode changed %d -> %d: the file was replaced, not rewritten", ino, got)
 	}
 	if fi, _ := os.Stat(to); fi.Mode().Perm() != 0o640 {
 		t.Errorf("mode %v, want the old file's 0640", fi.Mode().Perm())
 	}
-	ttNoLeftovers(t, dst)
+	checkNoLeftovers(t, dst)
 }
 
 // A file alone under its name is replaced by a complete copy renamed over
 // it: a new inode, with the old one's mode.
 func TestReplaceByRenameWhenAlone(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 200 << 10})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 200 << 10})
 	to := filepath.Join(dst, "a")
-	ttWrite(t, to, []byte("old\n"), 0o640)
-	ino := ttIno(t, to)
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	if st := ttRun(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
+	writeFile(t, to, []byte("old\n"), 0o640)
+	ino := inoOf(t, to)
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
+	if st := runCopies(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	ttCheckFile(t, to, data["a"])
-	if got := ttIno(t, to); got == ino {
+	checkFile(t, to, data["a"])
+	if got := inoOf(t, to); got == ino {
 		t.Errorf("same inode %d: expected a replacement renamed into place", ino)
 	}
 	if fi, _ := os.Stat(to); fi.Mode().Perm() != 0o640 {
@@ -67,14 +67,14 @@ func TestReplaceByRenameWhenAlone(t *testing.T) {
 
 // An in-place rewrite that fails leaves no truncated file under the name.
 func TestReplaceInPlaceFailureRemovesName(t *testing.T) {
-	src, dst, _ := ttTree(t, map[string]int{"a": 200 << 10})
+	src, dst, _ := srcDstTree(t, map[string]int{"a": 200 << 10})
 	to, other := filepath.Join(dst, "a"), filepath.Join(dst, "other")
-	ttWrite(t, to, []byte("old\n"), 0o644)
+	writeFile(t, to, []byte("old\n"), 0o644)
 	if err := os.Link(to, other); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := ttNew(t, Options{Jobs: 1}, &spy{clone: cloneErr(unix.EIO)})
-	if st := ttRun(t, c, to, filepath.Join(src, "a")); st.Errors != 1 {
+	c, _ := testCopier(t, Options{Jobs: 1}, &spy{clone: cloneErr(unix.EIO)})
+	if st := runCopies(t, c, to, filepath.Join(src, "a")); st.Errors != 1 {
 		t.Fatalf("Errors = %d, want 1", st.Errors)
 	}
 	if _, err := os.Lstat(to); !os.IsNotExist(err) {
@@ -84,12 +84,12 @@ func TestReplaceInPlaceFailureRemovesName(t *testing.T) {
 
 // An existing FIFO at the destination is written into and stays a FIFO.
 func TestWriteIntoFIFODestination(t *testing.T) {
-	src, dst, data := ttTree(t, map[string]int{"a": 300 << 10})
+	src, dst, data := srcDstTree(t, map[string]int{"a": 300 << 10})
 	to := filepath.Join(dst, "fifo")
 	if err := unix.Mkfifo(to, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ino := ttIno(t, to)
+	ino := inoOf(t, to)
 	got := make(chan []byte, 1)
 	go func() {
 		f, err := os.Open(to)
@@ -101,8 +101,8 @@ func TestWriteIntoFIFODestination(t *testing.T) {
 		b, _ := io.ReadAll(f)
 		got <- b
 	}()
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	if st := ttRun(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
+	if st := runCopies(t, c, to, filepath.Join(src, "a")); st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
 	if b := <-got; !bytes.Equal(b, data["a"]) {
@@ -130,12 +130,12 @@ func TestFIFOSourceIsRead(t *testing.T) {
 		f.Write(want)
 		f.Close()
 	}()
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	st := ttRun(t, c, to, from)
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
+	st := runCopies(t, c, to, from)
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	ttCheckFile(t, to, want)
+	checkFile(t, to, want)
 	if st.Bytes != int64(len(want)) || st.CopiedBytes != int64(len(want)) {
 		t.Errorf("report: %d bytes, %d copied; want %d", st.Bytes, st.CopiedBytes, len(want))
 	}
@@ -153,11 +153,11 @@ func TestProcFileReadToEnd(t *testing.T) {
 			continue
 		}
 		to := filepath.Join(t.TempDir(), "copy")
-		c, _ := ttNew(t, Options{Jobs: 1}, nil)
-		if st := ttRun(t, c, to, from); st.Errors != 0 {
+		c, _ := testCopier(t, Options{Jobs: 1}, nil)
+		if st := runCopies(t, c, to, from); st.Errors != 0 {
 			t.Fatalf("%s: errors: %v", from, st.Failures)
 		}
-		ttCheckFile(t, to, want)
+		checkFile(t, to, want)
 	}
 }
 
@@ -165,8 +165,8 @@ func TestProcFileReadToEnd(t *testing.T) {
 // its end.
 func TestIsStream(t *testing.T) {
 	dir := t.TempDir()
-	ttWrite(t, filepath.Join(dir, "f"), []byte("data"), 0o644)
-	ttWrite(t, filepath.Join(dir, "empty"), nil, 0o644)
+	writeFile(t, filepath.Join(dir, "f"), []byte("data"), 0o644)
+	writeFile(t, filepath.Join(dir, "empty"), nil, 0o644)
 	for _, tc := range []struct {
 		path string
 		want bool

@@ -14,10 +14,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// wtDistinct gives every node but hard links a modification time of its
+// distinctMeta gives every node but hard links a modification time of its
 // own, nanoseconds included, and, as root, every other one an owner of its
 // own, so that a copy that loses either shows.
-func wtDistinct(nodes []testtree.Node) []testtree.Node {
+func distinctMeta(nodes []testtree.Node) []testtree.Node {
 	for i, n := range nodes {
 		if n.Kind == testtree.Hardlink {
 			continue
@@ -30,9 +30,9 @@ func wtDistinct(nodes []testtree.Node) []testtree.Node {
 	return nodes
 }
 
-// wtWritable makes every directory under root writable again before
+// writableAtCleanup makes every directory under root writable again before
 // t.TempDir's cleanup, which cannot remove read-only ones without root.
-func wtWritable(t testing.TB, root string) {
+func writableAtCleanup(t testing.TB, root string) {
 	t.Cleanup(func() {
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
@@ -43,7 +43,7 @@ func wtWritable(t testing.TB, root string) {
 	})
 }
 
-func wtLstat(t testing.TB, p string) *unix.Stat_t {
+func mustLstat(t testing.TB, p string) *unix.Stat_t {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Lstat(p, &st); err != nil {
@@ -52,10 +52,10 @@ func wtLstat(t testing.TB, p string) *unix.Stat_t {
 	return &st
 }
 
-// wtCompare fails unless the tree at dst has the manifest of the tree at
+// compareTrees fails unless the tree at dst has the manifest of the tree at
 // src: the same entries, each with the same type, mode, owner, mtime (to
 // the nanosecond), content, holes, hard links and xattrs.
-func wtCompare(t *testing.T, src, dst string) {
+func compareTrees(t *testing.T, src, dst string) {
 	t.Helper()
 	var m [2]testtree.Manifest
 	for i, root := range []string{src, dst} {
@@ -72,12 +72,12 @@ func wtCompare(t *testing.T, src, dst string) {
 	}
 }
 
-// wtArchiveTree holds every kind of entry -a copies: files (one setuid),
+// archiveTree holds every kind of entry -a copies: files (one setuid),
 // a symbolic link and a dangling one, a FIFO, a file with three hard links
 // in three directories, and directories of several modes, two of them
 // read-only.
-func wtArchiveTree() []testtree.Node {
-	return wtDistinct([]testtree.Node{
+func archiveTree() []testtree.Node {
+	return distinctMeta([]testtree.Node{
 		testtree.F("a.txt", 0o640, []byte("alpha\n")),
 		testtree.F("setuid", 0o4755, []byte("#!/bin/sh\n")),
 		testtree.D("d1", 0o750),
@@ -106,9 +106,9 @@ var archive = Options{
 
 func TestWalkArchive(t *testing.T) {
 	root := t.TempDir()
-	wtWritable(t, root)
+	writableAtCleanup(t, root)
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	testtree.Build(t, src, append(wtArchiveTree(), testtree.D(".", 0o751).At(1_234_567_890, 987_654_321)))
+	testtree.Build(t, src, append(archiveTree(), testtree.D(".", 0o751).At(1_234_567_890, 987_654_321)))
 
 	opts := archive
 	opts.Jobs = 4
@@ -121,20 +121,20 @@ func TestWalkArchive(t *testing.T) {
 			}
 		}
 	}
-	c, _ := ttNew(t, opts, nil)
-	st := ttRun(t, c, dst, src)
+	c, _ := testCopier(t, opts, nil)
+	st := runCopies(t, c, dst, src)
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
-	wtCompare(t, src, dst)
+	compareTrees(t, src, dst)
 
 	// Hard links across directories stay one inode in the copy.
-	b, b2, b3 := wtLstat(t, filepath.Join(dst, "d1/b")), wtLstat(t, filepath.Join(dst, "d2/b2")),
-		wtLstat(t, filepath.Join(dst, "d2/deeper/b3"))
+	b, b2, b3 := mustLstat(t, filepath.Join(dst, "d1/b")), mustLstat(t, filepath.Join(dst, "d2/b2")),
+		mustLstat(t, filepath.Join(dst, "d2/deeper/b3"))
 	if b.Ino != b2.Ino || b.Ino != b3.Ino || b.Nlink != 3 {
 		t.Errorf("hard links: inodes %d, %d, %d, nlink %d; want one inode with 3 links", b.Ino, b2.Ino, b3.Ino, b.Nlink)
 	}
-	if a := wtLstat(t, filepath.Join(dst, "a.txt")); a.Nlink != 1 {
+	if a := mustLstat(t, filepath.Join(dst, "a.txt")); a.Nlink != 1 {
 		t.Errorf("a.txt has %d links", a.Nlink)
 	}
 
@@ -155,40 +155,40 @@ func TestWalkArchive(t *testing.T) {
 			st.Files, st.Dirs, st.Symlinks, st.Specials, st.Hardlinks,
 			want.Files, want.Dirs, want.Symlinks, want.Specials, want.Hardlinks)
 	}
-	ttNoLeftovers(t, dst)
+	checkNoLeftovers(t, dst)
 }
 
 // Without -p, a copied read-only directory ends read-only (less the
 // umask) after its contents were written into it.
 func TestWalkReadOnlyDir(t *testing.T) {
 	root := t.TempDir()
-	wtWritable(t, root)
+	writableAtCleanup(t, root)
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	testtree.Build(t, src, wtDistinct([]testtree.Node{
+	testtree.Build(t, src, distinctMeta([]testtree.Node{
 		testtree.D("ro", 0o555),
 		testtree.F("ro/f", 0o444, []byte("x")),
 		testtree.D("ro/sub", 0o555),
 		testtree.F("ro/sub/g", 0o644, []byte("y")),
 	}))
-	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2}, nil)
-	st := ttRun(t, c, dst, src)
+	c, _ := testCopier(t, Options{Recursive: true, Jobs: 2}, nil)
+	st := runCopies(t, c, dst, src)
 	if st.Errors != 0 {
 		t.Fatalf("errors: %v", st.Failures)
 	}
 	for _, p := range []string{"ro/f", "ro/sub/g"} {
 		x, _ := os.ReadFile(filepath.Join(src, p))
-		ttCheckFile(t, filepath.Join(dst, p), x)
+		checkFile(t, filepath.Join(dst, p), x)
 	}
 	for _, p := range []string{"ro", "ro/sub"} {
-		if m := wtLstat(t, filepath.Join(dst, p)).Mode & 0o7777; m != 0o555&^c.env.umask {
+		if m := mustLstat(t, filepath.Join(dst, p)).Mode & 0o7777; m != 0o555&^c.env.umask {
 			t.Errorf("%s: mode %o, want %o", p, m, 0o555&^c.env.umask)
 		}
 	}
 }
 
-// wtDeepCheck walks the copy level by level with openat and reads the
+// checkDeepLeaf walks the copy level by level with openat and reads the
 // leaf, as path-based calls cannot reach it.
-func wtDeepCheck(t testing.TB, root string, depth, width int) {
+func checkDeepLeaf(t testing.TB, root string, depth, width int) {
 	t.Helper()
 	fd := testtree.OpenDeep(t, root, depth, width)
 	defer unix.Close(fd)
@@ -213,16 +213,16 @@ func TestWalkDeeperThanPathMax(t *testing.T) {
 			root := t.TempDir()
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 			testtree.Build(t, src, testtree.Chain(tc.depth, tc.width))
-			c, _ := ttNew(t, Options{Recursive: true, Jobs: 4,
+			c, _ := testCopier(t, Options{Recursive: true, Jobs: 4,
 				Preserve: Preserve{Mode: true, Timestamps: true}}, nil)
-			st := ttRun(t, c, dst, src)
+			st := runCopies(t, c, dst, src)
 			if st.Errors != 0 {
 				t.Fatalf("%d errors, first: %+v", st.Errors, st.Failures[0])
 			}
 			if st.Dirs != int64(tc.depth)+1 || st.Files != 1 {
 				t.Errorf("copied %d dirs, %d files; want %d, 1", st.Dirs, st.Files, tc.depth+1)
 			}
-			wtDeepCheck(t, dst, tc.depth, tc.width)
+			checkDeepLeaf(t, dst, tc.depth, tc.width)
 		})
 	}
 }
@@ -232,11 +232,11 @@ func TestWalkDeeperThanPathMax(t *testing.T) {
 func TestWalkIntoItself(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	testtree.Build(t, src, wtDistinct([]testtree.Node{
+	testtree.Build(t, src, distinctMeta([]testtree.Node{
 		testtree.F("f", 0o644, []byte("f")), testtree.D("d", 0o755), testtree.F("d/g", 0o644, []byte("g"))}))
 	dst := filepath.Join(src, "sub")
-	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2}, nil)
-	st := ttRun(t, c, dst, src)
+	c, _ := testCopier(t, Options{Recursive: true, Jobs: 2}, nil)
+	st := runCopies(t, c, dst, src)
 	want := fmt.Sprintf("cannot copy a directory, %s, into itself, %s", cpmsg.Quote(src), cpmsg.Quote(dst))
 	if st.Errors != 1 || len(st.Failures) != 1 || st.Failures[0].Err != want {
 		t.Fatalf("failures %+v; want exactly %q", st.Failures, want)
@@ -244,7 +244,7 @@ func TestWalkIntoItself(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dst, "sub")); err == nil {
 		t.Error("the copy contains a copy of itself")
 	}
-	ttCheckFile(t, filepath.Join(dst, "d", "g"), []byte("g"))
+	checkFile(t, filepath.Join(dst, "d", "g"), []byte("g"))
 }
 
 func TestWalkDirWithoutRecursive(t *testing.T) {
@@ -252,8 +252,8 @@ func TestWalkDirWithoutRecursive(t *testing.T) {
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	os.Mkdir(src, 0o755)
 	os.WriteFile(filepath.Join(src, "f"), []byte("f"), 0o644)
-	c, _ := ttNew(t, Options{Jobs: 1}, nil)
-	st := ttRun(t, c, dst, src)
+	c, _ := testCopier(t, Options{Jobs: 1}, nil)
+	st := runCopies(t, c, dst, src)
 	want := "-r not specified; omitting directory " + cpmsg.Quote(src)
 	if st.Errors != 1 || len(st.Failures) != 1 || st.Failures[0].Err != want || st.Failures[0].Path != src {
 		t.Fatalf("failures %+v; want %q for %s", st.Failures, want, src)
@@ -283,10 +283,10 @@ func TestWalkHardlinkedNonFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-			testtree.Build(t, src, wtDistinct(tc.nodes))
+			testtree.Build(t, src, distinctMeta(tc.nodes))
 			opts := tc.opts
 			opts.Jobs = 2
-			c, _ := ttNew(t, opts, nil)
+			c, _ := testCopier(t, opts, nil)
 			done := make(chan Stats, 1)
 			go func() { c.Copy(dst, src); done <- c.Close() }()
 			var st Stats
@@ -298,8 +298,8 @@ func TestWalkHardlinkedNonFiles(t *testing.T) {
 			if st.Errors != 0 {
 				t.Fatalf("errors: %v", st.Failures)
 			}
-			a := wtLstat(t, filepath.Join(dst, tc.nodes[0].Path))
-			b := wtLstat(t, filepath.Join(dst, tc.nodes[1].Path))
+			a := mustLstat(t, filepath.Join(dst, tc.nodes[0].Path))
+			b := mustLstat(t, filepath.Join(dst, tc.nodes[1].Path))
 			if a.Ino != b.Ino {
 				t.Errorf("%s and %s are not one inode in the copy", tc.nodes[0].Path, tc.nodes[1].Path)
 			}
@@ -319,8 +319,8 @@ func TestWalkDeepHardlinks(t *testing.T) {
 	leaf := nodes[len(nodes)-1].Path
 	testtree.Build(t, src, append(nodes, testtree.H(path.Dir(leaf)+"/leaf2", leaf)))
 
-	c, _ := ttNew(t, Options{Recursive: true, Jobs: 2, Preserve: Preserve{Links: true}}, nil)
-	st := ttRun(t, c, dst, src)
+	c, _ := testCopier(t, Options{Recursive: true, Jobs: 2, Preserve: Preserve{Links: true}}, nil)
+	st := runCopies(t, c, dst, src)
 	if st.Errors != 0 {
 		msg := st.Failures[0].Err
 		t.Fatalf("%d errors copying a hard link deeper than PATH_MAX: ...%s", st.Errors, msg[max(len(msg)-80, 0):])
@@ -328,5 +328,5 @@ func TestWalkDeepHardlinks(t *testing.T) {
 	if st.Hardlinks != 1 {
 		t.Errorf("Hardlinks = %d, want 1", st.Hardlinks)
 	}
-	wtDeepCheck(t, dst, depth, width)
+	checkDeepLeaf(t, dst, depth, width)
 }
