@@ -1,9 +1,9 @@
 package tests
 
-// The command-line table of the differential tests: each case runs through GNU cp and
-// through cowcp, each in its own scratch directory made identical before the
-// run, and the exit status (zero or not) and the resulting scratch tree
-// must match cp's, case for case.
+// The command-line table of the differential tests: each case runs
+// through GNU cp and through cowcp, each in its own scratch directory made
+// identical before the run, and the exit status (zero or not) and the
+// resulting scratch tree must match cp's, case for case.
 
 import (
 	"fmt"

@@ -272,8 +272,8 @@ type planEntry struct {
 // are the method the run's -v line names.
 var copyActions = []string{"ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite"}
 
-// runPlanCase makes the case's tree at root, runs the dry run and the run as uid
-// (root when 0), and reports how the run differs from its plan.
+// runPlanCase makes the case's tree at root, runs the dry run and the run
+// as uid (root when 0), and reports how the run differs from its plan.
 func runPlanCase(t *testing.T, c planCase, root, bin string, uid int) {
 	nodes := c.nodes
 	if uid != 0 {
@@ -670,8 +670,9 @@ func changes(a, b snapshot) []string {
 	return s
 }
 
-// feedWhenRead writes fifoData into the FIFO at path once a reader opens it, until
-// the returned func stops it; a run that never opens it is not waited for.
+// feedWhenRead writes fifoData into the FIFO at path once a reader opens
+// it, until the returned func stops it; a run that never opens it is not
+// waited for.
 func feedWhenRead(t *testing.T, path string) (stop func()) {
 	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {

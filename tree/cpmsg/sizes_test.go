@@ -39,7 +39,7 @@ func TestHumanBytes(t *testing.T) {
 }
 
 // A count just under a unit boundary is the next unit, not "1024.0 KiB"
-// (the unit must be chosen after rounding; fixed in 651e329).
+// (the unit is chosen after rounding).
 func TestHumanBytesRoundsUpToNextUnit(t *testing.T) {
 	for _, tc := range []struct {
 		n    int64
