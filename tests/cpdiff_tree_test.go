@@ -11,9 +11,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,7 +117,7 @@ func checkShared(t testing.TB, who, dir string, m testtree.Manifest) {
 		t.Fatalf("sync -f %s: %v\n%s", dir, err, out)
 	}
 	checked := 0
-	for _, p := range unionKeys(m, m) {
+	for _, p := range slices.Sorted(maps.Keys(m)) {
 		e := m[p]
 		if size, _ := strconv.ParseInt(e["size"], 10, 64); e["type"] != "file" || e["data"] == "none" || size < 64<<10 {
 			continue
