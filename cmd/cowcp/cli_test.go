@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -18,7 +17,7 @@ func parsed(t *testing.T, args ...string) (*cli, tree.Options) {
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}
-	o, err := c.options(strings.NewReader(""), io.Discard)
+	o, err := c.options()
 	if err != nil {
 		t.Fatalf("%q: %v", args, err)
 	}

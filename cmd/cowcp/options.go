@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -160,7 +158,7 @@ func isLastComponent(s string) bool {
 }
 
 // options turns the command line into tree.Options.
-func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
+func (c *cli) options() (tree.Options, error) {
 	o := tree.Options{
 		Recursive:      c.recursive,
 		Deref:          c.deref,
@@ -190,8 +188,7 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 	case c.update == updateNone:
 		o.Overwrite = tree.OverwriteNever // before any question, as cp
 	case c.interactive == interactiveAsk:
-		o.Overwrite = tree.OverwriteAsk
-		o.Prompt = prompter(stdin, stderr)
+		o.Overwrite = tree.OverwriteAsk // run sets Prompt, through the reporter
 	case c.removeDest:
 		o.Overwrite = tree.OverwriteRemoveFirst
 	}
@@ -204,15 +201,4 @@ func (c *cli) options(stdin io.Reader, stderr io.Writer) (tree.Options, error) {
 		o.CloneChunk = n
 	}
 	return o, nil
-}
-
-// prompter asks -i questions on stderr and reads answers from stdin, as cp
-// does: an answer starting with y or Y is yes.
-func prompter(stdin io.Reader, stderr io.Writer) func(string) bool {
-	in := bufio.NewReader(stdin)
-	return func(q string) bool {
-		fmt.Fprintf(stderr, "%s: %s", progName, q)
-		line, _ := in.ReadString('\n')
-		return strings.HasPrefix(line, "y") || strings.HasPrefix(line, "Y")
-	}
 }

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync"
 
 	"github.com/cowcp/cowcp/tree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
@@ -15,11 +18,15 @@ import (
 
 // reporter prints what the collector tells it: errors as they happen,
 // verbose lines, the progress bar, and the summary or JSON at the end.
-// Observe calls come from one goroutine, so it needs no locks.
+// Observe and warnings come from the collector; -i questions come from a
+// worker, so the terminal is mu's: whoever writes on it holds mu, and the
+// bar is cleared first, so a question or a message never shares its line
+// with the bar, and the bar is not redrawn while a question waits.
 type reporter struct {
 	c              *cli
 	stdout, stderr io.Writer
 	verbose        io.Writer
+	mu             sync.Mutex
 	bar            *progressbar.ProgressBar
 	summary        bool  // print the summary line at the end
 	planned        int   // --dry-run --json entries written
@@ -47,6 +54,10 @@ func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
 			progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100_000_000),
 			progressbar.OptionSpinnerType(14),
+			// No redraws from the bar's own ticker: the bar is drawn only
+			// when the reporter holds the terminal (mu), never over a
+			// question, an error or a -v line being written.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 			progressbar.OptionClearOnFinish(),
 		)
 	}
@@ -59,6 +70,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (r *reporter) observe(ev tree.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if ev.Err != nil {
 		r.clearBar()
 		fmt.Fprintf(r.stderr, "%s: %v\n", progName, ev.Err)
@@ -122,6 +135,33 @@ func debugLine(m tree.Method, policy tree.Reflink) string {
 		offload, reflink, sparse = "unknown", "unknown", "unknown"
 	}
 	return fmt.Sprintf("copy offload: %s, reflink: %s, sparse detection: %s", offload, reflink, sparse)
+}
+
+// warnings is the writer for the copy's notices: the bar steps aside.
+func (r *reporter) warnings() io.Writer { return lockedWriter{r} }
+
+type lockedWriter struct{ r *reporter }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.r.mu.Lock()
+	defer w.r.mu.Unlock()
+	w.r.clearBar()
+	return w.r.stderr.Write(p)
+}
+
+// prompter asks -i questions on stderr and reads answers from stdin, as cp
+// does: an answer starting with y or Y is yes. The bar is cleared and holds
+// still until the answer is in.
+func (r *reporter) prompter(stdin io.Reader) func(string) bool {
+	in := bufio.NewReader(stdin)
+	return func(q string) bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.clearBar()
+		fmt.Fprintf(r.stderr, "%s: %s", progName, q)
+		line, _ := in.ReadString('\n')
+		return strings.HasPrefix(line, "y") || strings.HasPrefix(line, "Y")
+	}
 }
 
 func (r *reporter) clearBar() {

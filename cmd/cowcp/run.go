@@ -47,7 +47,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	opts, err := c.options(stdin, stderr)
+	opts, err := c.options()
 	if err != nil {
 		return usage(stderr, err)
 	}
@@ -75,8 +75,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	rep := newReporter(c, out, stderr)
 	opts.Observe = rep.observe
+	if opts.Overwrite == tree.OverwriteAsk {
+		opts.Prompt = rep.prompter(stdin)
+	}
 	if !c.quiet {
-		opts.Warn = stderr
+		opts.Warn = rep.warnings()
 		opts.Name = progName
 	}
 	copier := tree.New(ctx, opts)
