@@ -64,6 +64,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 
+	return copyTargets(c, opts, targets, stdin, out, stderr)
+}
+
+// copyTargets copies every target, with the reporter on the terminal and
+// signals watched, and says how it ended: cp's exit status, or death by the
+// signal that stopped it.
+func copyTargets(c *cli, opts tree.Options, targets []tree.Target, stdin io.Reader, out *errwriter.Writer, stderr io.Writer) int {
 	ctx, cancel, stop := watchSignals()
 	defer stop()
 	out.OnError = func(err error) {

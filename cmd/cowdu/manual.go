@@ -15,7 +15,9 @@ import (
 // choices. Only what --help does not say is written here, from the
 // README. (go run -tags gendocs ./cmd/cowdu writes them: see gendocs.go.)
 
-// manual is cowdu's documents' model.
+// manual is cowdu's documents' model: the options from kong's model, then
+// the hand-written sections in the order the page shows them (long, as a
+// page's outline is; each part is a literal).
 func manual() (*gendoc.Model, error) {
 	k, err := newParser(&cli{}, kong.Vars{"version": ""})
 	if err != nil {

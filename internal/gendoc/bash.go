@@ -13,6 +13,9 @@ import (
 // an option's argument in each of getopt_long's forms (--opt=ARG, --opt
 // ARG, -tARG, -t ARG, -at ARG; choice lists after each comma), and files
 // as operands and after "--".
+//
+// It is one long function on purpose: it writes one shell script top to
+// bottom, and read beside its output it reads as that script.
 func Bash(w io.Writer, m *Model) error {
 	if err := m.checkWords(); err != nil {
 		return err
