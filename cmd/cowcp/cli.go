@@ -205,10 +205,10 @@ func (c *cli) apply(o parsedOpt) (err error) {
 	case 'P':
 		c.deref = tree.DerefNever
 	case optNoPreserve:
-		err = c.decodePreserve("--no-preserve", o.arg, false)
+		err = c.decodePreserve("--no-preserve", o.arg, dropAttrs)
 	case optPreserve:
 		if o.hasArg {
-			return c.decodePreserve("--preserve", o.arg, true)
+			return c.decodePreserve("--preserve", o.arg, keepAttrs)
 		}
 		c.preserve.Ownership, c.preserve.Mode, c.preserve.Timestamps = true, true, true
 	case 'p':

@@ -49,8 +49,17 @@ var preserveChoices = []choice[preserveAttr]{
 	{"links", attrLinks}, {"context", attrContext}, {"xattr", attrXattr}, {"all", attrAll},
 }
 
+// keep is what a --preserve or --no-preserve list does to its attributes.
+type keep bool
+
+const (
+	keepAttrs keep = true  // --preserve
+	dropAttrs keep = false // --no-preserve
+)
+
 // decodePreserve applies a --preserve or --no-preserve list, word by word.
-func (c *cli) decodePreserve(context, list string, on bool) error {
+func (c *cli) decodePreserve(context, list string, k keep) error {
+	on := bool(k)
 	p := &c.preserve
 	for _, w := range strings.Split(list, ",") {
 		a, err := argmatch(context, w, preserveChoices)
