@@ -209,16 +209,24 @@ func TestParallel(t *testing.T) {
 	}
 }
 
-// A mount stacked on the package's own is someone else's: teardown must
-// leave both, and say so; once it is gone, teardown finishes.
-func TestForeignMountLeftAlone(t *testing.T) {
-	RequireRoot(t)
+// recordedExt4 makes a small ext4 whose teardown the test runs itself,
+// through a recorder that keeps what teardown reports.
+func recordedExt4(t *testing.T) (*recorder, made) {
+	t.Helper()
 	r := newRecorder(t)
 	var lo made
 	r.do(func() { lo = inspect(r, Ext4(r, 64<<20)) })
 	if reps := r.take(); len(reps) > 0 {
 		t.Fatalf("making an ext4: %q", reps)
 	}
+	return r, lo
+}
+
+// A mount stacked on the package's own is someone else's: teardown must
+// leave both, and say so; once it is gone, teardown finishes.
+func TestForeignMountLeftAlone(t *testing.T) {
+	RequireRoot(t)
+	r, lo := recordedExt4(t)
 	if err := unix.Mount("fstest-foreign", lo.mnt, "tmpfs", 0, "size=1m"); err != nil {
 		t.Fatalf("mount tmpfs on %s: %v", lo.mnt, err)
 	}
@@ -256,12 +264,7 @@ func TestForeignMountLeftAlone(t *testing.T) {
 func TestForeignLoopLeftAlone(t *testing.T) {
 	RequireRoot(t)
 	RequireTools(t, "losetup")
-	r := newRecorder(t)
-	var lo made
-	r.do(func() { lo = inspect(r, Ext4(r, 64<<20)) })
-	if reps := r.take(); len(reps) > 0 {
-		t.Fatalf("making an ext4: %q", reps)
-	}
+	r, lo := recordedExt4(t)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -301,12 +304,7 @@ func TestForeignLoopLeftAlone(t *testing.T) {
 // once it is free, teardown finishes.
 func TestBusyMountReported(t *testing.T) {
 	RequireRoot(t)
-	r := newRecorder(t)
-	var lo made
-	r.do(func() { lo = inspect(r, Ext4(r, 64<<20)) })
-	if reps := r.take(); len(reps) > 0 {
-		t.Fatalf("making an ext4: %q", reps)
-	}
+	r, lo := recordedExt4(t)
 	f, err := os.Create(filepath.Join(lo.mnt, "open"))
 	if err != nil {
 		t.Fatal(err)
