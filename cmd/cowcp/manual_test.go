@@ -20,20 +20,11 @@ import (
 	"github.com/cowcp/cowcp/tree"
 )
 
-func manualT(t *testing.T) (*gendoc.Model, gendoctest.Docs) {
-	t.Helper()
-	m, err := manual()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, gendoctest.Render(t, m)
-}
-
 // The parser's table, --help, the man page and the three completions name
 // the same options; only cp's old --path, which cp's --help does not
 // show either, is hidden.
 func TestDocumentsNameTheParsersOptions(t *testing.T) {
-	m, d := manualT(t)
+	m, d := gendoctest.Load(t, manual)
 	_, help, _ := runT(t, t.TempDir(), "--help")
 	var table []string
 	for _, o := range longOpts {
@@ -62,7 +53,7 @@ func TestDocumentsNameTheParsersOptions(t *testing.T) {
 
 // Each option's entry says what --help says of it, word for word.
 func TestManualOptionsSayWhatHelpSays(t *testing.T) {
-	m, _ := manualT(t)
+	m, _ := gendoctest.Load(t, manual)
 	_, help, _ := runT(t, t.TempDir(), "--help")
 	flat := strings.Join(strings.Fields(help), " ")
 	for _, o := range m.Options {
@@ -85,7 +76,7 @@ var quotedWord = regexp.MustCompile(`'([^']*)'`)
 func TestManualChoicesAreTheParsers(t *testing.T) {
 	cleanEnv(t)
 	t.Setenv("LC_ALL", "C")
-	m, _ := manualT(t)
+	m, _ := gendoctest.Load(t, manual)
 	for _, o := range m.Options {
 		if o.Arg == "" || o.Long == "" {
 			continue
@@ -106,7 +97,7 @@ func TestManualChoicesAreTheParsers(t *testing.T) {
 }
 
 func TestManPageRendersWithoutWarnings(t *testing.T) {
-	m, d := manualT(t)
+	m, d := gendoctest.Load(t, manual)
 	text := gendoctest.CheckMan(t, d.Man)
 	for _, want := range []string{
 		"COWCP(1)", "cowcp - copy files and directories", "cowcp [OPTION]... -t DIRECTORY SOURCE...",
@@ -167,7 +158,7 @@ func jsonNames(typ reflect.Type) []string {
 // THE JSON REPORT names every field the report and the plan have, and
 // every action of the plan.
 func TestManualNamesEveryJSONField(t *testing.T) {
-	m, _ := manualT(t)
+	m, _ := gendoctest.Load(t, manual)
 	text := sectionText(t, m, "THE JSON REPORT")
 	want := append(jsonNames(reflect.TypeFor[tree.Stats]()), "plan")
 	want = append(want, jsonNames(reflect.TypeFor[planEntry]())...)
@@ -188,7 +179,7 @@ func TestManualNamesEveryJSONField(t *testing.T) {
 // ENVIRONMENT names every variable the command and the packages it is
 // made of read (but COWCP_CLONE_CHUNK, which only tests set).
 func TestManualNamesEveryEnvironmentVariable(t *testing.T) {
-	m, _ := manualT(t)
+	m, _ := gendoctest.Load(t, manual)
 	text := sectionText(t, m, "ENVIRONMENT")
 	read := map[string]bool{}
 	for _, dir := range []string{".", "../../tree", "../../reflink", "../../fallback", "../../internal"} {
@@ -239,7 +230,7 @@ func TestManualNamesEveryEnvironmentVariable(t *testing.T) {
 
 // The exit statuses are run's.
 func TestManualExitStatusesAreRuns(t *testing.T) {
-	m, _ := manualT(t)
+	m, _ := gendoctest.Load(t, manual)
 	text := sectionText(t, m, "EXIT STATUS")
 	for _, want := range []string{
 		strconv.Itoa(exitOK) + "\n", strconv.Itoa(exitFailed) + "\n", strconv.Itoa(exitUsage) + "\n",
@@ -255,7 +246,7 @@ func TestManualExitStatusesAreRuns(t *testing.T) {
 // The bash completion completes: option names, --reflink's values in
 // each of the forms bash hands them over, -t's directories.
 func TestBashCompletionCompletes(t *testing.T) {
-	_, d := manualT(t)
+	_, d := gendoctest.Load(t, manual)
 	dir := t.TempDir()
 	for _, sub := range []string{"dir1", "dir2"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
@@ -295,7 +286,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 }
 
 func TestZshAndFishReadTheCompletions(t *testing.T) {
-	_, d := manualT(t)
+	_, d := gendoctest.Load(t, manual)
 	t.Run("zsh", func(t *testing.T) { gendoctest.CheckZsh(t, d.Zsh) })
 	t.Run("fish", func(t *testing.T) {
 		got := gendoctest.FishComplete(t, d.Fish, t.TempDir(), "cowcp --reflink=")

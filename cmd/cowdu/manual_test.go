@@ -9,18 +9,8 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
-	"github.com/cowcp/cowcp/internal/gendoc"
 	"github.com/cowcp/cowcp/internal/gendoc/gendoctest"
 )
-
-func manualT(t *testing.T) (*gendoc.Model, gendoctest.Docs) {
-	t.Helper()
-	m, err := manual()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, gendoctest.Render(t, m)
-}
 
 // The model the documents are made from is the one run parses with: both
 // print the same --help.
@@ -40,7 +30,7 @@ func TestManualIsRunsParser(t *testing.T) {
 // kong's flags, --help, the man page and the three completions name the
 // same options.
 func TestDocumentsNameTheParsersOptions(t *testing.T) {
-	m, d := manualT(t)
+	m, d := gendoctest.Load(t, manual)
 	_, help, _ := runCowdu(t, "--help")
 	k, err := newParser(&cli{}, kong.Vars{"version": ""})
 	if err != nil {
@@ -58,7 +48,7 @@ func TestDocumentsNameTheParsersOptions(t *testing.T) {
 }
 
 func TestManPageRendersWithoutWarnings(t *testing.T) {
-	m, d := manualT(t)
+	m, d := gendoctest.Load(t, manual)
 	text := gendoctest.CheckMan(t, d.Man)
 	for _, want := range []string{"COWDU(1)", "cowdu [OPTION]... PATH...", "-h, --human-readable",
 		"Set shared", "JSON OUTPUT", "EXIT STATUS", "EXAMPLES", "cowcp(1)"} {
@@ -76,7 +66,7 @@ func TestManPageRendersWithoutWarnings(t *testing.T) {
 // The JSON section names every field printed, and the exit statuses are
 // run's.
 func TestManualNamesEveryJSONFieldAndExitStatus(t *testing.T) {
-	_, d := manualT(t)
+	_, d := gendoctest.Load(t, manual)
 	page := strings.ReplaceAll(d.Man, `\-`, "-")
 	var fields func(reflect.Type)
 	fields = func(typ reflect.Type) {
@@ -104,7 +94,7 @@ func TestManualNamesEveryJSONFieldAndExitStatus(t *testing.T) {
 }
 
 func TestCompletionsComplete(t *testing.T) {
-	_, d := manualT(t)
+	_, d := gendoctest.Load(t, manual)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		words []string

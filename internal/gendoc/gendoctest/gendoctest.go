@@ -21,6 +21,16 @@ type Docs struct {
 	Man, Bash, Zsh, Fish string
 }
 
+// Load builds a command's model with manual and renders its documents.
+func Load(t *testing.T, manual func() (*gendoc.Model, error)) (*gendoc.Model, Docs) {
+	t.Helper()
+	m, err := manual()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, Render(t, m)
+}
+
 // Render renders m's four documents, for version v0.0.0 of 2026-11-30
 // where m names none.
 func Render(t *testing.T, m *gendoc.Model) Docs {
