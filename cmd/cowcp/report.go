@@ -12,7 +12,6 @@ import (
 
 	"github.com/cowcp/cowcp/tree"
 	"github.com/cowcp/cowcp/tree/cpmsg"
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
@@ -27,10 +26,9 @@ type reporter struct {
 	stdout, stderr io.Writer
 	verbose        io.Writer
 	mu             sync.Mutex
-	bar            *progressbar.ProgressBar
-	summary        bool  // print the summary line at the end
-	planned        int   // --dry-run --json entries written
-	entries        int64 // entries done, shown beside the bar
+	bar            *bar // nil without a progress line
+	summary        bool // print the summary line at the end
+	planned        int  // --dry-run --json entries written
 }
 
 func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
@@ -47,19 +45,7 @@ func newReporter(c *cli, stdout, stderr io.Writer) *reporter {
 	r.summary = !c.quiet && !c.json && isTerminal(stderr)
 	showBar := c.progress == "always" || (c.progress == "auto" && isTerminal(stderr))
 	if showBar && !c.quiet && !c.verbose {
-		r.bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("copying"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100_000_000),
-			progressbar.OptionSpinnerType(14),
-			// No redraws from the bar's own ticker: the bar is drawn only
-			// when the reporter holds the terminal (mu), never over a
-			// question, an error or a -v line being written.
-			progressbar.OptionSetSpinnerChangeInterval(0),
-			progressbar.OptionClearOnFinish(),
-		)
+		r.bar = newBar(stderr)
 	}
 	return r
 }
@@ -84,15 +70,11 @@ func (r *reporter) observe(ev tree.Event) {
 		return
 	}
 	if r.bar != nil {
+		var entries int64
 		if !ev.Partial {
-			r.entries++
-			if r.entries%64 == 0 {
-				r.bar.Describe(fmt.Sprintf("copying: %s entries", cpmsg.Thousands(r.entries)))
-			}
+			entries = 1
 		}
-		if ev.Progress > 0 {
-			_ = r.bar.Add64(ev.Progress)
-		}
+		r.bar.add(ev.Progress, entries)
 	}
 	if r.verbose == nil || ev.Partial {
 		return
@@ -166,13 +148,15 @@ func (r *reporter) prompter(stdin io.Reader) func(string) bool {
 
 func (r *reporter) clearBar() {
 	if r.bar != nil {
-		_ = r.bar.Clear()
+		r.bar.clear()
 	}
 }
 
 func (r *reporter) finish(s *tree.Stats) {
 	if r.bar != nil {
-		_ = r.bar.Finish()
+		r.mu.Lock()
+		r.bar.finish()
+		r.mu.Unlock()
 	}
 	if r.c.json {
 		if r.c.dryRun {
