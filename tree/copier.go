@@ -42,10 +42,10 @@ func New(ctx context.Context, opts Options) *Copier {
 	opts.Observe, opts.Warn = nil, nil
 	e := newEnv(ctx, opts)
 	coll := newCollector(e, observe, warn)
-	// The queue holds a few jobs per worker: enough to keep them busy
+	// The queue holds a few batches per worker: enough to keep them busy
 	// while the walker reads a directory, little enough to bound memory
 	// and the directory descriptors queued jobs keep open.
-	p := pool.NewWorkers(e.opts.Jobs, e.opts.Jobs*16, e.newWorker, coll.collect)
+	p := pool.NewWorkers(e.opts.Jobs, e.opts.Jobs*2*pool.Batch, e.newWorker, coll.collect)
 	return &Copier{env: e, pool: p, walk: newWalker(e, p), coll: coll}
 }
 

@@ -142,6 +142,7 @@ func (w *walker) finishOperand(op *dirHandle) {
 		// name again (backing this copy up): it must find it made.
 		op.done = make(chan struct{})
 		w.pool.Report(result{release: op})
+		w.pool.Flush()
 		<-op.done
 		return
 	}

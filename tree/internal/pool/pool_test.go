@@ -3,6 +3,7 @@ package pool
 import (
 	"bytes"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,8 +56,9 @@ func TestPoolProcessesAllJobs(t *testing.T) {
 	if concurrent.Load() {
 		t.Error("collect ran concurrently with itself")
 	}
-	if len(collectors) != 1 {
-		t.Errorf("collect ran on %d goroutines, want 1", len(collectors))
+	if len(collectors) > 2 {
+		// The producer's, before the start, and the collector's after.
+		t.Errorf("collect ran on %d goroutines, want at most 2", len(collectors))
 	}
 	nWorkers := 0
 	workers.Range(func(any, any) bool { nWorkers++; return true })
@@ -82,6 +84,7 @@ func TestPoolQueueIsBounded(t *testing.T) {
 	gate := make(chan struct{})
 	var collected atomic.Int32
 	p := New(workers, queue, func(j int) int { <-gate; return j }, func(int) { collected.Add(1) })
+	p.SetBatch(1, queue)
 	if p.Cap() != queue {
 		t.Errorf("Cap() = %d, want %d", p.Cap(), queue)
 	}
@@ -146,5 +149,68 @@ func TestPoolWaitDrains(t *testing.T) {
 	p.Wait()
 	if last.Load() != 50 {
 		t.Errorf("Wait returned after %d of 50 results", last.Load())
+	}
+}
+
+// Work smaller than a batch runs on the producer's goroutine at Wait, in
+// the order it came, and starts no goroutine.
+func TestPoolSmallWorkRunsInline(t *testing.T) {
+	me := goid()
+	var order []int
+	p := New(4, 64, func(j int) int {
+		if goid() != me {
+			t.Errorf("job %d ran on goroutine %s, not the producer's %s", j, goid(), me)
+		}
+		return j
+	}, func(r int) { order = append(order, r) })
+	p.Report(-1)
+	p.Submit(1)
+	p.Report(-2)
+	p.Submit(2)
+	p.Wait()
+	if p.started {
+		t.Error("the pool started goroutines for two jobs")
+	}
+	if want := []int{-1, 1, -2, 2}; !slices.Equal(order, want) {
+		t.Errorf("collected %v, want %v", order, want)
+	}
+}
+
+// Flush before the start does the work there and then, so a producer
+// about to wait on the collector never waits on itself.
+func TestPoolFlushBeforeStart(t *testing.T) {
+	got := 0
+	p := New(2, 64, func(j int) int { return j }, func(r int) { got += r })
+	p.Submit(5)
+	p.Flush()
+	if got != 5 {
+		t.Errorf("after Flush collected %d, want 5", got)
+	}
+	p.Wait()
+}
+
+// A batch's worth of jobs starts the workers: they run off the producer's
+// goroutine, and a worker gets whole batches.
+func TestPoolBatches(t *testing.T) {
+	me := goid()
+	var mu sync.Mutex
+	ran := map[string][]int{}
+	p := New(2, 4*Batch, func(j int) int {
+		mu.Lock()
+		ran[goid()] = append(ran[goid()], j)
+		mu.Unlock()
+		return j
+	}, func(int) {})
+	for i := range 4 * Batch {
+		p.Submit(i)
+	}
+	p.Wait()
+	if !p.started || ran[me] != nil {
+		t.Fatalf("%d jobs ran on the producer's goroutine (started %v)", len(ran[me]), p.started)
+	}
+	for g, js := range ran {
+		if len(js)%Batch != 0 {
+			t.Errorf("goroutine %s ran %d jobs, not whole batches of %d", g, len(js), Batch)
+		}
 	}
 }
