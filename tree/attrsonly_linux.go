@@ -1,8 +1,6 @@
 package tree
 
 import (
-	"os"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -20,13 +18,13 @@ func (e *env) attrsOnlyRefusal(how decision, verb, dst string) error {
 // its data (--attributes-only): an existing file keeps its content and
 // is changed in place; a new one is made empty.
 func (wk *worker) attributesOnly(at place, m meta, exists bool, perm uint32) error {
-	var f *os.File
+	var f *handle
 	if exists {
 		fd, err := openat(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return pathErr("cannot open", m.display, err)
 		}
-		f = os.NewFile(uintptr(fd), m.display)
+		f = newHandle(fd, m.display)
 		// Not made by this run: nothing about its mode is known.
 		m.inherit, m.inheritNode, m.permsSet, m.fresh = nil, nil, true, nil
 	} else {

@@ -12,9 +12,9 @@ import (
 
 // writeData makes dst's data from in, by the best method that works, and
 // returns the open output, not yet committed.
-func (wk *worker) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p pair, kind outKind, perm uint32, stream bool) (*output, error) {
+func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p pair, kind outKind, perm uint32, stream bool) (*output, error) {
 	if stream {
-		return wk.writeStream(at, r, in, p, kind, perm)
+		return wk.writeStream(at, r, in.File(), p, kind, perm)
 	}
 	src, dst := r.ev.Src, r.ev.Dst
 	if kind == outNew && st.Size == 0 {
@@ -29,10 +29,11 @@ func (wk *worker) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p
 		tryClone = true // a cached "unsupported" still must fail loudly, per file
 	}
 	if tryClone {
-		method, err := wk.clone(out.f, in, st.Size, r)
+		method, err := wk.clone(out.h, in, st.Size, r)
 		if err == nil {
 			r.ev.Method, r.cloned = method, st.Size
-			r.saved = clonedDataBytes(in, st.Size)
+			r.saved = clonedDataBytes(in, st)
+			out.h.quick = true // shares blocks, wrote none: nothing to write back at close
 			return out, nil
 		}
 		class := reflink.Classify(err)
@@ -49,12 +50,12 @@ func (wk *worker) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p
 			wk.caps.setCloneFails(p)
 			r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
 		}
-		if err := out.f.Truncate(0); err != nil {
+		if err := out.h.File().Truncate(0); err != nil {
 			out.discard()
 			return nil, pathErr("error writing", dst, err)
 		}
 	}
-	method, err := wk.copyBytes(out.f, in, st, p, r)
+	method, err := wk.copyBytes(out.h.File(), in.File(), st, p, r)
 	if err != nil {
 		out.discard()
 		return nil, err
@@ -66,10 +67,10 @@ func (wk *worker) writeData(at place, r *result, in *os.File, st *unix.Stat_t, p
 // clone makes out share in's blocks: one FICLONE for files up to the clone
 // chunk, FICLONERANGE chunk by chunk beyond, so the progress bar moves and
 // an interrupt is honoured between chunks of a huge file.
-func (wk *worker) clone(out, in *os.File, size int64, r *result) (Method, error) {
+func (wk *worker) clone(out, in reflink.File, size int64, r *result) (Method, error) {
 	chunk := wk.opts.CloneChunk
 	if size <= chunk {
-		return MethodFiclone, wk.ops.clone(out, in)
+		return MethodFiclone, wk.ops.clone(out, in, size)
 	}
 	// Cloning stops at a block boundary except at the end of the file;
 	// chunk is a multiple of any block size in use (a power of two >= 64 KiB

@@ -10,21 +10,27 @@ import (
 
 // openSource opens the source of j for reading, through a final symlink
 // only when the job follows symlinks.
-func openSource(j job, display string) (*os.File, error) {
+func openSource(j job, display string) (*handle, error) {
 	flags := unix.O_RDONLY | unix.O_CLOEXEC
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := openat(j.dir.srcFd, j.srcName, flags, 0)
+	open := openat // a device may wait to open
+	if j.st.Mode&unix.S_IFMT == unix.S_IFREG {
+		open = openQuick
+	}
+	fd, err := open(j.dir.srcFd, j.srcName, flags, 0)
 	if err != nil {
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
-	return os.NewFile(uintptr(fd), display), nil
+	h := newHandle(fd, display)
+	h.quick = true // read only: its close writes nothing
+	return h, nil
 }
 
 // fileCopy is one regular file's copy, as copyFile's steps hand it on.
 type fileCopy struct {
-	in     *os.File
+	in     *handle
 	fd     int         // in's descriptor
 	st     unix.Stat_t // the source, as opened
 	stream bool        // read to its end, its size not trusted (see isStream)
@@ -50,7 +56,7 @@ func (wk *worker) copyFile(j job, r *result) {
 		return
 	}
 	defer in.Close()
-	f := fileCopy{in: in, fd: int(in.Fd()), at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew}
+	f := fileCopy{in: in, fd: in.fd, at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew}
 	if err := fstat(f.fd, &f.st); err != nil {
 		r.ev.Err = pathErr("cannot fstat", r.ev.Src, err)
 		return
@@ -167,7 +173,7 @@ func (wk *worker) finishFile(out *output, r *result, f *fileCopy) {
 		// options preserve changes.
 		f.m.fresh, f.m.permsSet = nil, true
 	}
-	f.m.dst = fdNode(out.f.Fd())
+	f.m.dst = fdNode(out.h.fd)
 	metaErr := wk.applyMeta(f.m)
 	if err := out.commit(f.kind == outReplace || f.kind == outInPlace); err != nil {
 		var pe *os.PathError

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cowcp/cowcp/fallback"
 	"github.com/cowcp/cowcp/internal/testtree"
+	"github.com/cowcp/cowcp/reflink"
 	"golang.org/x/sys/unix"
 )
 
@@ -98,7 +99,8 @@ type spy struct {
 // test when called (the chain must not have reached it).
 func (s *spy) install(t testing.TB, c *Copier) {
 	c.env.ops = ops{
-		clone: func(dst, src *os.File) error {
+		clone: func(d, sf reflink.File, _ int64) error {
+			dst, src := asFile(d), asFile(sf)
 			s.mu.Lock()
 			s.clones++
 			s.mu.Unlock()
@@ -108,7 +110,8 @@ func (s *spy) install(t testing.TB, c *Copier) {
 			}
 			return s.clone(dst, src)
 		},
-		cloneRange: func(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
+		cloneRange: func(d reflink.File, dstOff int64, sf reflink.File, srcOff, n int64) error {
+			dst, src := asFile(d), asFile(sf)
 			s.mu.Lock()
 			s.cloneRanges++
 			s.cloneRangeArgs = append(s.cloneRangeArgs, [3]int64{dstOff, srcOff, n})
@@ -130,6 +133,14 @@ func (s *spy) install(t testing.TB, c *Copier) {
 			return s.copyRange(dst, src, off, n)
 		},
 	}
+}
+
+// asFile is the *os.File behind what the copier hands its clone calls.
+func asFile(f reflink.File) *os.File {
+	if h, ok := f.(*handle); ok {
+		return h.File()
+	}
+	return f.(*os.File)
 }
 
 func (s *spy) counts() (clones, cloneRanges, cfrs int) {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/cowcp/cowcp/internal/eintr"
+	"github.com/cowcp/cowcp/internal/fastcall"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,10 +33,13 @@ func (f fdNode) chmod(mode uint32) error {
 	return eintr.Ignoring(func() error { return unix.Fchmod(int(f), mode) })
 }
 func (f fdNode) utimes(ts []unix.Timespec) error {
-	return eintr.Ignoring(func() error { return unix.UtimesNanoAt(int(f), "", ts, unix.AT_EMPTY_PATH) })
+	if len(ts) != 2 {
+		return unix.EINVAL
+	}
+	return eintr.Ignoring(func() error { return fastcall.Futimens(int(f), (*[2]unix.Timespec)(ts)) })
 }
 func (f fdNode) listxattr(buf []byte) (int, error) {
-	return eintr.Ignoring2(func() (int, error) { return unix.Flistxattr(int(f), buf) })
+	return eintr.Ignoring2(func() (int, error) { return fastcall.Flistxattr(int(f), buf) })
 }
 func (f fdNode) getxattr(name string, buf []byte) (int, error) {
 	return eintr.Ignoring2(func() (int, error) { return unix.Fgetxattr(int(f), name, buf) })

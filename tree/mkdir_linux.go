@@ -73,7 +73,7 @@ func (d *dirHandle) openDst(parent *dirHandle, dstName string, follow bool) (uni
 	if follow {
 		flags &^= unix.O_NOFOLLOW
 	}
-	fd, err := openat(parent.dstFd, dstName, flags, 0)
+	fd, err := openQuick(parent.dstFd, dstName, flags, 0)
 	if err != nil {
 		return st, pathErr("cannot open directory", d.dst, err)
 	}

@@ -18,7 +18,7 @@ import (
 // place because cp's result demands it (see writeInPlace): it is truncated
 // and written like cp does, and removed again if the copy fails.
 type output struct {
-	f       *os.File
+	h       *handle
 	dirFd   int
 	name    string // final name in dirFd
 	tmp     string // temporary name, or ""
@@ -38,12 +38,12 @@ const (
 	outDirect                 // new, at its name at once, as cp makes it (a FIFO's copy)
 )
 
-func createAt(dirFd int, name, display string, perm uint32) (*os.File, error) {
-	fd, err := openat(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
+func createAt(dirFd int, name, display string, perm uint32) (*handle, error) {
+	fd, err := openQuick(dirFd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
 	if err != nil {
 		return nil, err
 	}
-	return os.NewFile(uintptr(fd), display), nil
+	return newHandle(fd, display), nil
 }
 
 // openOutput creates the file to write at.
@@ -54,9 +54,9 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 	case kind == outInPlace:
 		out, err = openInPlace(at, display)
 	case kind == outEmpty || kind == outDirect:
-		var f *os.File
+		var f *handle
 		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
-			out = &output{f: f, dirFd: at.dir, name: at.name}
+			out = &output{h: f, dirFd: at.dir, name: at.name}
 		}
 	case kind == outNew && canLinkTmpfile() && !wk.caps.tmpfileFails(dev):
 		out, err = openAnon(at, display, perm)
@@ -75,11 +75,11 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 
 // openAnon makes an unnamed file in at's directory.
 func openAnon(at place, display string, perm uint32) (*output, error) {
-	fd, err := openat(at.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
+	fd, err := openQuick(at.dir, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, perm)
 	if err != nil {
 		return nil, err
 	}
-	return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name, anon: true}, nil
+	return &output{h: newHandle(fd, display), dirFd: at.dir, name: at.name, anon: true}, nil
 }
 
 // openInPlace opens the existing file at for rewriting, as cp does: a
@@ -94,7 +94,7 @@ func openInPlace(at place, display string) (*output, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &output{f: os.NewFile(uintptr(fd), display), dirFd: at.dir, name: at.name,
+	return &output{h: newHandle(fd, display), dirFd: at.dir, name: at.name,
 		inPlace: true, regular: st.Mode&unix.S_IFMT == unix.S_IFREG}, nil
 }
 
@@ -122,7 +122,7 @@ func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &output{f: f, dirFd: dirFd, name: name, tmp: tmp}, nil
+		return &output{h: f, dirFd: dirFd, name: name, tmp: tmp}, nil
 	}
 }
 
@@ -141,7 +141,7 @@ func (o *output) written() string {
 
 // discard closes and removes whatever o wrote.
 func (o *output) discard() {
-	o.f.Close()
+	o.h.Close()
 	if n := o.written(); n != "" {
 		unlinkat(o.dirFd, n, 0)
 	}
@@ -152,20 +152,19 @@ func (o *output) discard() {
 // silently overwritten.
 func (o *output) commit(replace bool) error {
 	if o.anon {
-		proc := "/proc/self/fd/" + strconv.Itoa(int(o.f.Fd()))
+		proc := "/proc/self/fd/" + strconv.Itoa(o.h.fd)
 		err := linkat(unix.AT_FDCWD, proc, o.dirFd, o.name, unix.AT_SYMLINK_FOLLOW)
 		if err != nil {
-			o.f.Close()
+			o.h.Close()
 			return err
 		}
-		if err := o.f.Close(); err != nil {
+		if err := o.h.Close(); err != nil {
 			unlinkat(o.dirFd, o.name, 0)
 			return err
 		}
 		return nil
 	}
-	if err := o.f.Close(); err != nil {
-		o.f = nil
+	if err := o.h.Close(); err != nil {
 		unlinkat(o.dirFd, o.written(), 0)
 		return err
 	}

@@ -2,7 +2,6 @@ package tree
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 
 	"github.com/cowcp/cowcp/fallback"
@@ -86,7 +85,7 @@ func (wk *worker) planFile(j job, r *result) {
 		return
 	}
 	defer in.Close()
-	fd := int(in.Fd())
+	fd := in.fd
 	st := j.st
 	r.ev.Bytes = st.Size
 	r.ev.Progress = st.Size
@@ -124,7 +123,7 @@ func (wk *worker) planFile(j job, r *result) {
 // planClone plans a clone where the probe found that the pair clones and
 // the files' nodatacow flags agree, and reports whether it did; otherwise
 // r's reason says why not.
-func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) bool {
+func (wk *worker) planClone(r *result, in *handle, st *unix.Stat_t, pr *probe) bool {
 	switch {
 	case !pr.clone && wk.opts.Reflink == ReflinkNever:
 		r.ev.Reason = "--reflink=never"
@@ -134,7 +133,7 @@ func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) 
 		return false
 	}
 	var srcNoCow bool
-	if f, err := inodeFlags(int(in.Fd())); err == nil {
+	if f, err := inodeFlags(in.fd); err == nil {
 		srcNoCow = f&fsNoCow != 0
 	}
 	runtime.KeepAlive(in) // a bare descriptor in the ioctl
@@ -146,7 +145,7 @@ func (wk *worker) planClone(r *result, in *os.File, st *unix.Stat_t, pr *probe) 
 	if st.Size > wk.opts.CloneChunk {
 		r.ev.Method = MethodFicloneRange
 	}
-	r.cloned, r.saved = st.Size, clonedDataBytes(in, st.Size)
+	r.cloned, r.saved = st.Size, clonedDataBytes(in, st)
 	return true
 }
 

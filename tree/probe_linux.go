@@ -3,7 +3,6 @@ package tree
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/cowcp/cowcp/fallback"
@@ -53,13 +52,17 @@ func (c *probeCache) get(p pair, try func() *probe) *probe {
 // probePair is what cloning from in (a source on the pair's source
 // filesystem) into dir (an existing directory on the destination
 // filesystem) does: learnt once per pair (see probe).
-func (wk *worker) probePair(p pair, in *os.File, dir int) *probe {
+// sizeUnknown is the size given to ops.clone for a file whose size the
+// caller does not know: it is cloned through the scheduler, as a large one.
+const sizeUnknown = 1 << 62
+
+func (wk *worker) probePair(p pair, in *handle, dir int) *probe {
 	return wk.probes.get(p, func() *probe { return wk.probe(in, dir) })
 }
 
 // probe tries cloning in into a scratch file in dir, and copy_file_range
 // when cloning does not work.
-func (wk *worker) probe(in *os.File, dir int) *probe {
+func (wk *worker) probe(in *handle, dir int) *probe {
 	pr := &probe{}
 	out, err := openTemp(dir, "", "probe", 0o600)
 	if err == unix.EACCES {
@@ -77,11 +80,11 @@ func (wk *worker) probe(in *os.File, dir int) *probe {
 		return pr
 	}
 	defer out.discard()
-	if flags, err := inodeFlags(int(out.f.Fd())); err == nil {
+	if flags, err := inodeFlags(out.h.fd); err == nil {
 		pr.dstNoCow = flags&fsNoCow != 0
 	}
 	if wk.opts.Reflink != ReflinkNever {
-		err := wk.ops.clone(out.f, in)
+		err := wk.ops.clone(out.h, in, sizeUnknown)
 		pr.clone = err == nil
 		if err != nil {
 			pr.cloneErr = err
@@ -89,7 +92,7 @@ func (wk *worker) probe(in *os.File, dir int) *probe {
 		}
 	}
 	if !pr.clone && wk.opts.Reflink != ReflinkNever {
-		_, err := wk.ops.copyRange(out.f, in, 0, 64<<10)
+		_, err := wk.ops.copyRange(out.h.File(), in.File(), 0, 64<<10)
 		pr.cfr = err == nil || !errors.Is(err, fallback.ErrUnsupported)
 	}
 	return pr

@@ -104,19 +104,19 @@ func (wk *worker) fillStream(out *output, in *os.File, rd io.Reader, buf []byte,
 	if wk.opts.Reflink == ReflinkAlways {
 		// cp --reflink=always tries the clone and fails where, as here,
 		// there is nothing it can share.
-		err := wk.ops.clone(out.f, in)
+		err := wk.ops.clone(out.h, in, 0)
 		if err == nil {
 			err = unix.EINVAL
 		}
 		out.discard()
 		return nil, &cpmsg.PathError{Op: "failed to clone", Path: dst, After: " from " + cpmsg.Quote(src), Err: err}
 	}
-	if _, err := out.f.Write(buf[:n]); err != nil {
+	if _, err := out.h.File().Write(buf[:n]); err != nil {
 		out.discard()
 		return nil, pathErr("error writing", dst, err)
 	}
 	total, pending := int64(n), int64(n)
-	_, err := fallback.Stream(out.f, rd, buf, func(w int64) {
+	_, err := fallback.Stream(out.h.File(), rd, buf, func(w int64) {
 		total += w
 		if pending += w; pending >= wk.opts.ProgressBytes {
 			wk.progress(r, pending)
@@ -168,7 +168,7 @@ func (wk *worker) cancellable(in *os.File) (rd io.Reader, regular bool, done fun
 // opens without blocking, then polls until the FIFO has data or its
 // writer has come and gone (POLLHUP is only reported once one has). The
 // descriptor is then made blocking again, as openSource's would be.
-func (wk *worker) openFIFO(j job, display string) (*os.File, error) {
+func (wk *worker) openFIFO(j job, display string) (*handle, error) {
 	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if !j.follow {
 		flags |= unix.O_NOFOLLOW
@@ -196,5 +196,7 @@ func (wk *worker) openFIFO(j job, display string) (*os.File, error) {
 		unix.Close(fd)
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
-	return os.NewFile(uintptr(fd), display), nil
+	h := newHandle(fd, display)
+	h.quick = true // read only: its close writes nothing
+	return h, nil
 }

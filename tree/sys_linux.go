@@ -2,19 +2,36 @@ package tree
 
 import (
 	"github.com/cowcp/cowcp/internal/eintr"
+	"github.com/cowcp/cowcp/internal/fastcall"
 	"golang.org/x/sys/unix"
 )
 
 // The system calls of the copy engine, retried when a signal interrupts
 // them (package eintr says when that happens), as Go's os package retries
 // its own. close(2) is not among them: it must never be retried.
+//
+// The calls every copied file makes, which never wait for another
+// process, are raw (package fastcall says why); the others, and opens
+// that may wait (a FIFO, a device), go through the scheduler.
 
+// openat opens through the scheduler: the open may wait for a writer or
+// reader (a FIFO), or a device.
 func openat(dir int, name string, flags int, perm uint32) (int, error) {
 	return eintr.Ignoring2(func() (int, error) { return unix.Openat(dir, name, flags, perm) })
 }
 
+// openQuick is openat for what opens at once: a directory, an O_PATH
+// handle, a new file (O_CREAT|O_EXCL, O_TMPFILE), a regular file.
+func openQuick(dir int, name string, flags int, perm uint32) (int, error) {
+	return eintr.Ignoring2(func() (int, error) { return fastcall.Openat(dir, name, flags, perm) })
+}
+
+// closeQuick closes a descriptor whose close writes nothing back: a
+// directory, a file opened for reading, a clone.
+func closeQuick(fd int) { fastcall.Close(fd) }
+
 func fstat(fd int, st *unix.Stat_t) error {
-	return eintr.Ignoring(func() error { return unix.Fstat(fd, st) })
+	return eintr.Ignoring(func() error { return fastcall.Fstat(fd, st) })
 }
 
 // fstatat stats name in dir, following a final symlink only when follow.
@@ -23,7 +40,7 @@ func fstatat(dir int, name string, st *unix.Stat_t, follow bool) error {
 	if follow {
 		flags = 0
 	}
-	return eintr.Ignoring(func() error { return unix.Fstatat(dir, name, st, flags) })
+	return eintr.Ignoring(func() error { return fastcall.Fstatat(dir, name, st, flags) })
 }
 
 // statat stats name in dir, following a final symlink.
@@ -61,7 +78,7 @@ func symlinkat(target string, dir int, name string) error {
 }
 
 func linkat(oldDir int, oldName string, newDir int, newName string, flags int) error {
-	return eintr.Ignoring(func() error { return unix.Linkat(oldDir, oldName, newDir, newName, flags) })
+	return eintr.Ignoring(func() error { return fastcall.Linkat(oldDir, oldName, newDir, newName, flags) })
 }
 
 func unlinkat(dir int, name string, flags int) error {

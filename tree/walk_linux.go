@@ -20,7 +20,7 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	srcFd, err := openat(parent.srcFd, srcName, flags, 0)
+	srcFd, err := openQuick(parent.srcFd, srcName, flags, 0)
 	if err == unix.EACCES {
 		// cp still makes the directory it cannot read, with the
 		// source's mode, and says it cannot access the source.
