@@ -122,9 +122,10 @@ func (e *env) judgeReplacement(v verdict, at place, st, old *unix.Stat_t, src, d
 		return v, nil // a symlink loop cp -f replaces: a new file, nothing inherited
 	}
 	v.inherit = true
-	if old.Mode&unix.S_IFMT == unix.S_IFREG && excl == mayReplace {
+	if old.Mode&unix.S_IFMT == unix.S_IFREG && excl == mayReplace && e.euid != 0 {
 		// cp opens the file for writing: a read-only one is refused, or
-		// with -f removed and made anew (with the source's mode).
+		// with -f removed and made anew (with the source's mode). (Root
+		// is never refused for want of permission.)
 		if err := faccessat(at.dir, at.name, unix.W_OK, unix.AT_EACCESS); err == unix.EACCES {
 			if !e.opts.Force {
 				return verdict{}, pathErr("cannot create regular file", dst, err)

@@ -46,6 +46,9 @@ type fileCopy struct {
 // file into one, as cp does without -R (or with --copy-contents).
 func (wk *worker) copyFile(j job, r *result) {
 	r.ev.Kind = KindFile
+	if wk.skipsUnopened(j, r) {
+		return
+	}
 	open := openSource
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		open = wk.openFIFO
@@ -86,6 +89,31 @@ func (wk *worker) copyFile(j job, r *result) {
 		return
 	}
 	wk.finishFile(out, r, &f)
+}
+
+// skipsUnopened decides -n and -u before the source is opened, from the
+// walker's stat of it, as cp decides them: a run over an unchanged copy
+// stats each file twice and opens none. What is not skipped is judged
+// again once the source is open.
+func (wk *worker) skipsUnopened(j job, r *result) bool {
+	if j.dir.fresh || !wk.opts.Update && wk.opts.Overwrite != OverwriteNever {
+		return false
+	}
+	at := place{dir: j.dir.dstFd, name: j.dstName}
+	defer at.close()
+	old, err := wk.existing(&at, &j.st, r.ev.Dst)
+	if err != nil || old == nil {
+		return false // the copy meets it again, and reports it
+	}
+	v, err := wk.judgeExisting(j, at, &j.st, old, r.ev.Src, r.ev.Dst, mayReplace)
+	if err != nil || v.skip == "" {
+		return false
+	}
+	r.ev.Skipped, r.ev.Reason = true, v.skip
+	if j.st.Mode&unix.S_IFMT == unix.S_IFREG {
+		r.ev.Bytes = j.st.Size
+	}
+	return true
 }
 
 // fileDestination looks at what is at the copy's destination already and

@@ -27,10 +27,10 @@ type fdNode int
 // Each call is retried when a signal interrupts it (see package eintr).
 
 func (f fdNode) chown(uid, gid int) error {
-	return eintr.Ignoring(func() error { return unix.Fchown(int(f), uid, gid) })
+	return eintr.Ignoring(func() error { return fastcall.Fchown(int(f), uid, gid) })
 }
 func (f fdNode) chmod(mode uint32) error {
-	return eintr.Ignoring(func() error { return unix.Fchmod(int(f), mode) })
+	return eintr.Ignoring(func() error { return fastcall.Fchmod(int(f), mode) })
 }
 func (f fdNode) utimes(ts []unix.Timespec) error {
 	if len(ts) != 2 {
@@ -76,7 +76,7 @@ func (a atNode) path() string {
 	return "/proc/self/fd/" + strconv.Itoa(a.dir) + "/" + a.name
 }
 func (a atNode) listxattr(buf []byte) (int, error) {
-	return eintr.Ignoring2(func() (int, error) { return unix.Llistxattr(a.path(), buf) })
+	return eintr.Ignoring2(func() (int, error) { return fastcall.Llistxattr(a.path(), buf) })
 }
 func (a atNode) getxattr(name string, buf []byte) (int, error) {
 	return eintr.Ignoring2(func() (int, error) { return unix.Lgetxattr(a.path(), name, buf) })

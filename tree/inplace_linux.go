@@ -25,7 +25,9 @@ func (e *env) writeInPlace(at place, old *unix.Stat_t) bool {
 		return true
 	case e.euid != 0 && (old.Uid != e.euid || old.Gid != e.egid):
 		return true
-	case faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
+	case e.euid != 0 && faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS) != nil:
+		// (Root may write any directory; a read-only filesystem fails
+		// the rename as it would fail the rewrite.)
 		return true
 	}
 	return isMountRoot(at.dir, at.name)

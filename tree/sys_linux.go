@@ -50,7 +50,7 @@ func statat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, n
 func lstatat(dir int, name string, st *unix.Stat_t) error { return fstatat(dir, name, st, false) }
 
 func statx(dir int, name string, flags, mask int, stx *unix.Statx_t) error {
-	return eintr.Ignoring(func() error { return unix.Statx(dir, name, flags, mask, stx) })
+	return eintr.Ignoring(func() error { return fastcall.Statx(dir, name, flags, mask, stx) })
 }
 
 func faccessat(dir int, name string, mode uint32, flags int) error {
@@ -86,7 +86,7 @@ func unlinkat(dir int, name string, flags int) error {
 }
 
 func renameat(oldDir int, oldName string, newDir int, newName string) error {
-	return eintr.Ignoring(func() error { return unix.Renameat(oldDir, oldName, newDir, newName) })
+	return eintr.Ignoring(func() error { return fastcall.Renameat(oldDir, oldName, newDir, newName) })
 }
 
 func renameat2(oldDir int, oldName string, newDir int, newName string, flags uint) error {

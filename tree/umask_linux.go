@@ -2,9 +2,9 @@ package tree
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 
+	"github.com/cowcp/cowcp/internal/eintr"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +21,7 @@ func processUmask() uint32 { return readUmask("/proc/self/status") }
 
 // readUmask is processUmask reading the status file at path.
 func readUmask(path string) uint32 {
-	if status, err := os.ReadFile(path); err == nil {
+	if status, err := readSmallFile(path); err == nil {
 		if mask, ok := statusUmask(status); ok {
 			return mask
 		}
@@ -29,6 +29,31 @@ func readUmask(path string) uint32 {
 	old := unix.Umask(0)
 	unix.Umask(old)
 	return uint32(old)
+}
+
+// readSmallFile reads a /proc file with bare system calls: os.ReadFile
+// would start Go's network poller (epoll, an eventfd and their calls) on
+// every run, for a file that is read in two reads.
+func readSmallFile(path string) ([]byte, error) {
+	fd, err := openQuick(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer closeQuick(fd)
+	buf := make([]byte, 0, 4096)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := eintr.Ignoring2(func() (int, error) { return unix.Read(fd, buf[len(buf):cap(buf)]) })
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // statusUmask finds the umask in the text of a /proc/PID/status file: the

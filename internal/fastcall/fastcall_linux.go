@@ -124,3 +124,56 @@ func Ioctl(fd int, req uint, arg uintptr) error {
 	_, _, e := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), arg)
 	return errnoErr(e)
 }
+
+// Renameat is renameat(2).
+func Renameat(oldDir int, oldName string, newDir int, newName string) error {
+	p1, err := unix.BytePtrFromString(oldName)
+	if err != nil {
+		return err
+	}
+	p2, err := unix.BytePtrFromString(newName)
+	if err != nil {
+		return err
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_RENAMEAT, dirArg(oldDir), uintptr(unsafe.Pointer(p1)), dirArg(newDir), uintptr(unsafe.Pointer(p2)), 0, 0)
+	return errnoErr(e)
+}
+
+// Fchmod is fchmod(2).
+func Fchmod(fd int, mode uint32) error {
+	_, _, e := unix.RawSyscall(unix.SYS_FCHMOD, uintptr(fd), uintptr(mode), 0)
+	return errnoErr(e)
+}
+
+// Fchown is fchown(2).
+func Fchown(fd, uid, gid int) error {
+	_, _, e := unix.RawSyscall(unix.SYS_FCHOWN, uintptr(fd), uintptr(uid), uintptr(gid))
+	return errnoErr(e)
+}
+
+// Statx is statx(2).
+func Statx(dir int, name string, flags, mask int, stx *unix.Statx_t) error {
+	p, err := unix.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_STATX, dirArg(dir), uintptr(unsafe.Pointer(p)), uintptr(flags), uintptr(mask), uintptr(unsafe.Pointer(stx)), 0)
+	return errnoErr(e)
+}
+
+// Llistxattr is llistxattr(2).
+func Llistxattr(path string, buf []byte) (int, error) {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return 0, err
+	}
+	var b unsafe.Pointer
+	if len(buf) > 0 {
+		b = unsafe.Pointer(&buf[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_LLISTXATTR, uintptr(unsafe.Pointer(p)), uintptr(b), uintptr(len(buf)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}

@@ -82,3 +82,57 @@ func TestCallsMatchUnix(t *testing.T) {
 		t.Errorf("second Close = %v, want EBADF", err)
 	}
 }
+
+// The calls of a replacement: rename over a name, mode, owner, statx, the
+// xattr list by path.
+func TestReplacementCallsMatchUnix(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := Openat(unix.AT_FDCWD, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(d)
+	var a unix.Stat_t
+	if err := Fstatat(d, "a", &a, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := Renameat(d, "a", d, "b"); err != nil {
+		t.Fatalf("Renameat: %v", err)
+	}
+	var b unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "b"), &b); err != nil || b.Ino != a.Ino {
+		t.Errorf("b is inode %d (%v) after the rename, want %d", b.Ino, err, a.Ino)
+	}
+	if err := Renameat(d, "a", d, "c"); err != unix.ENOENT {
+		t.Errorf("Renameat(missing) = %v, want ENOENT", err)
+	}
+	fd, err := Openat(d, "b", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(fd)
+	if err := Fchmod(fd, 0o601); err != nil {
+		t.Fatalf("Fchmod: %v", err)
+	}
+	if err := Fchown(fd, os.Getuid(), os.Getgid()); err != nil {
+		t.Fatalf("Fchown to our own ids: %v", err)
+	}
+	var stx unix.Statx_t
+	if err := Statx(d, "b", unix.AT_SYMLINK_NOFOLLOW, unix.STATX_BASIC_STATS, &stx); err != nil {
+		t.Fatalf("Statx: %v", err)
+	}
+	if stx.Mode&0o777 != 0o601 || stx.Ino != a.Ino || int(stx.Uid) != os.Getuid() {
+		t.Errorf("statx: mode %o ino %d uid %d, want 601 %d %d", stx.Mode&0o777, stx.Ino, stx.Uid, a.Ino, os.Getuid())
+	}
+	path := filepath.Join(dir, "b")
+	n, err := Llistxattr(path, make([]byte, 256))
+	m, werr := unix.Llistxattr(path, make([]byte, 256))
+	if n != m || (err == nil) != (werr == nil) {
+		t.Errorf("Llistxattr = %d, %v; unix.Llistxattr = %d, %v", n, err, m, werr)
+	}
+}
