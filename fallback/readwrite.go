@@ -5,6 +5,7 @@ package fallback
 import (
 	"io"
 	"os"
+	"runtime"
 )
 
 // bufSize is the read/write buffer. 1 MiB keeps syscalls per byte low
@@ -45,6 +46,11 @@ func readLoop(src *os.File, off, n int64, buf []byte, write func(p []byte, at in
 	}
 	var done int64
 	for done < n {
+		// A goroutine that has run 10 ms without being rescheduled loses
+		// its P at every system call over 20 µs (Go's sysmon takes it),
+		// and waits for a thread to give it one back: one yield per
+		// buffer keeps a long copy from paying that twice per buffer.
+		runtime.Gosched()
 		want := min(int64(len(buf)), n-done)
 		r, rerr := src.ReadAt(buf[:want], off+done)
 		if r > 0 {

@@ -50,7 +50,7 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 			wk.caps.setCloneFails(p)
 			r.fallback = &fallbackNote{pair: p, src: src, dst: dst, err: err}
 		}
-		if err := out.h.File().Truncate(0); err != nil {
+		if err := emptied(out.h); err != nil {
 			out.discard()
 			return nil, pathErr("error writing", dst, err)
 		}
@@ -62,6 +62,18 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 	}
 	r.ev.Method, r.copied = method, st.Size
 	return out, nil
+}
+
+// emptied makes sure a file a failed clone may have written part of is
+// empty again. Only when it is not: truncating an ext4 file to zero marks
+// it to be written back at close (auto_da_alloc, meant for rewrites), so
+// a needless truncate made the close of a 1 GiB copy wait 110 ms.
+func emptied(out *handle) error {
+	var st unix.Stat_t
+	if err := fstat(out.fd, &st); err != nil || st.Size == 0 {
+		return err
+	}
+	return out.File().Truncate(0)
 }
 
 // clone makes out share in's blocks: one FICLONE for files up to the clone
