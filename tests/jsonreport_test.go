@@ -29,6 +29,7 @@ type cowcpReport struct {
 		CopyFileRange int64 `json:"copy_file_range"`
 		Sparse        int64 `json:"sparse"`
 		ReadWrite     int64 `json:"readwrite"`
+		Shared        int64 `json:"shared"`
 	} `json:"methods"`
 	Failures []struct {
 		Path  string `json:"path"`

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/cowcp/cowcp/tree/cpmsg"
+	"github.com/cowcp/cowcp/tree/extent"
 	"golang.org/x/sys/unix"
 )
 
@@ -170,6 +171,9 @@ func (wk *worker) fileMeta(j job, r *result, f *fileCopy) {
 // that finds no room for the old file and itself at once is written in
 // place instead where it fits alone.
 func (wk *worker) writeFileData(j job, r *result, f *fileCopy) (*output, error) {
+	if out := wk.keepShared(r, f); out != nil {
+		return out, nil
+	}
 	p := pair{src: f.st.Dev, dst: j.dir.dstDev}
 	if len(f.at.opened) > 0 {
 		// Written through a destination symlink, maybe on another
@@ -190,6 +194,55 @@ func (wk *worker) writeFileData(j job, r *result, f *fileCopy) (*output, error) 
 		out, err = wk.writeData(f.at, r, f.in, &f.st, p, f.kind, f.perm, f.stream)
 	}
 	return out, err
+}
+
+// keepShared is cp -a over a copy that still shares every block with the
+// source, as a copy cowcp or cp cloned earlier does until one of them is
+// changed: its data is the source's already, so it is kept, and only its
+// metadata is set, in place. That is cp's result (cp clones into the same
+// file: same inode, same data, the metadata set) without a new file, a
+// clone and a rename per file. Anything else, or a destination that cannot
+// be opened for this, is copied as usual. It returns the open destination.
+func (wk *worker) keepShared(r *result, f *fileCopy) *output {
+	if f.old == nil || !wk.mayKeepShared(f.how, f.kind, f.old, &f.st, f.stream) {
+		return nil
+	}
+	h := openIfShared(f.in, f.at, r.ev.Dst)
+	if h == nil {
+		return nil
+	}
+	r.ev.Method, r.cloned = MethodShared, f.st.Size
+	r.saved = clonedDataBytes(f.in, &f.st)
+	f.kind, f.m.inherit, f.m.inheritNode = outInPlace, nil, nil
+	return &output{h: h, dirFd: f.at.dir, name: f.at.name, inPlace: true, regular: true}
+}
+
+// mayKeepShared reports whether a regular file's copy (stat st) that meets
+// old as how and kind say could keep old if it shares every block with the
+// source: old is a regular file of the same size that the copy rewrites
+// keeping its inode's owner and mode (inherit), and clones are allowed.
+func (e *env) mayKeepShared(how decision, kind outKind, old, st *unix.Stat_t, stream bool) bool {
+	return how.inherit && !stream && e.opts.Reflink != ReflinkNever && !e.opts.AttrsOnly &&
+		(kind == outReplace || kind == outInPlace) &&
+		old.Mode&unix.S_IFMT == unix.S_IFREG && old.Size == st.Size && st.Size > 0
+}
+
+// openIfShared opens the regular file at, if it shares every block with
+// in, for its metadata; else it returns nil.
+func openIfShared(in *handle, at place, display string) *handle {
+	// O_NONBLOCK: should the name have become a FIFO meanwhile, the open
+	// does not wait (its map then fails, and the copy goes on as usual).
+	fd, err := openQuick(at.dir, at.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	h := newHandle(fd, display)
+	h.quick = true // nothing is written through it
+	if !extent.SameBlocks(in, h) {
+		h.Close()
+		return nil
+	}
+	return h
 }
 
 // finishFile gives the written copy its metadata and its name. A metadata

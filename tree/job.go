@@ -26,6 +26,18 @@ type result struct {
 	// work, for a one-time notice.
 	fallback *fallbackNote
 	notice   string // a warning to print, not an error
+	// over is --dry-run's judgement of an existing regular file the copy
+	// would replace, for planFile.
+	over *overPlan
+}
+
+// overPlan is how the plan meets an existing entry: the decision, the
+// output kind it gets, the entry's stat and its name.
+type overPlan struct {
+	how  decision
+	kind outKind
+	old  unix.Stat_t
+	at   place
 }
 
 type fallbackNote struct {

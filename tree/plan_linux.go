@@ -106,6 +106,15 @@ func (wk *worker) planFile(j job, r *result) {
 		r.ev.Reason = "no data to copy"
 		return
 	}
+	if o := r.over; o != nil && wk.mayKeepShared(o.how, o.kind, &o.old, &st, stream) {
+		if h := openIfShared(in, o.at, r.ev.Dst); h != nil {
+			h.Close()
+			r.ev.Method, r.ev.Reason = MethodShared, "the destination already shares every block with the source"
+			r.ev.Existing = ExistingInPlace
+			r.cloned, r.saved = st.Size, clonedDataBytes(in, &st)
+			return
+		}
+	}
 	pr := wk.probePair(pair{src: st.Dev, dst: j.dir.dstDev}, in, j.dir.probeFd)
 	if wk.planClone(r, in, &st, pr) {
 		return
@@ -257,6 +266,9 @@ func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.St
 	case v.replace && w != writesEntry:
 		kind, _ := wk.outputFor(v.decision, *at, old, w == writesStream)
 		inPlace = kind == outInPlace
+		if len(at.opened) == 0 { // (directories followed to are closed on return)
+			r.over = &overPlan{how: v.decision, kind: kind, old: *old, at: place{dir: at.dir, name: at.name}}
+		}
 		r.ev.Existing = ExistingReplace
 		if inPlace || wk.opts.AttrsOnly {
 			// (--attributes-only changes the file itself.)

@@ -23,15 +23,18 @@ const (
 	MethodReadWrite                   // plain read/write
 	MethodHardlink                    // -l, or a hardlink inside the tree
 	MethodSymlink                     // -s
+	MethodShared                      // the existing copy already shared every block: kept, metadata set
 	numMethods
 )
 
-var methodNames = [numMethods]string{"", "ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite", "hardlink", "symlink"}
+var methodNames = [numMethods]string{"", "ficlone", "ficlonerange", "copy_file_range", "sparse", "readwrite", "hardlink", "symlink", "shared"}
 
 func (m Method) String() string { return methodNames[m] }
 
 // Cloned reports whether the method makes the copy share the source's blocks.
-func (m Method) Cloned() bool { return m == MethodFiclone || m == MethodFicloneRange }
+func (m Method) Cloned() bool {
+	return m == MethodFiclone || m == MethodFicloneRange || m == MethodShared
+}
 
 // Kind is the kind of entry an event is about.
 type Kind int
@@ -141,6 +144,7 @@ type MethodCounts struct {
 	CopyFileRange int64 `json:"copy_file_range"`
 	Sparse        int64 `json:"sparse"`
 	ReadWrite     int64 `json:"readwrite"`
+	Shared        int64 `json:"shared"`
 }
 
 func (m *MethodCounts) add(method Method) {
@@ -155,6 +159,8 @@ func (m *MethodCounts) add(method Method) {
 		m.Sparse++
 	case MethodReadWrite:
 		m.ReadWrite++
+	case MethodShared:
+		m.Shared++
 	}
 }
 

@@ -80,7 +80,7 @@ func jsonReportDoc() []gendoc.Block {
 				Text: "Failed entries, and up to 1000 of them as `{\"path\", \"error\"}`."},
 			gendoc.Item{Term: "`seconds`", Text: "Wall time."},
 			gendoc.Item{Term: "`methods`",
-				Text: "Regular files per method: `ficlone`, `ficlonerange`, `copy_file_range`, `sparse`, `readwrite`."},
+				Text: "Regular files per method: `ficlone`, `ficlonerange`, `copy_file_range`, `sparse`, `readwrite`, and `shared`: an existing copy that already shared every block with its source, kept as it was with its metadata set."},
 			gendoc.Item{Term: "`not_cloned`",
 				Text: "One `{\"src\", \"dst\", \"src_fs\", \"dst_fs\", \"reason\"}` per pair of filesystems " +
 					"that could not clone, its data copied instead: the first file that showed it, its " +

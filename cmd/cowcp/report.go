@@ -106,7 +106,7 @@ func debugLine(m tree.Method, policy tree.Reflink) string {
 		offload, reflink = "avoided", "no"
 	}
 	switch m {
-	case tree.MethodFiclone, tree.MethodFicloneRange:
+	case tree.MethodFiclone, tree.MethodFicloneRange, tree.MethodShared:
 		offload, reflink, sparse = "unknown", "yes", "unknown"
 	case tree.MethodCopyFileRange:
 		offload = "yes"
