@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"fmt"
 	"errors"
 	"os"
 
@@ -32,7 +33,7 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 		method, err := wk.clone(out.h, in, st.Size, r)
 		if err == nil {
 			r.ev.Method, r.cloned = method, st.Size
-			r.saved = clonedDataBytes(in, st)
+			r.saved = wk.clonedDataBytes(in, st)
 			out.h.quick = true // shares blocks, wrote none: nothing to write back at close
 			return out, nil
 		}
@@ -55,6 +56,13 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 			return nil, pathErr("error writing", dst, err)
 		}
 	}
+	// A clone is of the file as it is and needs no size; a byte copy
+	// reads as many bytes as the file has now, and gives the copy the
+	// metadata of what it read.
+	if err := refresh(in, st); err != nil {
+		out.discard()
+		return nil, err
+	}
 	method, err := wk.copyBytes(out.h.File(), in.File(), st, p, r)
 	if err != nil {
 		out.discard()
@@ -62,6 +70,20 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 	}
 	r.ev.Method, r.copied = method, st.Size
 	return out, nil
+}
+
+// refresh stats the open source in again into st, the stat the walk made
+// of its name, and refuses it, as cp does, if it is not that file any more.
+func refresh(in *handle, st *unix.Stat_t) error {
+	var now unix.Stat_t
+	if err := fstat(in.fd, &now); err != nil {
+		return pathErr("cannot fstat", in.name, err)
+	}
+	if !sameInode(&now, st) {
+		return fmt.Errorf("skipping file %s, as it was replaced while being copied", cpmsg.Quote(in.name))
+	}
+	*st = now
+	return nil
 }
 
 // emptied makes sure a file a failed clone may have written part of is

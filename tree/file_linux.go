@@ -60,10 +60,15 @@ func (wk *worker) copyFile(j job, r *result) {
 		return
 	}
 	defer in.Close()
-	f := fileCopy{in: in, fd: in.fd, at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew}
-	if err := fstat(f.fd, &f.st); err != nil {
-		r.ev.Err = pathErr("cannot fstat", r.ev.Src, err)
-		return
+	f := fileCopy{in: in, fd: in.fd, at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew, st: j.st}
+	if j.st.Mode&unix.S_IFMT != unix.S_IFREG || j.st.Size == 0 {
+		// Anything that may be read as a stream is looked at as opened.
+		// A regular file is cloned as the walk saw it; a byte copy looks
+		// again first (see writeData).
+		if err := fstat(f.fd, &f.st); err != nil {
+			r.ev.Err = pathErr("cannot fstat", r.ev.Src, err)
+			return
+		}
 	}
 	f.stream = isStream(f.fd, &f.st)
 	if !f.stream {
@@ -212,7 +217,7 @@ func (wk *worker) keepShared(r *result, f *fileCopy) *output {
 		return nil
 	}
 	r.ev.Method, r.cloned = MethodShared, f.st.Size
-	r.saved = clonedDataBytes(f.in, &f.st)
+	r.saved = wk.clonedDataBytes(f.in, &f.st)
 	f.kind, f.m.inherit, f.m.inheritNode = outInPlace, nil, nil
 	return &output{h: h, dirFd: f.at.dir, name: f.at.name, inPlace: true, regular: true}
 }

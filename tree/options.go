@@ -99,7 +99,12 @@ type Options struct {
 	// after the copy to report their used-space growth
 	// (Stats.FSUsedBytes). Off by default: cp never syncs, and a sync
 	// waits for every dirty page of the filesystem, not only the copy's.
-	MeasureFS     bool
+	MeasureFS bool
+	// UnreadSaved says nobody will read Stats.SavedBytes (cowcp in a
+	// script: no summary, no --json): cloned files then leave it 0 instead
+	// of mapping their extents (one FIEMAP per file under a block or with
+	// holes). --dry-run counts it all the same.
+	UnreadSaved   bool
 	Jobs          int   // workers; 0 means the number of CPUs, at least 4
 	CloneChunk    int64 // files larger than this are cloned range by range; 0 means 1 GiB
 	ProgressBytes int64 // byte copies report progress every this many bytes; 0 means 64 MiB

@@ -111,7 +111,7 @@ func (wk *worker) planFile(j job, r *result) {
 			h.Close()
 			r.ev.Method, r.ev.Reason = MethodShared, "the destination already shares every block with the source"
 			r.ev.Existing = ExistingInPlace
-			r.cloned, r.saved = st.Size, clonedDataBytes(in, &st)
+			r.cloned, r.saved = st.Size, wk.clonedDataBytes(in, &st)
 			return
 		}
 	}
@@ -154,7 +154,7 @@ func (wk *worker) planClone(r *result, in *handle, st *unix.Stat_t, pr *probe) b
 	if st.Size > wk.opts.CloneChunk {
 		r.ev.Method = MethodFicloneRange
 	}
-	r.cloned, r.saved = st.Size, clonedDataBytes(in, st)
+	r.cloned, r.saved = st.Size, wk.clonedDataBytes(in, st)
 	return true
 }
 

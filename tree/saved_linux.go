@@ -18,7 +18,10 @@ import (
 // compression leave fewer blocks than bytes, so all of it is shared. (One
 // case looks dense and is not: a hole made up for by blocks allocated past
 // the end of the file; its hole is counted as saved.)
-func clonedDataBytes(src extent.File, st *unix.Stat_t) int64 {
+func (e *env) clonedDataBytes(src extent.File, st *unix.Stat_t) int64 {
+	if e.opts.UnreadSaved && !e.opts.DryRun {
+		return 0
+	}
 	size := st.Size
 	if size >= int64(st.Blksize) && st.Blocks*512 >= size {
 		return size

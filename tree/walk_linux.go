@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,6 +54,7 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 		return // -x: the mount point is copied, its contents are not
 	}
 	for w.ctx.Err() == nil {
+		runtime.Gosched() // as a worker does per batch (see pool)
 		ents, err := srcDir.ReadDir(readBatch)
 		for _, e := range ents {
 			w.walkEntry(op, d, e.Name())

@@ -89,6 +89,8 @@ func copyTargets(c *cli, opts tree.Options, targets []tree.Target, stdin io.Read
 		opts.Warn = rep.warnings()
 		opts.Name = progName
 	}
+	// The saved bytes are shown only in the summary and the JSON report.
+	opts.UnreadSaved = !rep.summary && !c.json
 	copier := tree.New(ctx, opts)
 	for _, t := range targets {
 		copier.Copy(t.Dst, t.Src)
