@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -103,6 +104,26 @@ func tmpfileUnsupported(err error) bool {
 	return err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL
 }
 
+// linkAnon gives the O_TMPFILE inode fd the name name in dir. With
+// CAP_DAC_READ_SEARCH (root, as a rule) linkat takes the descriptor itself
+// (AT_EMPTY_PATH); everyone else names it through /proc/self/fd, which
+// costs a walk through procfs per file. ENOENT says the capability is
+// missing, and the /proc way is used from then on.
+func linkAnon(fd, dir int, name string) error {
+	if !emptyPathRefused.Load() {
+		err := linkat(fd, "", dir, name, unix.AT_EMPTY_PATH)
+		if err != unix.ENOENT {
+			return err
+		}
+		emptyPathRefused.Store(true)
+	}
+	return linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), dir, name, unix.AT_SYMLINK_FOLLOW)
+}
+
+// emptyPathRefused: linkat with AT_EMPTY_PATH failed for want of
+// CAP_DAC_READ_SEARCH once; it will every time.
+var emptyPathRefused atomic.Bool
+
 // canLinkTmpfile reports whether an O_TMPFILE inode can be given a name:
 // linkat through /proc/self/fd works for every user, where linkat with
 // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH.
@@ -152,8 +173,7 @@ func (o *output) discard() {
 // silently overwritten.
 func (o *output) commit(replace bool) error {
 	if o.anon {
-		proc := "/proc/self/fd/" + strconv.Itoa(o.h.fd)
-		err := linkat(unix.AT_FDCWD, proc, o.dirFd, o.name, unix.AT_SYMLINK_FOLLOW)
+		err := linkAnon(o.h.fd, o.dirFd, o.name)
 		if err != nil {
 			o.h.Close()
 			return err
