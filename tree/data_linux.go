@@ -1,8 +1,8 @@
 package tree
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/cowcp/cowcp/fallback"
