@@ -46,6 +46,7 @@ func New(ctx context.Context, opts Options) *Copier {
 	// while the walker reads a directory, little enough to bound memory
 	// and the directory descriptors queued jobs keep open.
 	p := pool.NewWorkers(e.opts.Jobs, e.opts.Jobs*2*pool.Batch, e.newWorker, coll.collect)
+	p.OnStart = e.arm
 	return &Copier{env: e, pool: p, walk: newWalker(e, p), coll: coll}
 }
 

@@ -15,9 +15,13 @@ import (
 // returns the open output, not yet committed.
 func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p pair, kind outKind, perm uint32, stream bool) (*output, error) {
 	if stream {
+		wk.arm() // a stream may wait for its writer for ever
 		return wk.writeStream(at, r, in.File(), p, kind, perm)
 	}
 	src, dst := r.ev.Src, r.ev.Dst
+	if st.Size > smallClone {
+		wk.arm() // a long copy: Ctrl-C is answered in words
+	}
 	if kind == outNew && st.Size == 0 {
 		kind = outEmpty
 	}

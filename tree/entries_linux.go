@@ -47,6 +47,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 	}
 	at := name
 	if how.replace {
+		wk.arm()
 		at = tmpName()
 	}
 	if err := create(at); err != nil {

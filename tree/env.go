@@ -28,6 +28,14 @@ type env struct {
 	held   *heldFds    // descriptors kept for later hard links, closed by Close (Mutex)
 }
 
+// arm calls Options.Arm: what comes next needs an orderly stop on an
+// interrupt (see Options.Arm).
+func (e *env) arm() {
+	if e.opts.Arm != nil {
+		e.opts.Arm()
+	}
+}
+
 func newEnv(ctx context.Context, opts Options) *env {
 	return &env{
 		opts:   opts,

@@ -160,6 +160,7 @@ func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t
 	}
 	switch {
 	case v.backup != "":
+		wk.arm()
 		if err := renameat(at.dir, at.name, at.dir, v.backup); err != nil {
 			return decision{}, pathErr("cannot backup", dst, err)
 		}

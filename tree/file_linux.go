@@ -51,6 +51,9 @@ func (wk *worker) copyFile(j job, r *result) {
 		return
 	}
 	open := openSource
+	if j.st.Mode&unix.S_IFMT != unix.S_IFREG {
+		wk.arm() // opening a FIFO or a device may wait for ever
+	}
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		open = wk.openFIFO
 	}

@@ -53,8 +53,12 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 	var err error
 	switch {
 	case kind == outInPlace:
+		wk.arm()
 		out, err = openInPlace(at, display)
 	case kind == outEmpty || kind == outDirect:
+		if kind == outDirect {
+			wk.arm()
+		}
 		var f *handle
 		if f, err = createAt(at.dir, at.name, display, perm); err == nil {
 			out = &output{h: f, dirFd: at.dir, name: at.name}
@@ -63,9 +67,11 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 		out, err = openAnon(at, display, perm)
 		if err != nil && tmpfileUnsupported(err) {
 			wk.caps.setTmpfileFails(dev)
+			wk.arm()
 			out, err = openTemp(at.dir, at.name, display, perm)
 		}
 	default:
+		wk.arm()
 		out, err = openTemp(at.dir, at.name, display, perm)
 	}
 	if err != nil {

@@ -64,6 +64,7 @@ func (wk *worker) probePair(p pair, in *handle, dir int) *probe {
 // when cloning does not work.
 func (wk *worker) probe(in *handle, dir int) *probe {
 	pr := &probe{}
+	wk.arm()
 	out, err := openTemp(dir, "", "probe", 0o600)
 	if err == unix.EACCES {
 		// A file rewritten in place in a directory we may not write

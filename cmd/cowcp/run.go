@@ -71,13 +71,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // signals watched, and says how it ended: cp's exit status, or death by the
 // signal that stopped it.
 func copyTargets(c *cli, opts tree.Options, targets []tree.Target, stdin io.Reader, out *errwriter.Writer, stderr io.Writer) int {
-	ctx, cancel, stop := watchSignals()
-	defer stop()
+	sw := newSignalWatch()
+	defer sw.stop()
+	ctx := sw.ctx
+	opts.Arm = sw.arm
 	out.OnError = func(err error) {
 		// cp dies of SIGPIPE when the reader of its output goes away;
 		// cowcp stops the same way, cleaning up first.
 		if errors.Is(err, syscall.EPIPE) {
-			cancel(interrupt{syscall.SIGPIPE})
+			sw.cancel(interrupt{syscall.SIGPIPE})
 		}
 	}
 	rep := newReporter(c, out, stderr)

@@ -43,6 +43,10 @@ type Pool[J, R any] struct {
 	wg      sync.WaitGroup
 	done    chan struct{}
 	inline  func(J) R // the producer's own worker, before the start
+
+	// OnStart, if set, is called on the producer's goroutine just before
+	// the workers start.
+	OnStart func()
 }
 
 // item is a job, or a result the producer reported itself.
@@ -85,6 +89,9 @@ func (p *Pool[J, R]) SetBatch(batch, queue int) {
 
 // start starts the workers and the collector.
 func (p *Pool[J, R]) start() {
+	if p.OnStart != nil {
+		p.OnStart()
+	}
 	p.started = true
 	p.results = make(chan []R, cap(p.jobs)+p.workers)
 	p.done = make(chan struct{})
