@@ -77,6 +77,11 @@ func Fstat(fd int, st *unix.Stat_t) error {
 
 // Linkat is linkat(2).
 func Linkat(oldDir int, oldName string, newDir int, newName string, flags int) error {
+	return twoNames(unix.SYS_LINKAT, oldDir, oldName, newDir, newName, flags)
+}
+
+// twoNames makes a call that takes (dir, name, dir, name, flags).
+func twoNames(trap uintptr, oldDir int, oldName string, newDir int, newName string, flags int) error {
 	p1, err := unix.BytePtrFromString(oldName)
 	if err != nil {
 		return err
@@ -85,7 +90,7 @@ func Linkat(oldDir int, oldName string, newDir int, newName string, flags int) e
 	if err != nil {
 		return err
 	}
-	_, _, e := unix.RawSyscall6(unix.SYS_LINKAT, dirArg(oldDir), uintptr(unsafe.Pointer(p1)), dirArg(newDir), uintptr(unsafe.Pointer(p2)), uintptr(flags), 0)
+	_, _, e := unix.RawSyscall6(trap, dirArg(oldDir), uintptr(unsafe.Pointer(p1)), dirArg(newDir), uintptr(unsafe.Pointer(p2)), uintptr(flags), 0)
 	return errnoErr(e)
 }
 
@@ -125,18 +130,9 @@ func Ioctl(fd int, req uint, arg uintptr) error {
 	return errnoErr(e)
 }
 
-// Renameat is renameat(2).
+// Renameat is renameat(2); it has no flags, and the 0 passed is unused.
 func Renameat(oldDir int, oldName string, newDir int, newName string) error {
-	p1, err := unix.BytePtrFromString(oldName)
-	if err != nil {
-		return err
-	}
-	p2, err := unix.BytePtrFromString(newName)
-	if err != nil {
-		return err
-	}
-	_, _, e := unix.RawSyscall6(unix.SYS_RENAMEAT, dirArg(oldDir), uintptr(unsafe.Pointer(p1)), dirArg(newDir), uintptr(unsafe.Pointer(p2)), 0, 0)
-	return errnoErr(e)
+	return twoNames(unix.SYS_RENAMEAT, oldDir, oldName, newDir, newName, 0)
 }
 
 // Fchmod is fchmod(2).
