@@ -59,22 +59,6 @@ func Openat(dir int, name string, flags int, perm uint32) (int, error) {
 	return int(fd), nil
 }
 
-// Fstatat is newfstatat(2).
-func Fstatat(dir int, name string, st *unix.Stat_t, flags int) error {
-	p, err := unix.BytePtrFromString(name)
-	if err != nil {
-		return err
-	}
-	_, _, e := unix.RawSyscall6(unix.SYS_NEWFSTATAT, dirArg(dir), uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(st)), uintptr(flags), 0, 0)
-	return errnoErr(e)
-}
-
-// Fstat is fstat(2).
-func Fstat(fd int, st *unix.Stat_t) error {
-	_, _, e := unix.RawSyscall(unix.SYS_FSTAT, uintptr(fd), uintptr(unsafe.Pointer(st)), 0)
-	return errnoErr(e)
-}
-
 // Linkat is linkat(2).
 func Linkat(oldDir int, oldName string, newDir int, newName string, flags int) error {
 	return twoNames(unix.SYS_LINKAT, oldDir, oldName, newDir, newName, flags)
@@ -130,20 +114,15 @@ func Ioctl(fd int, req uint, arg uintptr) error {
 	return errnoErr(e)
 }
 
-// Renameat is renameat(2); it has no flags, and the 0 passed is unused.
+// Renameat is renameat(2), made as renameat2 with no flags, which is the
+// same call: riscv64 has only renameat2.
 func Renameat(oldDir int, oldName string, newDir int, newName string) error {
-	return twoNames(unix.SYS_RENAMEAT, oldDir, oldName, newDir, newName, 0)
+	return twoNames(unix.SYS_RENAMEAT2, oldDir, oldName, newDir, newName, 0)
 }
 
 // Fchmod is fchmod(2).
 func Fchmod(fd int, mode uint32) error {
 	_, _, e := unix.RawSyscall(unix.SYS_FCHMOD, uintptr(fd), uintptr(mode), 0)
-	return errnoErr(e)
-}
-
-// Fchown is fchown(2).
-func Fchown(fd, uid, gid int) error {
-	_, _, e := unix.RawSyscall(unix.SYS_FCHOWN, uintptr(fd), uintptr(uid), uintptr(gid))
 	return errnoErr(e)
 }
 
