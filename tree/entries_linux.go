@@ -47,8 +47,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 	}
 	at := name
 	if how.replace {
-		wk.arm()
-		at = tmpName()
+		at = wk.tmpName()
 	}
 	if err := create(at); err != nil {
 		r.ev.Err = pathErr(verb, dst, err)

@@ -24,15 +24,12 @@ func openSource(j job, display string) (*handle, error) {
 	if err != nil {
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
-	h := newHandle(fd, display)
-	h.quick = true // read only: its close writes nothing
-	return h, nil
+	return newReader(fd, display), nil
 }
 
 // fileCopy is one regular file's copy, as copyFile's steps hand it on.
 type fileCopy struct {
 	in     *handle
-	fd     int         // in's descriptor
 	st     unix.Stat_t // the source, as opened
 	stream bool        // read to its end, its size not trusted (see isStream)
 	at     place       // where the copy is written
@@ -63,17 +60,17 @@ func (wk *worker) copyFile(j job, r *result) {
 		return
 	}
 	defer in.Close()
-	f := fileCopy{in: in, fd: in.fd, at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew, st: j.st}
+	f := fileCopy{in: in, at: place{dir: j.dir.dstFd, name: j.dstName}, kind: outNew, st: j.st}
 	if j.st.Mode&unix.S_IFMT != unix.S_IFREG || j.st.Size == 0 {
 		// Anything that may be read as a stream is looked at as opened.
 		// A regular file is cloned as the walk saw it; a byte copy looks
 		// again first (see writeData).
-		if err := fstat(f.fd, &f.st); err != nil {
+		if err := fstat(in.fd, &f.st); err != nil {
 			r.ev.Err = pathErr("cannot fstat", r.ev.Src, err)
 			return
 		}
 	}
-	f.stream = isStream(f.fd, &f.st)
+	f.stream = isStream(in.fd, &f.st)
 	if !f.stream {
 		r.ev.Bytes = f.st.Size
 	}
@@ -169,7 +166,7 @@ func (wk *worker) fileMeta(j job, r *result, f *fileCopy) {
 		f.perm = privatePerm
 	}
 	fresh.perm = f.perm
-	f.m = meta{src: fdNode(f.fd), st: st, display: r.ev.Dst, fresh: fresh, permsSet: !later && !wk.opts.Preserve.Mode}
+	f.m = meta{src: fdNode(f.in.fd), st: st, display: r.ev.Dst, fresh: fresh, permsSet: !later && !wk.opts.Preserve.Mode}
 	if f.kind == outReplace && f.how.inherit {
 		f.m.inherit, f.m.inheritNode = f.old, atNode{f.at.dir, f.at.name}
 	}
@@ -219,10 +216,15 @@ func (wk *worker) keepShared(r *result, f *fileCopy) *output {
 	if h == nil {
 		return nil
 	}
-	r.ev.Method, r.cloned = MethodShared, f.st.Size
-	r.saved = wk.clonedDataBytes(f.in, &f.st)
+	wk.keptShared(r, f.in, &f.st)
 	f.kind, f.m.inherit, f.m.inheritNode = outInPlace, nil, nil
 	return &output{h: h, dirFd: f.at.dir, name: f.at.name, inPlace: true, regular: true}
+}
+
+// keptShared counts a copy kept because it shares every block with in
+// (stat st), for the copy and for --dry-run alike.
+func (wk *worker) keptShared(r *result, in *handle, st *unix.Stat_t) {
+	r.ev.Method, r.cloned, r.saved = MethodShared, st.Size, wk.clonedDataBytes(in, st)
 }
 
 // mayKeepShared reports whether a regular file's copy (stat st) that meets
@@ -244,8 +246,7 @@ func openIfShared(in *handle, at place, display string) *handle {
 	if err != nil {
 		return nil
 	}
-	h := newHandle(fd, display)
-	h.quick = true // nothing is written through it
+	h := newReader(fd, display)
 	if !extent.SameBlocks(in, h) {
 		h.Close()
 		return nil

@@ -19,6 +19,10 @@ type handle struct {
 
 func newHandle(fd int, name string) *handle { return &handle{fd: fd, name: name} }
 
+// newReader is newHandle for a descriptor opened for reading, whose close
+// writes nothing back.
+func newReader(fd int, name string) *handle { return &handle{fd: fd, name: name, quick: true} }
+
 // Fd and Name make a handle a reflink.File and an extent.File.
 func (h *handle) Fd() uintptr  { return uintptr(h.fd) }
 func (h *handle) Name() string { return h.name }

@@ -67,12 +67,10 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 		out, err = openAnon(at, display, perm)
 		if err != nil && tmpfileUnsupported(err) {
 			wk.caps.setTmpfileFails(dev)
-			wk.arm()
-			out, err = openTemp(at.dir, at.name, display, perm)
+			out, err = wk.openTemp(at.dir, at.name, display, perm)
 		}
 	default:
-		wk.arm()
-		out, err = openTemp(at.dir, at.name, display, perm)
+		out, err = wk.openTemp(at.dir, at.name, display, perm)
 	}
 	if err != nil {
 		return nil, pathErr("cannot create regular file", display, err)
@@ -139,9 +137,9 @@ var canLinkTmpfile = sync.OnceValue(func() bool {
 })
 
 // openTemp creates a temporary file beside the final name.
-func openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
+func (e *env) openTemp(dirFd int, name, display string, perm uint32) (*output, error) {
 	for {
-		tmp := tmpName()
+		tmp := e.tmpName()
 		f, err := createAt(dirFd, tmp, display, perm)
 		if err == unix.EEXIST {
 			continue

@@ -109,9 +109,9 @@ func (wk *worker) planFile(j job, r *result) {
 	if o := r.over; o != nil && wk.mayKeepShared(o.how, o.kind, &o.old, &st, stream) {
 		if h := openIfShared(in, o.at, r.ev.Dst); h != nil {
 			h.Close()
-			r.ev.Method, r.ev.Reason = MethodShared, "the destination already shares every block with the source"
+			wk.keptShared(r, in, &st)
+			r.ev.Reason = "the destination already shares every block with the source"
 			r.ev.Existing = ExistingInPlace
-			r.cloned, r.saved = st.Size, wk.clonedDataBytes(in, &st)
 			return
 		}
 	}

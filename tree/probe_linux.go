@@ -64,15 +64,14 @@ func (wk *worker) probePair(p pair, in *handle, dir int) *probe {
 // when cloning does not work.
 func (wk *worker) probe(in *handle, dir int) *probe {
 	pr := &probe{}
-	wk.arm()
-	out, err := openTemp(dir, "", "probe", 0o600)
+	out, err := wk.openTemp(dir, "", "probe", 0o600)
 	if err == unix.EACCES {
 		// A file rewritten in place in a directory we may not write
 		// (0555) is still cloned into: ask the filesystem pair in the
 		// nearest directory above that we may write.
 		if up := writableAbove(dir); up >= 0 {
 			defer unix.Close(up)
-			out, err = openTemp(up, "", "probe", 0o600)
+			out, err = wk.openTemp(up, "", "probe", 0o600)
 		}
 	}
 	if err != nil {

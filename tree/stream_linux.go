@@ -196,7 +196,5 @@ func (wk *worker) openFIFO(j job, display string) (*handle, error) {
 		unix.Close(fd)
 		return nil, &cpmsg.PathError{Op: "cannot open", Path: display, After: " for reading", Err: err}
 	}
-	h := newHandle(fd, display)
-	h.quick = true // read only: its close writes nothing
-	return h, nil
+	return newReader(fd, display), nil
 }

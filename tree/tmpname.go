@@ -14,6 +14,9 @@ const tmpPrefix = ".cowcp-"
 
 // tmpName returns a fresh temporary name for a file being written in a
 // destination directory; creating it with O_EXCL makes collisions retry.
-func tmpName() string {
+// Only an orderly stop removes what stands under such a name after an
+// interrupt, so the copy is armed first (see Options.Arm).
+func (e *env) tmpName() string {
+	e.arm()
 	return tmpPrefix + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
 }
