@@ -14,7 +14,7 @@ type cli struct {
 	Help      helpFlag         `name:"help" help:"Show this help and exit."`
 	Version   kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
-	Paths []string `arg:"" name:"PATH" help:"Files and directories to measure."`
+	Paths []string `arg:"" optional:"" name:"PATH" help:"Files and directories to measure; without any, the current directory, as du."`
 }
 
 const description = `Show the disk usage of each PATH: Total bytes in data extents (holes

@@ -100,21 +100,33 @@ func manual() (*gendoc.Model, error) {
 	return m, nil
 }
 
-// jsonDoc is --json's object: jsonReport as encoding/json writes it.
+// jsonDoc is --json's object: jsonReport as encoding/json writes it,
+// each field by its jq path (the README's table names the same ones).
 func jsonDoc() []gendoc.Block {
 	return []gendoc.Block{
 		gendoc.Para("With `--json` cowdu prints one JSON object, with exact byte counts:"),
-		gendoc.Pre(`{"paths": [{"path", "total_bytes", "exclusive_bytes", "shared_bytes", "set_shared_bytes",
+		gendoc.Pre(`{"version": 1,
+ "paths": [{"path", "total_bytes", "exclusive_bytes", "shared_bytes", "set_shared_bytes",
             "files": [{"path", "total_bytes", "exclusive_bytes", "shared_bytes"}]}],
  "total": {"total_bytes", "exclusive_bytes", "shared_bytes", "set_shared_bytes"}}`),
 		gendoc.List(
-			gendoc.Item{Term: "`paths`", Text: "One object per PATH, in the order given."},
-			gendoc.Item{Term: "`path`", Text: "The PATH, or a file's name under it."},
-			gendoc.Item{Term: "`total_bytes`, `exclusive_bytes`, `shared_bytes`, `set_shared_bytes`",
-				Text: "Total, Exclusive, Shared and Set shared, in bytes."},
-			gendoc.Item{Term: "`files`", Text: "With `-a` only: one object per file, sorted by name, " +
-				"without `set_shared_bytes`."},
-			gendoc.Item{Term: "`total`", Text: "All PATHs together, without `path`."},
+			gendoc.Item{Term: "`version`", Text: "1: the report's format. It grows when a field changes its " +
+				"meaning or goes away, not when one is added."},
+			gendoc.Item{Term: "`paths`", Text: "One object per PATH measured, in the order given " +
+				"(none for a PATH that could not be read)."},
+			gendoc.Item{Term: "`paths[].path`", Text: "The PATH, as given."},
+			gendoc.Item{Term: "`paths[].total_bytes`, `paths[].exclusive_bytes`, `paths[].shared_bytes`, " +
+				"`paths[].set_shared_bytes`", Text: "Its Total, Exclusive, Shared and Set shared, in bytes."},
+			gendoc.Item{Term: "`paths[].files`", Text: "With `-a` only: one object per file under the PATH " +
+				"(the PATH itself if it is a file), sorted by name."},
+			gendoc.Item{Term: "`paths[].files[].path`", Text: "The file's name: the PATH and the path under it."},
+			gendoc.Item{Term: "`paths[].files[].total_bytes`, `paths[].files[].exclusive_bytes`, " +
+				"`paths[].files[].shared_bytes`", Text: "Its Total, Exclusive and Shared, in bytes " +
+				"(a single file has no Set shared)."},
+			gendoc.Item{Term: "`total`", Text: "All PATHs together (a file reached from two PATHs counts once)."},
+			gendoc.Item{Term: "`total.total_bytes`, `total.exclusive_bytes`, `total.shared_bytes`, " +
+				"`total.set_shared_bytes`", Text: "Their Total, Exclusive, Shared and Set shared, in bytes; " +
+				"Set shared counts a block shared between PATHs once."},
 		),
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +49,7 @@ func TestDocumentsNameTheParsersOptions(t *testing.T) {
 func TestManPageRendersWithoutWarnings(t *testing.T) {
 	m, d := gendoctest.Load(t, manual)
 	text := gendoctest.CheckMan(t, d.Man)
-	for _, want := range []string{"COWDU(1)", "cowdu [OPTION]... PATH...", "-h, --human-readable",
+	for _, want := range []string{"COWDU(1)", "cowdu [OPTION]... [PATH...]", "-h, --human-readable",
 		"Set shared", "JSON OUTPUT", "EXIT STATUS", "EXAMPLES", "cowcp(1)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q", want)
@@ -63,29 +62,11 @@ func TestManPageRendersWithoutWarnings(t *testing.T) {
 	}
 }
 
-// The JSON section names every field printed, and the exit statuses are
-// run's.
-func TestManualNamesEveryJSONFieldAndExitStatus(t *testing.T) {
+// The exit statuses are run's. (TestJSONFieldsAreTheDocumentedOnes checks
+// the JSON section against a real report.)
+func TestManualGivesEveryExitStatus(t *testing.T) {
 	_, d := gendoctest.Load(t, manual)
 	page := strings.ReplaceAll(d.Man, `\-`, "-")
-	var fields func(reflect.Type)
-	fields = func(typ reflect.Type) {
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !strings.Contains(page, `\fB`+name+`\fR`) {
-				t.Errorf("the page does not name the JSON field %q", name)
-			}
-			ft := f.Type
-			for ft.Kind() == reflect.Slice {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				fields(ft)
-			}
-		}
-	}
-	fields(reflect.TypeFor[jsonReport]())
 	for _, code := range []int{exitOK, exitFailed, exitUsage} {
 		if !strings.Contains(page, ".TP\n"+strconv.Itoa(code)+"\n") {
 			t.Errorf("the page does not give exit status %d", code)

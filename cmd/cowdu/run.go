@@ -53,6 +53,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// end, with a failing exit status.
 	w := errwriter.New(stdout)
 	out := newPrinter(&c, w)
+	if len(c.Paths) == 0 {
+		c.Paths = []string{"."} // as du
+	}
 	code := exitOK
 	for _, path := range c.Paths {
 		u, err := counter.Measure(path)
@@ -65,8 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			code = exitFailed
 		}
 		if u.Unmapped > 0 {
-			fmt.Fprintf(stderr, "cowdu: warning: %s: %d files on a filesystem without FIEMAP were counted by allocated blocks, as exclusive\n",
-				cpmsg.Quote(path), u.Unmapped)
+			fmt.Fprintf(stderr, "cowdu: warning: %s: %d %s on a filesystem without FIEMAP %s counted by allocated blocks, as exclusive\n",
+				cpmsg.Quote(path), u.Unmapped, plural(u.Unmapped, "file", "files"), plural(u.Unmapped, "was", "were"))
 		}
 		out.path(u)
 	}
@@ -92,11 +95,20 @@ func newPrinter(c *cli, w io.Writer) *printer {
 		p.size = func(n uint64) string { return strconv.FormatUint(n, 10) }
 	}
 	if p.json {
+		p.report.Version = reportVersion
 		p.report.Paths = []jsonUsage{}
 	} else {
 		fmt.Fprintf(w, "%10s  %10s  %10s  %10s  %s\n", "Total", "Exclusive", "Shared", "Set shared", "Filename")
 	}
 	return p
+}
+
+// plural is the word that agrees with n: one for 1, many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func human(n uint64) string { return cpmsg.HumanBytes(int64(n)) }
@@ -134,9 +146,14 @@ func (p *printer) line(u usage.Usage, name string) {
 	fmt.Fprintf(p.w, "%10s  %10s  %10s  %10s  %s\n", p.size(u.Total), p.size(u.Exclusive), p.size(u.Shared), p.size(u.SetShared), name)
 }
 
+// reportVersion is the JSON report's "version": it grows when a field
+// changes its meaning or goes away, not when one is added.
+const reportVersion = 1
+
 type jsonReport struct {
-	Paths []jsonUsage `json:"paths"`
-	Total jsonUsage   `json:"total"`
+	Version int         `json:"version"`
+	Paths   []jsonUsage `json:"paths"`
+	Total   jsonUsage   `json:"total"`
 }
 
 type jsonUsage struct {

@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cowcp/cowcp/internal/buildinfo"
+	"github.com/cowcp/cowcp/tests/fstest"
+	"golang.org/x/sys/unix"
 )
 
 func runCowdu(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -26,7 +29,6 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{"NoPath", nil, `expected "<PATH> ..."`},
 		{"UnknownFlag", []string{"--bogus", dir}, "unknown flag --bogus"},
 		{"AllAndSummarize", []string{"-a", "-s", dir}, "can't be used together"},
 		{"BytesAndHuman", []string{"--bytes", "-h", dir}, "can't be used together"},
@@ -47,7 +49,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	code, stdout, stderr := runCowdu(t, "--help")
-	if code != 0 || stderr != "" || !strings.Contains(stdout, "Usage: cowdu <PATH> ...") ||
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "Usage: cowdu [<PATH> ...]") ||
 		!strings.Contains(stdout, "-h, --human-readable") || !strings.Contains(stdout, "Set shared") {
 		t.Errorf("--help: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
@@ -146,6 +148,7 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("%v in:\n%s", err, stdout)
 	}
 	want := jsonReport{
+		Version: 1,
 		Paths: []jsonUsage{{Path: dir, Total: 73728, Exclusive: 73728, Files: []jsonFile{
 			{Path: dir + "/a", Total: 65536, Exclusive: 65536},
 			{Path: dir + "/sub/b", Total: 8192, Exclusive: 8192},
@@ -154,6 +157,10 @@ func TestJSON(t *testing.T) {
 	}
 	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
 		t.Errorf("report\n%s\nwant\n%s", g, w)
+	}
+	// The version comes first, where a reader looks before reading on.
+	if !strings.HasPrefix(stdout, "{\n  \"version\": 1,\n") {
+		t.Errorf("the report does not start with its version:\n%s", stdout)
 	}
 	for _, key := range []string{`"paths"`, `"total"`, `"path"`, `"total_bytes"`, `"exclusive_bytes"`, `"shared_bytes"`, `"set_shared_bytes"`} {
 		if !strings.Contains(stdout, key) {
@@ -176,6 +183,49 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Without a PATH cowdu measures the current directory, as du does.
+func TestNoPathMeasuresTheCurrentDirectory(t *testing.T) {
+	t.Chdir(makeTree(t))
+	code, stdout, stderr := runCowdu(t, "--bytes")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	want := [][]string{
+		{"Total", "Exclusive", "Shared", "Set", "shared", "Filename"},
+		{"73728", "73728", "0", "0", "."},
+		{"73728", "73728", "0", "0", "total"}}
+	if got := fields(stdout); !equalRows(got, want) {
+		t.Errorf("output:\n%s\nwant rows %q", stdout, want)
+	}
+}
+
+// tmpfs has no FIEMAP: cowdu counts its files by their blocks and says how
+// many, in words that agree with the number.
+func TestUnmappedWarningCountsInWords(t *testing.T) {
+	fstest.RequireRoot(t)
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	for i, want := range []string{
+		": 1 file on a filesystem without FIEMAP was counted by allocated blocks, as exclusive\n",
+		": 2 files on a filesystem without FIEMAP were counted by allocated blocks, as exclusive\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCowdu(t, dir)
+		if want = "cowdu: warning: '" + dir + "'" + want; code != 0 || stderr != want {
+			t.Errorf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
+		}
+	}
 }
 
 type failWriter struct{}
