@@ -53,53 +53,94 @@ func description() []gendoc.Block {
 }
 
 // jsonReportDoc is --json's report: tree.Stats as encoding/json writes
-// it, and --dry-run's plan.
+// it, and --dry-run's plan, each field by its jq path (the README's table
+// names the same ones; jsondoc_test.go holds both to a real report).
 func jsonReportDoc() []gendoc.Block {
 	var actions []string
-	for m := tree.MethodFiclone; m <= tree.MethodSymlink; m++ {
+	for m := tree.MethodFiclone; m <= tree.MethodShared; m++ {
 		actions = append(actions, "`"+m.String()+"`")
 	}
 	actions = append(actions, "`mkdir`", "`mknod`", "`create`", "`skip`")
 	return []gendoc.Block{
-		gendoc.Para("With `--json` cowcp prints one JSON object on stdout at the end, with these fields:"),
+		gendoc.Para("With `--json` cowcp prints one JSON object on stdout at the end. Each field is " +
+			"named here by its `jq` path (`failures[].path` is the `path` of each object in `failures`):"),
 		gendoc.List(
+			gendoc.Item{Term: "`version`", Text: "1: the report's format. It grows when a field changes its " +
+				"meaning or goes away, not when one is added."},
 			gendoc.Item{Term: "`files`, `dirs`, `symlinks`, `specials`, `hardlinks`",
 				Text: "Entries made (`hardlinks`: extra names of a file copied once)."},
-			gendoc.Item{Term: "`skipped`", Text: "Entries left alone (`-n`, `-u`, `--update=none`, a \"no\" to `-i`)."},
-			gendoc.Item{Term: "`bytes`", Text: "The logical size of the regular files copied."},
-			gendoc.Item{Term: "`cloned_bytes`, `copied_bytes`",
-				Text: "How those bytes got there: `cloned_bytes` + `copied_bytes` = `bytes`."},
+			gendoc.Item{Term: "`skipped`", Text: "Entries left alone, for any of the reasons in `skipped_why`."},
+			gendoc.Item{Term: "`skipped_why`", Text: "`skipped` by reason, an object of four counts:"},
+			gendoc.Item{Term: "`skipped_why.exists`", Text: "`-n` (or `--update=none`), and the destination exists."},
+			gendoc.Item{Term: "`skipped_why.not_newer`", Text: "`-u`, and the destination is not older than the source."},
+			gendoc.Item{Term: "`skipped_why.declined`", Text: "A \"no\" to `-i`."},
+			gendoc.Item{Term: "`skipped_why.same`", Text: "The destination already is the source or a link " +
+				"of it (hard links already in place): nothing to copy."},
+			gendoc.Item{Term: "`bytes`", Text: "The apparent (logical) size of the regular files copied (what " +
+				"the copy has, if a source shrank while it was read)."},
+			gendoc.Item{Term: "`cloned_bytes`", Text: "Data (holes excluded) the copies share with their " +
+				"sources by cloning."},
+			gendoc.Item{Term: "`copied_bytes`", Text: "Data written by byte copies (`copy_file_range`, " +
+				"`sparse`, `readwrite`)."},
+			gendoc.Item{Term: "`hole_bytes`", Text: "The rest of `bytes`, neither cloned nor written: holes " +
+				"in the sources kept as holes, and blocks of zeros a sparse copy left as holes; " +
+				"`cloned_bytes` + `copied_bytes` + `hole_bytes` = `bytes`."},
 			gendoc.Item{Term: "`saved_bytes`",
 				Text: "Bytes of the copies that share blocks with their sources: the sources' data in " +
 					"extents a clone shares (holes and btrfs inline extents excluded), read with FIEMAP " +
-					"after each clone."},
+					"after each clone. The summary line's percentage is `saved_bytes` of `cloned_bytes` + " +
+					"`copied_bytes`: of the data, not of the apparent size."},
+			gendoc.Item{Term: "`changed`", Text: "Files whose source changed while it was read (size, " +
+				"modification or change time differ before and after the copy: tar's \"file changed as " +
+				"we read it\"); each is named in a warning on stderr, and cowcp exits 1. A file cloned " +
+				"with one `FICLONE` is a snapshot of one instant and is not checked."},
+			gendoc.Item{Term: "`changed_files`", Text: "Up to 1000 of their source paths (`[]` when none)."},
+			gendoc.Item{Term: "`errors`", Text: "Entries that could not be copied."},
+			gendoc.Item{Term: "`failures`", Text: "Up to 1000 of them, each an object:"},
+			gendoc.Item{Term: "`failures[].path`, `failures[].error`", Text: "The entry, and what went " +
+				"wrong, e.g. \"cannot stat 'x': No such file or directory\"."},
 			gendoc.Item{Term: "`fs_used_bytes`, `fs_measured`",
 				Text: "The destination filesystems' own estimate: their used-space growth, read after a " +
 					"sync; only with `--sync` (`fs_measured` is false without it, or where it could not be read)."},
-			gendoc.Item{Term: "`errors`, `failures`",
-				Text: "Failed entries, and up to 1000 of them as `{\"path\", \"error\"}`."},
 			gendoc.Item{Term: "`seconds`", Text: "Wall time."},
-			gendoc.Item{Term: "`methods`",
-				Text: "Regular files per method: `ficlone`, `ficlonerange`, `copy_file_range`, `sparse`, `readwrite`, and `shared`: an existing copy that already shared every block with its source, kept as it was with its metadata set."},
-			gendoc.Item{Term: "`not_cloned`",
-				Text: "One `{\"src\", \"dst\", \"src_fs\", \"dst_fs\", \"reason\"}` per pair of filesystems " +
-					"that could not clone, its data copied instead: the first file that showed it, its " +
-					"copy, the filesystem types (\"\" if unknown) and the reason, e.g. " +
-					"\"Invalid cross-device link\"."},
+			gendoc.Item{Term: "`methods`", Text: "Regular files per method, an object:"},
+			gendoc.Item{Term: "`methods.ficlone`, `methods.ficlonerange`",
+				Text: "Cloned whole (`FICLONE`), or piece by piece (`FICLONERANGE`)."},
+			gendoc.Item{Term: "`methods.copy_file_range`, `methods.sparse`, `methods.readwrite`",
+				Text: "Copied with `copy_file_range`, by a hole-preserving copy (`SEEK_DATA`/`SEEK_HOLE`), " +
+					"or with read and write."},
+			gendoc.Item{Term: "`methods.shared`", Text: "An existing copy that already shared every block " +
+				"with its source, kept as it was with its metadata set."},
+			gendoc.Item{Term: "`not_cloned`", Text: "One object per pair of filesystems that could not " +
+				"clone, its data copied instead:"},
+			gendoc.Item{Term: "`not_cloned[].src`, `not_cloned[].dst`", Text: "The first file that showed " +
+				"it, and its copy."},
+			gendoc.Item{Term: "`not_cloned[].src_fs`, `not_cloned[].dst_fs`", Text: "The filesystems' " +
+				"types, e.g. \"btrfs\" (\"\" if unknown)."},
+			gendoc.Item{Term: "`not_cloned[].reason`", Text: "Why cloning failed, e.g. " +
+				"\"Invalid cross-device link\"."},
 			gendoc.Item{Term: "`interrupted`",
 				Text: "True after a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) or a broken pipe on stdout."},
 			gendoc.Item{Term: "`needed_bytes`, `free_bytes`",
 				Text: "With `--dry-run` only, where not 0: the new data the copy would write, and the " +
 					"free space of the destination filesystems."},
+			gendoc.Item{Term: "`plan`", Text: "With `--dry-run` only, before the other fields: one object " +
+				"per entry:"},
+			gendoc.Item{Term: "`plan[].src`, `plan[].dst`", Text: "The entry and its copy."},
+			gendoc.Item{Term: "`plan[].action`", Text: strings.Join(actions[:len(actions)-1], ", ") +
+				" or " + actions[len(actions)-1] + "."},
+			gendoc.Item{Term: "`plan[].reason`", Text: "Why, where there is a reason, e.g. " +
+				"\"cannot clone: Operation not supported\"."},
+			gendoc.Item{Term: "`plan[].bytes`", Text: "The regular file's size (0 for other entries)."},
+			gendoc.Item{Term: "`plan[].ask`", Text: "`true` where `-i` would ask first (the plan is what a " +
+				"yes gets; a no leaves the entry alone)."},
+			gendoc.Item{Term: "`plan[].existing`", Text: "Where an entry is already at `dst`: what happens " +
+				"to it first — `replace` (a complete copy is renamed over it: a new inode), `in_place` " +
+				"(rewritten in place: the same inode), `remove` (`--remove-destination`) or `backup`."},
+			gendoc.Item{Term: "`plan[].backup`", Text: "With `\"existing\": \"backup\"`: the name the " +
+				"entry is moved to."},
 		),
-		gendoc.Para("With `--dry-run --json` the object also has `plan`: one `{\"src\", \"dst\", \"action\", " +
-			"\"reason\", \"bytes\"}` per entry (`reason` where there is one), `action` being " +
-			strings.Join(actions, ", ") + "; `\"ask\": true` where `-i` would ask first (the " +
-			"plan is what a yes gets; a no leaves the entry alone); and where an entry is already " +
-			"at `dst`, `existing`: what happens to it first — `replace` (a complete copy is " +
-			"renamed over it: a new inode), `in_place` (rewritten in place: the same inode), " +
-			"`remove` (`--remove-destination`) or `backup` (moved to `backup`, its backup name). " +
-			"Whether a filesystem pair clones is learnt by cloning into a scratch file in the " +
+		gendoc.Para("Whether a filesystem pair clones is learnt by cloning into a scratch file in the " +
 			"destination (removed again), never guessed from a filesystem's name."),
 	}
 }

@@ -155,23 +155,30 @@ func jsonNames(typ reflect.Type) []string {
 	return names
 }
 
-// THE JSON REPORT names every field the report and the plan have, and
-// every action of the plan.
-func TestManualNamesEveryJSONField(t *testing.T) {
+// THE JSON REPORT and the README's table name every action of the plan.
+// (TestJSONFieldsAreTheDocumentedOnes holds their fields to real reports.)
+func TestDocumentsNameEveryPlanAction(t *testing.T) {
 	m, _ := gendoctest.Load(t, manual)
-	text := sectionText(t, m, "THE JSON REPORT")
-	want := append(jsonNames(reflect.TypeFor[tree.Stats]()), "plan")
-	want = append(want, jsonNames(reflect.TypeFor[planEntry]())...)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "\n| `plan[].action` |")
+	table, _, _ = strings.Cut(table, "\n")
+	docs := map[string]string{"THE JSON REPORT": sectionText(t, m, "THE JSON REPORT"), "the README's plan[].action": table}
+	var want []string
 	for _, ev := range []tree.Event{{Skipped: true}, {Kind: tree.KindDir}, {Kind: tree.KindSymlink},
 		{Kind: tree.KindSpecial}, {Kind: tree.KindFile}} {
 		want = append(want, action(ev))
 	}
-	for mt := tree.MethodFiclone; mt <= tree.MethodSymlink; mt++ {
-		want = append(want, mt.String())
+	for mt := tree.MethodFiclone; mt <= tree.MethodShared; mt++ {
+		want = append(want, action(tree.Event{Method: mt}))
 	}
-	for _, name := range want {
-		if !strings.Contains(text, "`"+name+"`") && !strings.Contains(text, `"`+name+`"`) {
-			t.Errorf("THE JSON REPORT does not name %q", name)
+	for doc, text := range docs {
+		for _, name := range want {
+			if !strings.Contains(text, "`"+name+"`") {
+				t.Errorf("%s does not name the action %q", doc, name)
+			}
 		}
 	}
 }
