@@ -28,14 +28,18 @@ func ReadWrite(dst, src *os.File, off, n int64, buf []byte) (int64, error) {
 // of the source reads as zeros (cp --sparse=always). dst must already have
 // been extended to its final size, so skipped blocks read back as zeros.
 // blockSize is the destination's block size; runs shorter than it are
-// written, since they cannot become holes.
-func ReadWriteHoles(dst, src *os.File, off, n int64, buf []byte, blockSize int) (int64, error) {
+// written, since they cannot become holes. It returns the bytes read, as
+// ReadWrite, and of those the bytes written.
+func ReadWriteHoles(dst, src *os.File, off, n int64, buf []byte, blockSize int) (read, written int64, err error) {
 	if blockSize <= 0 {
 		blockSize = 4096
 	}
-	return readLoop(src, off, n, buf, func(p []byte, at int64) error {
-		return writeNonZero(dst, p, at, blockSize)
+	read, err = readLoop(src, off, n, buf, func(p []byte, at int64) error {
+		w, err := writeNonZero(dst, p, at, blockSize)
+		written += w
+		return err
 	})
+	return read, written, err
 }
 
 // readLoop reads n bytes of src from off in buffer-sized pieces and hands

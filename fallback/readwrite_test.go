@@ -144,9 +144,13 @@ func TestReadWriteHoles(t *testing.T) {
 			if bufSize > 0 {
 				buf = make([]byte, bufSize)
 			}
-			n, err := ReadWriteHoles(dst, src, 0, size, buf, bs)
+			n, written, err := ReadWriteHoles(dst, src, 0, size, buf, bs)
 			if err != nil || n != size {
 				t.Fatalf("ReadWriteHoles = %d, %v; want %d, nil", n, err, size)
+			}
+			// Holes are not written; every other byte is, once.
+			if want := size - 8*bs; written != want {
+				t.Errorf("ReadWriteHoles wrote %d bytes; want %d (all but the 8 zero blocks)", written, want)
 			}
 			if err := dst.Sync(); err != nil {
 				t.Fatal(err)
@@ -162,7 +166,7 @@ func TestReadWriteHoles(t *testing.T) {
 		if err := dst.Truncate(size); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadWriteHoles(dst, src, 0, size, nil, 0); err != nil {
+		if _, _, err := ReadWriteHoles(dst, src, 0, size, nil, 0); err != nil {
 			t.Fatal(err)
 		}
 		dst.Sync()
@@ -177,7 +181,7 @@ func TestReadWriteHoles(t *testing.T) {
 			t.Fatal(err)
 		}
 		off, n := int64(bs), int64(10*bs)
-		if got, err := ReadWriteHoles(dst, src, off, n, nil, bs); err != nil || got != n {
+		if got, _, err := ReadWriteHoles(dst, src, off, n, nil, bs); err != nil || got != n {
 			t.Fatalf("ReadWriteHoles range = %d, %v", got, err)
 		}
 		exp := make([]byte, size)
@@ -221,8 +225,8 @@ func TestWriteNonZero(t *testing.T) {
 	if err := dst.Truncate(8 * bs); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeNonZero(dst, p, 2*bs, bs); err != nil {
-		t.Fatal(err)
+	if n, err := writeNonZero(dst, p, 2*bs, bs); err != nil || n != bs {
+		t.Fatalf("writeNonZero = %d, %v; want %d (the one block with a non-zero byte)", n, err, bs)
 	}
 	dst.Sync()
 	got, err := os.ReadFile(dst.Name())

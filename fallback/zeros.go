@@ -10,16 +10,22 @@ import (
 // writeNonZero writes p at off, skipping block-aligned all-zero blocks,
 // and an all-zero partial block at the end of p too (the file's tail, as
 // cp leaves it): dst is already extended, so what is skipped reads as
-// zeros whatever the filesystem allocates.
-func writeNonZero(dst *os.File, p []byte, off int64, blockSize int) error {
+// zeros whatever the filesystem allocates. It returns the bytes written.
+func writeNonZero(dst *os.File, p []byte, off int64, blockSize int) (int64, error) {
+	var written int64
+	write := func(from, to int) error {
+		n, err := dst.WriteAt(p[from:to], off+int64(from))
+		written += int64(n)
+		return err
+	}
 	start := 0 // first byte of the pending run to write
 	for i := 0; i < len(p); {
 		end := min(i+blockSize, len(p))
 		aligned := (off+int64(i))%int64(blockSize) == 0
 		if aligned && isZero(p[i:end]) {
 			if start < i {
-				if _, err := dst.WriteAt(p[start:i], off+int64(start)); err != nil {
-					return err
+				if err := write(start, i); err != nil {
+					return written, err
 				}
 			}
 			start = end
@@ -27,10 +33,9 @@ func writeNonZero(dst *os.File, p []byte, off int64, blockSize int) error {
 		i = end
 	}
 	if start < len(p) {
-		_, err := dst.WriteAt(p[start:], off+int64(start))
-		return err
+		return written, write(start, len(p))
 	}
-	return nil
+	return written, nil
 }
 
 var zeroBlock = make([]byte, 64<<10)

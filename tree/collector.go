@@ -63,17 +63,27 @@ func (c *collector) count(r result) {
 		return
 	case ev.Skipped:
 		s.Skipped++
+		s.SkippedWhy.add(ev.Skip)
 		return
 	}
 	switch ev.Kind {
 	case KindFile:
 		s.Files++
+		s.Methods.add(ev.Method)
+		if ev.Changed {
+			s.changed(ev.Src)
+		}
+		if ev.Method == MethodNone && r.cloned+r.copied == 0 {
+			break // no data made: empty, or --attributes-only
+		}
 		s.Bytes += ev.Bytes
 		s.ClonedBytes += r.cloned
 		s.CopiedBytes += r.copied
+		s.HoleBytes += max(ev.Bytes-r.cloned-r.copied, 0)
 		s.SavedBytes += r.saved
-		s.NeededBytes += r.needed
-		s.Methods.add(ev.Method)
+		if c.opts.DryRun {
+			s.NeededBytes += r.copied
+		}
 	case KindDir:
 		s.Dirs++
 	case KindSymlink:

@@ -97,6 +97,7 @@ func (c *Copier) Close() Stats {
 	s := c.coll.stats
 	s.FSUsedBytes, s.FSMeasured = c.walk.fsDelta()
 	s.FreeBytes = c.walk.freeBytes
+	s.Version = ReportVersion
 	s.Seconds = time.Since(s.start).Seconds()
 	if c.env.ctx.Err() != nil {
 		s.Interrupted = true

@@ -35,9 +35,13 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 	}
 	if tryClone {
 		method, err := wk.clone(out.h, in, st.Size, r)
+		if err == nil && method == MethodFicloneRange {
+			// Range by range, the clone is no snapshot of one instant.
+			err = wk.checkUnchanged(in, st, r)
+		}
 		if err == nil {
-			r.ev.Method, r.cloned = method, st.Size
-			r.saved = wk.clonedDataBytes(in, st)
+			r.ev.Method = method
+			r.cloned, r.saved = wk.sharedData(in, st)
 			out.h.quick = true // shares blocks, wrote none: nothing to write back at close
 			return out, nil
 		}
@@ -67,13 +71,39 @@ func (wk *worker) writeData(at place, r *result, in *handle, st *unix.Stat_t, p 
 		out.discard()
 		return nil, err
 	}
-	method, err := wk.copyBytes(out.h.File(), in.File(), st, p, r)
+	method, n, err := wk.copyBytes(out.h.File(), in.File(), st, p, r)
+	if err == nil {
+		err = wk.checkUnchanged(in, st, r)
+	}
 	if err != nil {
 		out.discard()
 		return nil, err
 	}
-	r.ev.Method, r.copied = method, st.Size
+	r.ev.Method, r.copied = method, n.written
+	if method != MethodSparse {
+		r.ev.Bytes = n.read // what the copy has, if the source shrank
+	}
 	return out, nil
+}
+
+// checkUnchanged stats the source in again after its data was copied and
+// marks r changed, with a warning, if its size, modification or change
+// time is not what st, its stat before, says: the copy may then mix old
+// and new content (tar's "file changed as we read it"). The copy is kept,
+// as tar keeps it, and cowcp exits 1.
+//
+// A file cloned with one FICLONE is not checked: the clone takes the
+// source as it is at one instant, locked against writers.
+func (wk *worker) checkUnchanged(in *handle, st *unix.Stat_t, r *result) error {
+	var now unix.Stat_t
+	if err := fstat(in.fd, &now); err != nil {
+		return pathErr("cannot fstat", in.name, err)
+	}
+	if now.Size != st.Size || now.Mtim != st.Mtim || now.Ctim != st.Ctim {
+		r.ev.Changed = true
+		r.notice = cpmsg.Quote(r.ev.Src) + ": file changed as we read it"
+	}
+	return nil
 }
 
 // refresh stats the open source in again into st, the stat the walk made
@@ -130,45 +160,55 @@ func (wk *worker) clone(out, in reflink.File, size int64, r *result) (Method, er
 	return MethodFicloneRange, nil
 }
 
+// copied is what a byte copy did: the source bytes it read (of the data
+// runs, for a sparse copy), and the bytes it wrote, fewer than read where
+// blocks of zeros became holes.
+type copied struct{ read, written int64 }
+
 // copyBytes copies in's data into out without sharing blocks with it
 // (unless copy_file_range decides to, which --reflink=never forbids).
-func (wk *worker) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result) (Method, error) {
+func (wk *worker) copyBytes(out, in *os.File, st *unix.Stat_t, p pair, r *result) (Method, copied, error) {
 	buf := wk.buffer()
 	dst := r.ev.Dst
 	size := st.Size
+	var n copied
 
 	// Like cp: a source with holes (or --sparse=always) is copied run by
 	// run with read/write, and all-zero blocks inside the runs become holes
 	// too; copy_file_range, which cannot make holes, serves dense files.
 	if wk.opts.Sparse == SparseAlways || wk.opts.Sparse == SparseAuto && fallback.HasHoles(st) {
-		holes := wk.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
-			return fallback.ReadWriteHoles(d, s, off, n, buf, int(st.Blksize))
+		holes := wk.chunked(r, func(d, s *os.File, off, c int64) (int64, error) {
+			read, written, err := fallback.ReadWriteHoles(d, s, off, c, buf, int(st.Blksize))
+			n.written += written
+			return read, err
 		})
-		if _, err := fallback.Sparse(out, in, size, holes); err != nil {
-			return MethodSparse, pathErr("error writing", dst, err)
+		var err error
+		if n.read, err = fallback.Sparse(out, in, size, holes); err != nil {
+			return MethodSparse, n, pathErr("error writing", dst, err)
 		}
-		return MethodSparse, nil
+		return MethodSparse, n, nil
 	}
-	rw := wk.chunked(r, func(d, s *os.File, off, n int64) (int64, error) {
-		return fallback.ReadWrite(d, s, off, n, buf)
+	rw := wk.chunked(r, func(d, s *os.File, off, c int64) (int64, error) {
+		return fallback.ReadWrite(d, s, off, c, buf)
 	})
 	method := MethodReadWrite
 	var err error
 	if wk.opts.Reflink != ReflinkNever && !wk.caps.cfrFails(p) {
 		method = MethodCopyFileRange
-		_, err = wk.chunked(r, wk.ops.copyRange)(out, in, 0, size)
+		n.read, err = wk.chunked(r, wk.ops.copyRange)(out, in, 0, size)
 		if errors.Is(err, fallback.ErrUnsupported) {
 			wk.caps.setCFRFails(p)
 			method = MethodReadWrite
 		}
 	}
 	if method == MethodReadWrite {
-		_, err = rw(out, in, 0, size)
+		n.read, err = rw(out, in, 0, size)
 	}
 	if err != nil {
-		return method, pathErr("error writing", dst, err)
+		return method, n, pathErr("error writing", dst, err)
 	}
-	return method, nil
+	n.written = n.read
+	return method, n, nil
 }
 
 // chunked wraps a run copier so it works in pieces of ProgressBytes,

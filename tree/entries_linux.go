@@ -115,7 +115,7 @@ func (wk *worker) copyLink(j job, r *result) {
 	r.ev.Kind = KindHardlink
 	r.ev.Method = MethodHardlink
 	if alreadyLinked(j) {
-		r.ev.Skipped = true
+		r.skip(SkipSame, "")
 		return
 	}
 	wk.placeAt(j, r, "cannot create hard link", mayReplace,

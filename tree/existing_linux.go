@@ -37,14 +37,11 @@ const (
 	exclusive  exclusivity = true
 )
 
-// skipNotOlder is why -u leaves a destination alone.
-const skipNotOlder = "destination is not older (-u)"
-
 // verdict is what cp's rules say about an existing destination, decided
 // without changing anything, so that the copy and --dry-run decide alike.
 type verdict struct {
 	decision
-	skip   string // why the entry is left alone, or ""
+	skip   Skip   // why the entry is left alone, or SkipNone
 	ask    bool   // -i: the user decides whether to go on
 	refuse error  // the copy fails, once -i has asked
 	remove bool   // --remove-destination: unlink it first
@@ -69,14 +66,14 @@ func (e *env) judgeExisting(j job, at place, st, old *unix.Stat_t, src, dst stri
 	}
 	switch {
 	case e.opts.Overwrite == OverwriteNever:
-		return verdict{skip: "destination exists (-n)"}, nil
+		return verdict{skip: SkipExists}, nil
 	case e.opts.RefuseExisting:
 		return verdict{}, fmt.Errorf("not replacing %s", cpmsg.Quote(dst))
 	case e.opts.Update && !newer(st, old) && j.link == nil:
 		// (A later link of a file copied in this run replaces its
 		// destination whatever its age, as cp's does, so that the
 		// links stay links.)
-		return verdict{skip: skipNotOlder}, nil
+		return verdict{skip: SkipNotNewer}, nil
 	}
 	v := verdict{ask: e.opts.Overwrite == OverwriteAsk}
 	if old.Mode&unix.S_IFMT == unix.S_IFDIR {
@@ -147,13 +144,13 @@ func (wk *worker) checkExisting(j job, at place, r *result, st, old *unix.Stat_t
 	case err != nil:
 		return decision{}, err
 	case v.done:
-		r.ev.Skipped = true
+		r.skip(SkipSame, "")
 		return v.decision, nil
-	case v.skip != "":
-		r.ev.Skipped, r.ev.Reason = true, v.skip
+	case v.skip != SkipNone:
+		r.skip(v.skip, v.skip.reason())
 		return decision{}, nil
 	case v.ask && !wk.ask(overwriteQuestion(at, old, dst)):
-		r.ev.Skipped = true
+		r.skip(SkipDeclined, "")
 		return decision{}, nil
 	case v.refuse != nil:
 		return decision{}, v.refuse

@@ -112,10 +112,10 @@ func (wk *worker) skipsUnopened(j job, r *result) bool {
 		return false // the copy meets it again, and reports it
 	}
 	v, err := wk.judgeExisting(j, at, &j.st, old, r.ev.Src, r.ev.Dst, mayReplace)
-	if err != nil || v.skip == "" {
+	if err != nil || v.skip == SkipNone {
 		return false
 	}
-	r.ev.Skipped, r.ev.Reason = true, v.skip
+	r.skip(v.skip, v.skip.reason())
 	if j.st.Mode&unix.S_IFMT == unix.S_IFREG {
 		r.ev.Bytes = j.st.Size
 	}
@@ -224,7 +224,8 @@ func (wk *worker) keepShared(r *result, f *fileCopy) *output {
 // keptShared counts a copy kept because it shares every block with in
 // (stat st), for the copy and for --dry-run alike.
 func (wk *worker) keptShared(r *result, in *handle, st *unix.Stat_t) {
-	r.ev.Method, r.cloned, r.saved = MethodShared, st.Size, wk.clonedDataBytes(in, st)
+	r.ev.Method = MethodShared
+	r.cloned, r.saved = wk.sharedData(in, st)
 }
 
 // mayKeepShared reports whether a regular file's copy (stat st) that meets

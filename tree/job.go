@@ -17,10 +17,9 @@ type job struct {
 // result is what a worker (or the walker) tells the collector.
 type result struct {
 	ev      Event
-	cloned  int64
-	copied  int64
-	saved   int64
-	needed  int64      // --dry-run: new data blocks the copy would allocate
+	cloned  int64 // data bytes shared by cloning
+	copied  int64 // data bytes written (under --dry-run, new blocks the copy would allocate)
+	saved   int64 // bytes of cloned sharing blocks with the source
 	release *dirHandle // drop one reference on this directory
 	// fallback names the filesystem pair and the reason cloning did not
 	// work, for a one-time notice.
@@ -38,6 +37,26 @@ type overPlan struct {
 	kind outKind
 	old  unix.Stat_t
 	at   place
+}
+
+// skip marks r's entry as left alone, for why; reason, if not "", is
+// what --dry-run says.
+func (r *result) skip(why Skip, reason string) {
+	r.ev.Skipped, r.ev.Skip = true, why
+	if reason != "" {
+		r.ev.Reason = reason
+	}
+}
+
+// reason is what --dry-run says of an entry -n or -u leaves alone.
+func (w Skip) reason() string {
+	switch w {
+	case SkipExists:
+		return "destination exists (-n)"
+	case SkipNotNewer:
+		return "destination is not older (-u)"
+	}
+	return ""
 }
 
 type fallbackNote struct {

@@ -57,7 +57,7 @@ func (wk *worker) planLaterLink(j job, r *result) {
 	}
 	r.ev.Kind, r.ev.Method, r.ev.Reason = KindHardlink, MethodHardlink, "another link of a file copied in this run"
 	if j.link.kept && alreadyLinked(j) {
-		r.ev.Skipped, r.ev.Reason = true, "already a link of the first link's copy"
+		r.skip(SkipSame, "already a link of the first link's copy")
 		return
 	}
 	wk.planExisting(j, r, &j.st, writesEntry)
@@ -154,7 +154,7 @@ func (wk *worker) planClone(r *result, in *handle, st *unix.Stat_t, pr *probe) b
 	if st.Size > wk.opts.CloneChunk {
 		r.ev.Method = MethodFicloneRange
 	}
-	r.cloned, r.saved = st.Size, wk.clonedDataBytes(in, st)
+	r.cloned, r.saved = wk.sharedData(in, st)
 	return true
 }
 
@@ -169,11 +169,11 @@ func (wk *worker) planByteCopy(r *result, st *unix.Stat_t, pr *probe) {
 	default:
 		r.ev.Method = MethodReadWrite
 	}
+	// The data the copy writes, all new blocks: holes stay holes in a
+	// sparse copy.
 	r.copied = st.Size
-	// New blocks: the data the copy allocates (holes stay holes).
-	r.needed = min(st.Blocks*512, st.Size)
-	if r.ev.Method != MethodSparse {
-		r.needed = st.Size
+	if r.ev.Method == MethodSparse {
+		r.copied = min(st.Blocks*512, st.Size)
 	}
 }
 
@@ -241,10 +241,10 @@ func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.St
 		r.ev.Err = err
 		return false, true
 	case v.done:
-		r.ev.Skipped, r.ev.Reason = true, "already a link of the source"
+		r.skip(SkipSame, "already a link of the source")
 		return false, true
-	case v.skip != "":
-		r.ev.Skipped, r.ev.Reason = true, v.skip
+	case v.skip != SkipNone:
+		r.skip(v.skip, v.skip.reason())
 		return false, true
 	case v.refuse != nil:
 		// -i asks first; the plan is what a yes gets.

@@ -74,6 +74,8 @@ type Event struct {
 	Progress int64  // bytes done since the last event for this file (progress only)
 	Partial  bool   // a progress event; the file is not finished
 	Skipped  bool   // left alone (-n, -u, a "no" to -i)
+	Skip     Skip   // why it was left alone
+	Changed  bool   // the source changed while it was read: the copy may mix old and new
 	Reason   string // --dry-run: why this method
 	Ask      bool   // --dry-run: -i would ask before replacing the entry at Dst; a no leaves it alone
 	// --dry-run: what happens first to the entry already at Dst, and
@@ -82,6 +84,48 @@ type Event struct {
 	Backup   string
 	Err      error
 }
+
+// Skip is why an entry was left alone.
+type Skip int
+
+const (
+	SkipNone     Skip = iota
+	SkipExists        // -n: the destination exists
+	SkipNotNewer      // -u: the destination is not older than the source
+	SkipDeclined      // -i: the answer was no
+	SkipSame          // the destination already is the source, or a link of it
+	numSkips
+)
+
+var skipNames = [numSkips]string{"", "exists", "not_newer", "declined", "same"}
+
+// String is the reason's name in the JSON report, e.g. "not_newer".
+func (w Skip) String() string { return skipNames[w] }
+
+// SkipCounts counts skipped entries by reason.
+type SkipCounts struct {
+	Exists   int64 `json:"exists"`
+	NotNewer int64 `json:"not_newer"`
+	Declined int64 `json:"declined"`
+	Same     int64 `json:"same"`
+}
+
+func (c *SkipCounts) add(w Skip) {
+	switch w {
+	case SkipExists:
+		c.Exists++
+	case SkipNotNewer:
+		c.NotNewer++
+	case SkipDeclined:
+		c.Declined++
+	case SkipSame:
+		c.Same++
+	}
+}
+
+// ReportVersion is the JSON report's "version": it grows when a field
+// changes its meaning or goes away, not when one is added.
+const ReportVersion = 1
 
 // Failure is one entry that could not be copied.
 type Failure struct {
@@ -94,17 +138,28 @@ const maxFailures = 1000
 
 // Stats is the account of a copy. Only the collector writes it.
 type Stats struct {
-	Files       int64 `json:"files"`
-	Dirs        int64 `json:"dirs"`
-	Symlinks    int64 `json:"symlinks"`
-	Specials    int64 `json:"specials"`
-	Hardlinks   int64 `json:"hardlinks"`
-	Skipped     int64 `json:"skipped"`
+	Version    int        `json:"version"`
+	Files      int64      `json:"files"`
+	Dirs       int64      `json:"dirs"`
+	Symlinks   int64      `json:"symlinks"`
+	Specials   int64      `json:"specials"`
+	Hardlinks  int64      `json:"hardlinks"`
+	Skipped    int64      `json:"skipped"`
+	SkippedWhy SkipCounts `json:"skipped_why"`
+	// Bytes is the regular files' apparent size: ClonedBytes of data
+	// shared by cloning, CopiedBytes of data written, and HoleBytes
+	// neither (holes, and blocks of zeros left as holes).
 	Bytes       int64 `json:"bytes"`
 	ClonedBytes int64 `json:"cloned_bytes"`
 	CopiedBytes int64 `json:"copied_bytes"`
+	HoleBytes   int64 `json:"hole_bytes"`
 	SavedBytes  int64 `json:"saved_bytes"`
-	Errors      int64 `json:"errors"`
+	// Changed counts the files whose source changed while it was read
+	// (size, modification or change time differ before and after);
+	// ChangedFiles names up to maxFailures of them.
+	Changed      int64    `json:"changed"`
+	ChangedFiles []string `json:"changed_files"`
+	Errors       int64    `json:"errors"`
 	// FSUsedBytes is the destination filesystems' own estimate of the
 	// space the copy took: the growth of their used space, after a sync.
 	FSUsedBytes int64 `json:"fs_used_bytes"`
@@ -168,6 +223,13 @@ func (s *Stats) fail(path string, err error) {
 	s.Errors++
 	if len(s.Failures) < maxFailures {
 		s.Failures = append(s.Failures, Failure{Path: path, Err: err.Error()})
+	}
+}
+
+func (s *Stats) changed(path string) {
+	s.Changed++
+	if len(s.ChangedFiles) < maxFailures {
+		s.ChangedFiles = append(s.ChangedFiles, path)
 	}
 }
 

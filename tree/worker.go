@@ -47,7 +47,7 @@ func (wk *worker) work(j job) result {
 		// names to it all the same.
 		// Under --dry-run the outcome is the plan's, which the later
 		// links are planned against.
-		kept := r.ev.Skipped && r.ev.Reason == skipNotOlder
+		kept := r.ev.Skip == SkipNotNewer
 		ok := r.ev.Err == nil && (!r.ev.Skipped || kept)
 		fd := -1
 		if !wk.opts.DryRun {

@@ -18,7 +18,7 @@ import (
 // Exit statuses. A signal gives 128+N (see interrupt).
 const (
 	exitOK     = 0
-	exitFailed = 1 // some files could not be copied, or stdout could not be written
+	exitFailed = 1 // some files could not be copied or changed while read, or stdout could not be written
 	exitUsage  = 1 // the command line was wrong: 1, as cp's
 )
 
@@ -110,7 +110,9 @@ func copyTargets(c *cli, opts tree.Options, targets []tree.Target, stdin io.Read
 		return in.exitStatus()
 	case out.Err() != nil:
 		return writeError(stderr, out.Err())
-	case stats.Errors > 0:
+	case stats.Errors > 0 || stats.Changed > 0:
+		// A copy of a file that changed while it was read may mix its
+		// old and new content: like tar, cowcp keeps it and says so.
 		return exitFailed
 	}
 	return exitOK
@@ -142,6 +144,9 @@ func writeJSON(w io.Writer, s *tree.Stats) {
 	}
 	if s.NotCloned == nil {
 		s.NotCloned = []tree.NotCloned{}
+	}
+	if s.ChangedFiles == nil {
+		s.ChangedFiles = []string{}
 	}
 	_ = enc.Encode(s)
 }
