@@ -41,10 +41,10 @@ const (
 // without changing anything, so that the copy and --dry-run decide alike.
 type verdict struct {
 	decision
-	skip   Skip   // why the entry is left alone, or SkipNone
-	ask    bool   // -i: the user decides whether to go on
-	refuse error  // the copy fails, once -i has asked
-	remove bool   // --remove-destination: unlink it first
+	skip   Skip  // why the entry is left alone, or SkipNone
+	ask    bool  // -i: the user decides whether to go on
+	refuse error // the copy fails, once -i has asked
+	remove bool  // --remove-destination: unlink it first
 }
 
 // judgeExisting applies cp's rules to old, an entry already at the

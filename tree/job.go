@@ -17,9 +17,9 @@ type job struct {
 // result is what a worker (or the walker) tells the collector.
 type result struct {
 	ev      Event
-	cloned  int64 // data bytes shared by cloning
-	copied  int64 // data bytes written (under --dry-run, new blocks the copy would allocate)
-	saved   int64 // bytes of cloned sharing blocks with the source
+	cloned  int64      // data bytes shared by cloning
+	copied  int64      // data bytes written (under --dry-run, new blocks the copy would allocate)
+	saved   int64      // bytes of cloned sharing blocks with the source
 	release *dirHandle // drop one reference on this directory
 	// fallback names the filesystem pair and the reason cloning did not
 	// work, for a one-time notice.
