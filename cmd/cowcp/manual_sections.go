@@ -161,6 +161,7 @@ func exitStatusDoc() []gendoc.Block {
 	}
 	add(exitOK, "all was copied (or `--help` or `--version` was printed)")
 	add(exitFailed, "some entries could not be copied (cowcp goes on after an error)")
+	add(exitFailed, "a source file changed while it was read (`cowcp: 'f': file changed as we read it`; the copy is kept)")
 	add(exitFailed, "stdout could not be written (`cowcp: write error: No space left on device`, as cp; the copy goes on)")
 	add(exitUsage, "the command line is wrong, said in cp's words (`cowcp: unrecognized option '--x'` "+
 		"and `Try 'cowcp --help' for more information.`)")
@@ -223,6 +224,11 @@ func differencesDoc() []gendoc.Block {
 			"Trees deeper than `PATH_MAX` are copied whole; cp stops there with \"File name too long\".",
 			"Entries are copied by several workers at once, so `-v` lines come in completion order. "+
 				"With `-i` cowcp copies one file at a time, so questions come in cp's order.",
+			"A source file that changes while cowcp copies it (its size, modification or change "+
+				"time differ before and after its data was read) gets tar's warning, `cowcp: 'f': file "+
+				"changed as we read it`, and cowcp exits 1; cp notices nothing and exits 0. The copy is "+
+				"kept, as tar keeps it. A file cloned with one FICLONE is not checked: the clone takes it "+
+				"as it is at one instant.",
 			"On a terminal cowcp prints a one-line summary on stderr at the end (not with `-q` or "+
 				"`--json`); cp prints nothing. When stderr is not a terminal cowcp is as silent as cp. "+
 				"`--dry-run` always prints its plan, and its summary line on stderr.",
