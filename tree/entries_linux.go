@@ -47,6 +47,12 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 	}
 	at := name
 	if how.replace {
+		if lockedDir(dir) {
+			// cp removes the old entry first, and is refused (see
+			// lockedDir): no temporary entry that could not be removed.
+			r.ev.Err = pathErr("cannot remove", dst, unix.EPERM)
+			return
+		}
 		at = wk.tmpName()
 	}
 	if err := create(at); err != nil {

@@ -16,7 +16,8 @@ import (
 //   - a new inode would belong to us, not to the file's owner and group;
 //   - a writable file in a directory we may not write (0555, or someone
 //     else's file in a sticky directory) cannot be renamed over;
-//   - a bind-mounted file (container /etc/hosts) cannot be renamed over.
+//   - a bind-mounted file (container /etc/hosts) cannot be renamed over;
+//   - nor can a file in an immutable or append-only directory (lockedDir).
 func (e *env) writeInPlace(at place, old *unix.Stat_t) bool {
 	switch {
 	case old.Mode&unix.S_IFMT != unix.S_IFREG:
@@ -29,8 +30,24 @@ func (e *env) writeInPlace(at place, old *unix.Stat_t) bool {
 		// (Root may write any directory; a read-only filesystem fails
 		// the rename as it would fail the rewrite.)
 		return true
+	case lockedDir(at.dir):
+		return true
 	}
 	return isMountRoot(at.dir, at.name)
+}
+
+// lockedDir reports whether dir is immutable or append-only (chattr +i,
+// +a): the kernel then refuses to rename over or remove any name in it,
+// root included, with EPERM, so a replacement made under a temporary
+// name could neither take the final name nor be removed again. Its files
+// can still be rewritten, and cp rewrites them.
+func lockedDir(dir int) bool {
+	var stx unix.Statx_t
+	if statx(dir, "", unix.AT_EMPTY_PATH|unix.AT_STATX_DONT_SYNC, 0, &stx) != nil {
+		return false
+	}
+	const locked = unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_APPEND
+	return stx.Attributes_mask&stx.Attributes&locked != 0
 }
 
 // outputFor decides how a regular file's copy meets old, the entry at at

@@ -69,6 +69,11 @@ func (wk *worker) openOutput(at place, display string, kind outKind, perm uint32
 			wk.caps.setTmpfileFails(dev)
 			out, err = wk.openTemp(at.dir, at.name, display, perm)
 		}
+	case kind == outReplace && lockedDir(at.dir):
+		// A replacement that does not rewrite the old file (cp removes
+		// it first, and is refused): no temporary file where it could
+		// not be removed again.
+		return nil, pathErr("cannot remove", display, unix.EPERM)
 	default:
 		out, err = wk.openTemp(at.dir, at.name, display, perm)
 	}
