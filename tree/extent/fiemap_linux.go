@@ -120,29 +120,41 @@ func Visit(fd int, flags MapFlags, fn func(Extent)) error {
 		if err != nil {
 			return err
 		}
-		n := buf.hdr.mappedExtents
-		if n == 0 {
-			return nil
-		}
-		var last Extent
-		for i := range buf.extents[:min(n, fiemapBatch)] {
-			x := &buf.extents[i]
-			last = Extent{Logical: x.logical, Physical: x.physical, Length: x.length, Flags: x.flags}
-			fn(last)
-		}
-		// A short batch holds every remaining extent, even from
-		// filesystems that forget the LAST flag.
-		if last.Last() || n < fiemapBatch {
-			return nil
-		}
-		next := last.Logical + last.Length
-		if next <= start { // no progress: a zero-length or wrapped extent
+		next, more := buf.decode(start, fn)
+		if !more {
 			return nil
 		}
 		start = next
 		// The first call flushed the file already.
 		flags &^= MapSync
 	}
+}
+
+// decode hands fn the extents of the kernel's reply in b to a request
+// for the extents from start on. It returns where the next request
+// starts, and false when the reply holds the file's last extent. It
+// only reads b, so that it can be tested on any reply.
+func (b *fiemapBuf) decode(start uint64, fn func(Extent)) (next uint64, more bool) {
+	n := b.hdr.mappedExtents
+	if n == 0 {
+		return start, false
+	}
+	var last Extent
+	for i := range b.extents[:min(n, fiemapBatch)] {
+		x := &b.extents[i]
+		last = Extent{Logical: x.logical, Physical: x.physical, Length: x.length, Flags: x.flags}
+		fn(last)
+	}
+	// A short batch holds every remaining extent, even from
+	// filesystems that forget the LAST flag.
+	if last.Last() || n < fiemapBatch {
+		return start, false
+	}
+	next = last.Logical + last.Length
+	if next <= start { // no progress: a zero-length or wrapped extent
+		return start, false
+	}
+	return next, true
 }
 
 // fiemap asks for the next batch of fd's extents from start into buf.
