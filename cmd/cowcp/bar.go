@@ -20,10 +20,12 @@ const (
 )
 
 // bar is the progress line on stderr: `copying: 1,234 entries, 221.7 MiB
-// 45.3 MiB/s`, or, once setTotal has given a total, a percentage of it and
-// an ETA. It has no goroutine and no lock of its own: the reporter calls it
-// holding the terminal (its mu), so the bar is drawn only on an update, and
-// never while a question or a message is being written.
+// 45.3 MiB/s`; while the sources are counted, the total found so far
+// (`copying: 221.7 MiB of 1.2 GiB+, …`), and once they are, a percentage
+// of it and an ETA. It has no goroutine and no lock of its own: the
+// reporter calls it holding the terminal (its mu), so the bar is drawn
+// only on an update, and never while a question or a message is being
+// written.
 //
 // The line is never as wide as the terminal (a full line wraps on some
 // terminals and the next `\r` would not return to its start), so fields are
@@ -33,14 +35,17 @@ type bar struct {
 	now   func() time.Time
 	width func() int // the terminal's columns, read at each draw
 
-	bytes, entries           int64
-	totalBytes, totalEntries int64
-	known                    bool // setTotal was called
+	bytes, entries           int64 // done
+	totalBytes, totalEntries int64 // in the sources, as far as counted
+	leftOut                  int64 // bytes of the total not to be copied: skipped or failed files
+	counted                  bool  // setTotal was called
+	known                    bool  // the count is complete
 
 	start  time.Time // the first draw: the rate is measured from it
 	last   time.Time // the last draw
 	drawn  bool      // the line is on the terminal
 	redraw bool      // cleared for a message: draw on the next update
+	dirty  bool      // something the line does not show yet
 	done   bool
 	buf    []byte
 }
@@ -75,17 +80,64 @@ func (b *bar) add(bytes, entries int64) {
 	}
 	b.bytes += bytes
 	b.entries += entries
-	now := b.now()
-	if !b.last.IsZero() && !b.redraw && now.Sub(b.last) < barInterval {
-		return
-	}
-	b.draw(now)
+	b.update(false)
 }
 
-// setTotal gives the bytes and entries the whole copy will have; from the
-// next draw the line shows a percentage and an ETA.
-func (b *bar) setTotal(bytes, entries int64) {
-	b.totalBytes, b.totalEntries, b.known = bytes, entries, true
+// skip counts entries left alone (-n, -u, a no to -i) or failed, and
+// takes the bytes of theirs not copied out of the total: the percentage
+// and the ETA are of what there is to copy.
+func (b *bar) skip(bytes, entries int64) {
+	if b.done {
+		return
+	}
+	b.leftOut += bytes
+	b.entries += entries
+	b.update(false)
+}
+
+// setTotal gives the bytes and entries the sources hold, as far as
+// counted; complete says the count is done: from the next draw the line
+// shows a percentage and an ETA, and that next draw is at once.
+func (b *bar) setTotal(bytes, entries int64, complete bool) {
+	if b.done {
+		return
+	}
+	b.totalBytes, b.totalEntries, b.counted = bytes, entries, true
+	newly := complete && !b.known
+	b.known = complete
+	b.update(newly)
+}
+
+// update draws the line if now is the time: at the first update, after a
+// message cleared it, once an interval has passed, or when told.
+func (b *bar) update(now bool) {
+	if b.done {
+		return
+	}
+	b.dirty = true
+	t := b.now()
+	if !now && !b.last.IsZero() && !b.redraw && t.Sub(b.last) < barInterval {
+		return
+	}
+	b.draw(t)
+}
+
+// undrawn says whether the line lacks a change, and how long until it may
+// be drawn: what is left of the interval since the last draw.
+func (b *bar) undrawn() (time.Duration, bool) {
+	if b.done || !b.dirty {
+		return 0, false
+	}
+	return max(barInterval-b.now().Sub(b.last), 0), true
+}
+
+// resized draws the line again at once, to the terminal's new width, if it
+// is on the terminal: a line now wider than the terminal, cut or wrapped
+// by it, is replaced whole.
+func (b *bar) resized() {
+	if b.drawn && !b.done {
+		b.draw(b.now())
+	}
 }
 
 // clear erases the line, if one is drawn, so a message can take it; the
@@ -97,20 +149,38 @@ func (b *bar) clear() {
 		return
 	}
 	_, _ = io.WriteString(b.w, "\r\x1b[K\r")
-	b.drawn, b.redraw = false, true
+	b.drawn, b.redraw, b.dirty = false, true, true
 }
 
-// finish erases the line for good, so the summary starts a clean line.
-func (b *bar) finish() {
+// finish ends the bar: if the copy ran to its end, a last draw shows it
+// complete, 100% of what was copied; then the line is erased for good, so
+// the summary starts a clean line.
+func (b *bar) finish(complete bool) {
+	if b.done {
+		return
+	}
+	if complete && !b.start.IsZero() {
+		if !b.known {
+			// The copy outran the count: what it did is the total.
+			b.totalBytes, b.totalEntries = b.bytes+b.leftOut, b.entries
+			b.counted, b.known = true, true
+		}
+		b.bytes = max(b.bytes, b.totalBytes-b.leftOut)
+		b.entries = max(b.entries, b.totalEntries)
+		b.draw(b.now())
+	}
 	b.clear()
 	b.done = true
 }
+
+// shown reports whether the line has been drawn at least once.
+func (b *bar) shown() bool { return !b.start.IsZero() }
 
 func (b *bar) draw(now time.Time) {
 	if b.start.IsZero() {
 		b.start = now
 	}
-	b.last, b.redraw = now, false
+	b.last, b.redraw, b.dirty = now, false, false
 	text := b.text(now, b.width()-1)
 	if text == "" {
 		return
@@ -151,36 +221,51 @@ func (b *bar) fields(now time.Time) []string {
 		bps = float64(b.bytes) / elapsed.Seconds()
 		rate = cpmsg.HumanBytes(int64(bps)) + "/s"
 	}
-	if !b.known {
+	if !b.counted {
 		f := []string{"copying: " + entryCount(b.entries), ", " + cpmsg.HumanBytes(b.bytes)}
 		if rate != "" {
 			f = append(f, " "+rate)
 		}
 		return f
 	}
+	// What there is to copy; never less than what was, should the
+	// sources have grown or the copy have outrun the count.
+	work := max(b.totalBytes-b.leftOut, b.bytes, 0)
+	entries := max(b.totalEntries, b.entries)
+
+	if !b.known {
+		// Counting: the total found so far, a floor.
+		if work == 0 { // no data to copy (-l, -s, empty files): entries only
+			return []string{"copying: " + entryCount(b.entries), " of " + cpmsg.Thousands(entries) + "+"}
+		}
+		f := []string{"copying: " + cpmsg.HumanBytes(b.bytes), " of " + cpmsg.HumanBytes(work) + "+"}
+		if rate != "" {
+			f = append(f, ", "+rate)
+		}
+		return append(f, ", "+cpmsg.Thousands(b.entries)+" of "+cpmsg.Thousands(entries)+"+ entries")
+	}
 
 	var pct float64 = 100
 	switch {
-	case b.totalBytes > 0:
-		pct = 100 * float64(b.bytes) / float64(b.totalBytes)
-	case b.totalEntries > 0:
-		pct = 100 * float64(b.entries) / float64(b.totalEntries)
+	case work > 0:
+		pct = 100 * float64(b.bytes) / float64(work)
+	case entries > 0:
+		pct = 100 * float64(b.entries) / float64(entries)
 	}
 	pct = min(max(pct, 0), 100)
-	head := "copying: " + strconv.Itoa(int(pct)) + "%"
-	if b.totalBytes > 0 {
-		head += " of " + cpmsg.HumanBytes(b.totalBytes)
+	f := []string{"copying: " + strconv.Itoa(int(pct)) + "%"}
+	if work > 0 {
+		f = append(f, " of "+cpmsg.HumanBytes(work))
 	}
-	f := []string{head}
-	if left := b.totalBytes - b.bytes; left > 0 && bps > 0 {
+	if left := work - b.bytes; left > 0 && bps > 0 {
 		if secs := float64(left) / bps; secs < barMaxETA.Seconds() {
 			f = append(f, ", ETA "+etaString(time.Duration(secs*float64(time.Second))))
 		}
 	}
-	if rate != "" {
+	if rate != "" && work > 0 {
 		f = append(f, ", "+rate)
 	}
-	return append(f, ", "+cpmsg.Thousands(b.entries)+" of "+cpmsg.Thousands(b.totalEntries)+" entries")
+	return append(f, ", "+cpmsg.Thousands(b.entries)+" of "+cpmsg.Thousands(entries)+" entries")
 }
 
 func entryCount(n int64) string {

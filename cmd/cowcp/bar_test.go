@@ -4,9 +4,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cowcp/cowcp/tests/fstest"
+	"github.com/cowcp/cowcp/tree"
 )
 
 // fakeClock is a clock that moves only when the test says.
@@ -47,7 +54,7 @@ func TestBarFitsTheTerminal(t *testing.T) {
 		for _, known := range []bool{false, true} {
 			b, out, clock := testBar(width)
 			if known {
-				b.setTotal(5<<40, 9_876_543)
+				b.setTotal(5<<40, 9_876_543, true)
 			}
 			for range 50 {
 				b.add(123<<30, 123_456)
@@ -136,8 +143,7 @@ func TestBarThrottles(t *testing.T) {
 // is a rate.
 func TestBarTotal(t *testing.T) {
 	b, out, clock := testBar(200)
-	b.setTotal(100<<20, 1000)
-	b.add(0, 0)
+	b.setTotal(100<<20, 1000, true)
 	clock.advance(time.Second)
 	b.add(25<<20, 250)
 	want := "copying: 25% of 100.0 MiB, ETA 0:03, 25.0 MiB/s, 250 of 1,000 entries"
@@ -145,20 +151,137 @@ func TestBarTotal(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 
-	b, out, _ = testBar(200)
-	b.setTotal(0, 8)
+	b, out, clock = testBar(200)
+	b.setTotal(0, 8, true)
+	clock.advance(time.Second)
 	b.add(0, 2)
 	if got, want := lastLine(out.String()), "copying: 25%, 2 of 8 entries"; got != want {
 		t.Errorf("entries only: %q, want %q", got, want)
 	}
 
 	b, out, clock = testBar(30)
-	b.setTotal(100<<20, 1000)
-	b.add(0, 0)
+	b.setTotal(100<<20, 1000, true)
 	clock.advance(time.Second)
 	b.add(25<<20, 250)
 	if got, want := lastLine(out.String()), "copying: 25% of 100.0 MiB"; got != want {
 		t.Errorf("at 30 columns: %q, want %q", got, want)
+	}
+}
+
+// While the sources are counted the line shows the total found so far, a
+// floor ("+"), without a percentage; the count's end shows one at once,
+// without waiting for the next interval.
+func TestBarGrowingTotal(t *testing.T) {
+	b, out, clock := testBar(200)
+	b.add(1<<20, 1)
+	b.setTotal(10<<20, 40, false)
+	clock.advance(time.Second)
+	b.add(1<<20, 1)
+	if got, want := lastLine(out.String()), "copying: 2.0 MiB of 10.0 MiB+, 2.0 MiB/s, 2 of 40+ entries"; got != want {
+		t.Errorf("counting: %q, want %q", got, want)
+	}
+	if strings.Contains(out.String(), "%") || strings.Contains(out.String(), "ETA") {
+		t.Errorf("a percentage or an ETA before the count is done: %q", out.String())
+	}
+	b.setTotal(20<<20, 80, false)
+	b.add(0, 0) // within the interval: no draw
+	if got := lastLine(out.String()); !strings.Contains(got, "of 10.0 MiB+") {
+		t.Errorf("drawn within the interval: %q", got)
+	}
+	b.setTotal(40<<20, 100, true) // within the interval too: drawn at once
+	if got, want := lastLine(out.String()), "copying: 5% of 40.0 MiB, ETA 0:19, 2.0 MiB/s, 2 of 100 entries"; got != want {
+		t.Errorf("count done: %q, want %q", got, want)
+	}
+
+	// The copy may outrun the count: the total shown is never less than
+	// what is done.
+	b, out, _ = testBar(200)
+	b.setTotal(1<<20, 3, false)
+	b.redraw = true
+	b.add(5<<20, 9)
+	if got, want := lastLine(out.String()), "copying: 5.0 MiB of 5.0 MiB+, 9 of 9+ entries"; got != want {
+		t.Errorf("outrun: %q, want %q", got, want)
+	}
+
+	// Links only (-l): no bytes to copy, entries counted.
+	b, out, _ = testBar(200)
+	b.setTotal(0, 30, false)
+	b.redraw = true
+	b.add(0, 3)
+	if got, want := lastLine(out.String()), "copying: 3 entries of 30+"; got != want {
+		t.Errorf("entries only: %q, want %q", got, want)
+	}
+}
+
+// Skipped and failed files are taken out of the total: the percentage and
+// the ETA are of what there is to copy.
+func TestBarSkipShrinksTheWork(t *testing.T) {
+	b, out, clock := testBar(200)
+	b.setTotal(100<<20, 4, true)
+	b.skip(50<<20, 1) // -u: not newer
+	clock.advance(time.Second)
+	b.add(25<<20, 1)
+	if got, want := lastLine(out.String()), "copying: 50% of 50.0 MiB, ETA 0:01, 25.0 MiB/s, 2 of 4 entries"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// A copy that ran to its end is drawn at 100% before the line is erased,
+// whether the count was done or not; an interrupted one is not.
+func TestBarFinishesAtHundredPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		total    func(b *bar)
+		complete bool
+		want     string
+	}{
+		{"counted", func(b *bar) { b.setTotal(100<<20, 10, true) }, true, "copying: 100% of 100.0 MiB, 10 of 10 entries"},
+		{"still counting", func(b *bar) { b.setTotal(10<<20, 5, false) }, true, "copying: 100% of 40.0 MiB, 7 of 7 entries"},
+		{"not counted", func(b *bar) {}, true, "copying: 100% of 40.0 MiB, 7 of 7 entries"},
+		{"interrupted", func(b *bar) { b.setTotal(100<<20, 10, true) }, false, ""},
+	} {
+		b, out, clock := testBar(200)
+		tc.total(b)
+		b.add(40<<20, 7)
+		clock.advance(100 * time.Millisecond)
+		b.finish(tc.complete)
+		s := out.String()
+		d := draws(s)
+		last := ""
+		if n := len(d); n > 0 && tc.complete {
+			last = d[n-1]
+		}
+		if tc.want != "" && last != tc.want {
+			t.Errorf("%s: the last draw is %q, want %q", tc.name, last, tc.want)
+		}
+		if tc.want == "" && strings.Contains(s, "100%") {
+			t.Errorf("%s: drawn at 100%%: %q", tc.name, s)
+		}
+		if !strings.HasSuffix(s, "\r\x1b[K\r") {
+			t.Errorf("%s: finish did not erase the line: %q", tc.name, s)
+		}
+	}
+}
+
+// A resize draws the line again at once to the new width; an erased line
+// (a question waiting) stays erased.
+func TestBarResized(t *testing.T) {
+	width := 200
+	b, out, clock := testBar(0)
+	b.width = func() int { return width }
+	b.setTotal(100<<20, 1000, true)
+	clock.advance(time.Second)
+	b.add(25<<20, 250)
+	width = 30
+	b.resized()
+	if got, want := lastLine(out.String()), "copying: 25% of 100.0 MiB"; got != want {
+		t.Errorf("after the resize: %q, want %q", got, want)
+	}
+	b.clear()
+	n := out.Len()
+	b.resized()
+	if out.Len() != n {
+		t.Errorf("an erased line was drawn on a resize: %q", out.String()[n:])
 	}
 }
 
@@ -206,7 +329,7 @@ func TestBarClear(t *testing.T) {
 func TestBarFinish(t *testing.T) {
 	b, out, clock := testBar(80)
 	b.add(1<<20, 1)
-	b.finish()
+	b.finish(false)
 	clock.advance(time.Second)
 	b.add(1<<20, 1)
 	s := out.String()
@@ -217,3 +340,82 @@ func TestBarFinish(t *testing.T) {
 		t.Errorf("finish did not erase the line: %q", s)
 	}
 }
+
+// A large file moves the bar while it is copied or cloned, piece by piece:
+// the pieces' progress reaches the bar before the file is done, whatever
+// the method. (The pieces are made small here; they are 64 MiB copied and
+// 1 GiB cloned by default.)
+func TestLargeFilesMoveTheBar(t *testing.T) {
+	const size = 8 << 20
+	data := bytes.Repeat([]byte("cowcp\n"), size/6+1)[:size]
+	for _, tc := range []struct {
+		name   string
+		fs     func(t *testing.T) string
+		args   []string
+		hole   bool
+		method tree.Method
+	}{
+		{name: "copy", fs: tempDir},
+		{name: "read-write", fs: tempDir, args: []string{"--reflink=never"}, method: tree.MethodReadWrite},
+		{name: "sparse", fs: tempDir, hole: true, method: tree.MethodSparse},
+		{name: "clone", fs: func(t *testing.T) string { return fstest.Btrfs(t, 256<<20) }, method: tree.MethodFicloneRange},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.fs(t)
+			src, dst := filepath.Join(dir, "big"), filepath.Join(dir, "copy")
+			f, err := os.Create(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.hole {
+				_, err = f.WriteAt(data[:size/2], size/2) // a hole, then data
+			} else {
+				_, err = f.Write(data)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+
+			c, err := parseArgs(append(append([]string{"--progress=always"}, tc.args...), src, dst))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := c.options()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.ProgressBytes, opts.CloneChunk = 1<<20, 1<<20
+			var stderr syncBuffer
+			rep := newReporter(c, io.Discard, &stderr)
+			var before int64 = -1
+			var method tree.Method
+			opts.Observe = func(ev tree.Event) {
+				if !ev.Partial && ev.Kind == tree.KindFile {
+					rep.mu.Lock()
+					before, method = rep.bar.bytes, ev.Method
+					rep.mu.Unlock()
+				}
+				rep.observe(ev)
+			}
+			copier := tree.New(context.Background(), opts)
+			copier.Copy(dst, src)
+			stats := copier.Close()
+			rep.finish(&stats)
+			if stats.Errors > 0 {
+				t.Fatalf("%+v", stats.Failures)
+			}
+			if tc.method != tree.MethodNone && method != tc.method {
+				t.Fatalf("copied by %v, not %v", method, tc.method)
+			}
+			if before < size/4 {
+				t.Errorf("the bar had %d bytes of %d when the file was done", before, size)
+			}
+			if rep.bar.bytes != size {
+				t.Errorf("the bar counted %d bytes of %d", rep.bar.bytes, size)
+			}
+		})
+	}
+}
+
+func tempDir(t *testing.T) string { return t.TempDir() }
