@@ -133,28 +133,47 @@ func Visit(fd int, flags MapFlags, fn func(Extent)) error {
 // decode hands fn the extents of the kernel's reply in b to a request
 // for the extents from start on. It returns where the next request
 // starts, and false when the reply holds the file's last extent. It
-// only reads b, so that it can be tested on any reply.
+// only reads b: the fuzz test feeds it arbitrary replies.
+//
+// The extents go to fn in logical order, none overlapping another: one
+// that starts before the end of the one before (or before start, which
+// is where the last batch ended) is cut to the bytes after it, or
+// dropped, and one that would run past the end of the address space is
+// cut there. The kernel's filesystems do not send such maps, but a bad
+// one must not make a file's bytes count twice, its data exceed its
+// size, or the next request go backwards.
 func (b *fiemapBuf) decode(start uint64, fn func(Extent)) (next uint64, more bool) {
 	n := b.hdr.mappedExtents
 	if n == 0 {
 		return start, false
 	}
-	var last Extent
+	end := start
 	for i := range b.extents[:min(n, fiemapBatch)] {
 		x := &b.extents[i]
-		last = Extent{Logical: x.logical, Physical: x.physical, Length: x.length, Flags: x.flags}
-		fn(last)
+		e := Extent{Logical: x.logical, Physical: x.physical, Length: x.length, Flags: x.flags}
+		if e.Logical < end {
+			cut := end - e.Logical
+			if cut >= e.Length {
+				continue
+			}
+			e.Logical, e.Length = end, e.Length-cut
+			if e.Physical != 0 { // 0 is no place (inline, unknown)
+				e.Physical += cut
+			}
+		}
+		e.Length = min(e.Length, ^uint64(0)-e.Logical)
+		end = e.Logical + e.Length
+		fn(e)
 	}
 	// A short batch holds every remaining extent, even from
 	// filesystems that forget the LAST flag.
-	if last.Last() || n < fiemapBatch {
+	if b.extents[min(n, fiemapBatch)-1].flags&extentLast != 0 || n < fiemapBatch {
 		return start, false
 	}
-	next = last.Logical + last.Length
-	if next <= start { // no progress: a zero-length or wrapped extent
+	if end <= start { // no progress: zero-length or dropped extents
 		return start, false
 	}
-	return next, true
+	return end, true
 }
 
 // fiemap asks for the next batch of fd's extents from start into buf.
