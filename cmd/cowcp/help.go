@@ -87,7 +87,8 @@ cowcp's own options:
   -j, --jobs=N                 copy N files at once (default 0: one per CPU,
                                  at least 4)
       --progress=WHEN          progress bar on stderr: auto (when stderr is a
-                                 terminal), always, never
+                                 terminal; with -v only if its lines go to
+                                 stderr, i.e. with --json), always, never
   -q, --quiet                  print no summary, warnings or progress; errors
                                  only
       --json                   print a JSON report on stdout at the end

@@ -41,8 +41,10 @@ func description() []gendoc.Block {
 			"options and their values may be shortened to any unambiguous prefix (`--rem`, " +
 			"`--b=nu`, `--preserve=link`), which keeps the meaning it has for cp (`--sy` is " +
 			"`--symbolic-link`, not `--sync`)."),
-		gendoc.Para("On a terminal a progress bar runs on stderr while cowcp works, and one line sums up " +
-			"at the end, naming each pair of filesystems that could not clone, and why:"),
+		gendoc.Para("On a terminal a progress bar runs on stderr while cowcp works — bytes and entries " +
+			"done, the total as the sources are counted (`+` until the count is done), then a percentage " +
+			"and an ETA — and one line sums up at the end, naming each pair of filesystems that could " +
+			"not clone, and why:"),
 		gendoc.Pre("15,036 files, 221.7 MiB: 221.7 MiB cloned, 0 B copied — saved 215.7 MiB (97%) in 1.82 s"),
 		gendoc.Para("When stderr is not a terminal a successful cowcp prints nothing, as cp: the report " +
 			"is in `--json` and `-v`, and errors still go to stderr. The saved bytes are what the " +
