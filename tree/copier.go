@@ -50,11 +50,19 @@ func New(ctx context.Context, opts Options) *Copier {
 	return &Copier{env: e, pool: p, walk: newWalker(e, p), coll: coll}
 }
 
+// maxJobs bounds Options.Jobs. The queue is sized by the workers, and each
+// worker may hold an OS thread in a system call and a 1 MiB buffer: -j
+// 1000000000 asked for a queue of 48 GB and died out of memory before
+// copying anything, and -j 100000 took 500 MB and 8 s for 100 files.
+// More workers than this only wait on the same devices.
+const maxJobs = 256
+
 // withDefaults fills in the options the zero value leaves to New.
 func withDefaults(opts Options) Options {
 	if opts.Jobs <= 0 {
 		opts.Jobs = max(runtime.NumCPU(), 4)
 	}
+	opts.Jobs = min(opts.Jobs, maxJobs)
 	if opts.CloneChunk <= 0 {
 		opts.CloneChunk = 1 << 30
 	}

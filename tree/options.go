@@ -105,7 +105,7 @@ type Options struct {
 	// of mapping their extents (one FIEMAP per file under a block or with
 	// holes). --dry-run counts it all the same.
 	UnreadSaved   bool
-	Jobs          int   // workers; 0 means the number of CPUs, at least 4
+	Jobs          int   // workers; 0 means the number of CPUs, at least 4; at most 256
 	CloneChunk    int64 // files larger than this are cloned range by range; 0 means 1 GiB
 	ProgressBytes int64 // byte copies report progress every this many bytes; 0 means 64 MiB
 
