@@ -175,7 +175,9 @@ func readShorts(args []string, i int, shorts string) ([]parsedOpt, int, error) {
 		c := a[j]
 		k := strings.IndexByte(shorts, c)
 		if c == ':' || k < 0 {
-			return opts, i, badUsage("invalid option -- '%c'", c)
+			// The byte, as getopt prints it: %c of a byte past 0x7f
+			// would print the rune of that number, in UTF-8.
+			return opts, i, badUsage("invalid option -- '%s'", a[j:j+1])
 		}
 		o := parsedOpt{id: rune(c), name: "-" + string(c)}
 		if k+1 < len(shorts) && shorts[k+1] == ':' {

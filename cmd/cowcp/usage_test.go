@@ -49,6 +49,7 @@ func TestUsageErrorsAreCps(t *testing.T) {
 		{args: "--x=1 a b"},
 		{args: "-k a"},
 		{args: "-aRk a b"},
+		{args: "-a\u00e9 a b"}, // getopt names the byte 0xc3, not the rune U+00C3
 		{args: "--p a b"},
 		{args: "--re a b"},
 		{args: "--no a b"},
