@@ -3,13 +3,11 @@
 package main
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cowcp/cowcp/tree/cpmsg"
 )
 
 // An option's value from a fixed list (--reflink=WHEN, --backup=CONTROL,
@@ -71,7 +69,7 @@ type quoter struct {
 }
 
 func newQuoter() quoter {
-	if localeIsUTF8() {
+	if cpmsg.LocaleIsUTF8() {
 		return quoter{"\u2018", "\u2019", true}
 	}
 	return quoter{"'", "'", false}
@@ -112,57 +110,4 @@ func (q quoter) quote(s string) string {
 	}
 	b.WriteString(q.right)
 	return b.String()
-}
-
-// localeIsUTF8 reports whether setlocale(LC_ALL, "") would give cp a UTF-8
-// character set: LC_ALL, else LC_CTYPE, else LANG names a UTF-8 locale
-// that exists (C.UTF-8 is built into glibc; others are installed).
-func localeIsUTF8() bool {
-	name := ""
-	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
-		if name = os.Getenv(v); name != "" {
-			break
-		}
-	}
-	lang, codeset, ok := strings.Cut(name, ".")
-	if !ok {
-		return false
-	}
-	codeset, modifier, _ := strings.Cut(codeset, "@")
-	norm := strings.ToLower(strings.ReplaceAll(codeset, "-", ""))
-	if norm != "utf8" {
-		return false
-	}
-	if lang == "C" {
-		return true
-	}
-	normal := lang + ".utf8"
-	if modifier != "" {
-		normal += "@" + modifier
-	}
-	for _, n := range []string{name, normal} {
-		if _, err := os.Stat("/usr/lib/locale/" + n + "/LC_CTYPE"); err == nil {
-			return true
-		}
-	}
-	return archiveHasLocale("/usr/lib/locale/locale-archive", normal)
-}
-
-// archiveHasLocale reports whether glibc's locale archive holds name. Its
-// header gives the offset and length of a table of NUL-terminated names.
-func archiveHasLocale(path, name string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var head [8]uint32 // magic, serial, namehash offset/used/size, string offset/used/size
-	if err := binary.Read(f, binary.NativeEndian, &head); err != nil || head[0] != 0xde020109 {
-		return false
-	}
-	table := make([]byte, min(head[6], 1<<20))
-	if _, err := f.ReadAt(table, int64(head[5])); err != nil && err != io.EOF {
-		return false
-	}
-	return bytes.Contains(append([]byte{0}, table...), append(append([]byte{0}, name...), 0))
 }

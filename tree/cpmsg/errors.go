@@ -49,9 +49,14 @@ func Reason(err error) string {
 // Quote quotes a file name the way GNU cp's messages do (quotearg's
 // shell-escape style): 'name' in general, "name" for a name with a single
 // quote and nothing else the shell would care about, and $'\NNN' pieces
-// for control characters and bytes that are not UTF-8:
+// for control characters and bytes that are not UTF-8 (in the C locale,
+// every byte past 0x7f):
 // 'a'$'\n”b', 'Rock & Roll'\”s'.
 func Quote(name string) string {
+	printable := printableUTF8
+	if !LocaleIsUTF8() {
+		printable = printableASCII
+	}
 	hasQuote := strings.Contains(name, "'")
 	allPrintable := true
 	for _, r := range name {
@@ -63,7 +68,7 @@ func Quote(name string) string {
 	if allPrintable && !hasQuote {
 		return "'" + name + "'"
 	}
-	if hasQuote && doubleQuotable(name) {
+	if hasQuote && doubleQuotable(name, printable) {
 		return `"` + name + `"`
 	}
 	var b strings.Builder
@@ -106,7 +111,7 @@ func Quote(name string) string {
 // doubleQuotable reports whether every character of name means nothing
 // to the shell inside double quotes or out, which is when GNU writes a
 // name with a single quote as "name".
-func doubleQuotable(name string) bool {
+func doubleQuotable(name string, printable func(rune) bool) bool {
 	for i, r := range name {
 		switch {
 		case !printable(r):
@@ -122,15 +127,18 @@ func doubleQuotable(name string) bool {
 	return true
 }
 
-// printable is what glibc's iswprint accepts in a UTF-8 locale: letters,
-// marks, numbers, punctuation, symbols, every kind of space (U+00A0 too)
-// and format characters (U+200B), but no control characters.
-func printable(r rune) bool {
+// printableUTF8 is what glibc's iswprint accepts in a UTF-8 locale:
+// letters, marks, numbers, punctuation, symbols, every kind of space
+// (U+00A0 too) and format characters (U+200B), but no control characters.
+func printableUTF8(r rune) bool {
 	if r == utf8.RuneError || unicode.IsControl(r) {
 		return false
 	}
 	return unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r)
 }
+
+// printableASCII is what isprint accepts in the C locale.
+func printableASCII(r rune) bool { return r >= 0x20 && r < 0x7f }
 
 func escapeByte(c byte) string {
 	switch c {

@@ -75,6 +75,7 @@ var gnuCases = []struct{ name, want string }{
 // second pass in other cases than gnulib does, so cowcp's messages differ
 // from cp's for names like "Rock & Roll's" or "don't!".
 func TestQuoteGNUCases(t *testing.T) {
+	t.Setenv("LC_ALL", "C.UTF-8")
 	for _, tc := range gnuCases {
 		if got := Quote(tc.name); got != tc.want {
 			t.Errorf("BUG(cowcp): Quote(%q) = %s, GNU cp writes %s", tc.name, got, tc.want)
@@ -83,6 +84,7 @@ func TestQuoteGNUCases(t *testing.T) {
 }
 
 func TestQuote(t *testing.T) {
+	t.Setenv("LC_ALL", "C.UTF-8")
 	for _, tc := range quoteCases {
 		if got := Quote(tc.name); got != tc.want {
 			t.Errorf("Quote(%q) = %s, want %s", tc.name, got, tc.want)
@@ -105,13 +107,13 @@ func gnuCp(t *testing.T) string {
 }
 
 // cpMessage runs GNU cp on a missing source and returns its message
-// without the "cp: " prefix.
+// without the "cp: " prefix, in the test's locale (LC_ALL).
 func cpMessage(t *testing.T, cp, dir, name string) string {
 	t.Helper()
 	cmd := exec.Command(cp, "--", name, "nonexistent-dir/x")
 	cmd.Args[0] = "cp" // cp names itself by argv[0]
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "LANGUAGE=")
+	cmd.Env = append(os.Environ(), "LANGUAGE=")
 	out, _ := cmd.CombinedOutput()
 	return strings.TrimSuffix(strings.TrimPrefix(string(out), "cp: "), "\n")
 }
@@ -120,6 +122,7 @@ func cpMessage(t *testing.T, cp, dir, name string) string {
 // of the real cp for names that do not exist.
 func TestQuoteMatchesGNUCp(t *testing.T) {
 	cp := gnuCp(t)
+	t.Setenv("LC_ALL", "C.UTF-8")
 	dir := t.TempDir()
 	for _, tc := range quoteCases {
 		name := "nonexistent-" + tc.name
@@ -153,8 +156,18 @@ func TestQuoteMatchesGNUCp(t *testing.T) {
 
 // TestQuoteMatchesGNUCpRandom compares Quote with cp on many random names
 // made of the characters quoting cares about, in one cp run: cp reports
-// each missing source on its own line, in order.
+// each missing source on its own line, in order. In the C locale, cp
+// escapes every byte past 0x7f.
 func TestQuoteMatchesGNUCpRandom(t *testing.T) {
+	for _, locale := range []string{"C.UTF-8", "C"} {
+		t.Run(locale, func(t *testing.T) {
+			t.Setenv("LC_ALL", locale)
+			quoteMatchesGNUCpRandom(t)
+		})
+	}
+}
+
+func quoteMatchesGNUCpRandom(t *testing.T) {
 	cp := gnuCp(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "into"), 0o755); err != nil {
@@ -182,7 +195,7 @@ func TestQuoteMatchesGNUCpRandom(t *testing.T) {
 	cmd := exec.Command(cp, append(append([]string{"--"}, names...), "into")...)
 	cmd.Args[0] = "cp"
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "LANGUAGE=")
+	cmd.Env = append(os.Environ(), "LANGUAGE=")
 	out, _ := cmd.CombinedOutput()
 	rest := string(out)
 	bad := 0
