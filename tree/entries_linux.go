@@ -131,7 +131,12 @@ func (wk *worker) copyLink(j job, r *result) {
 				proc := "/proc/self/fd/" + strconv.Itoa(j.link.fd)
 				return linkat(unix.AT_FDCWD, proc, j.dir.dstFd, name, unix.AT_SYMLINK_FOLLOW)
 			}
-			return linkat(unix.AT_FDCWD, j.link.dst, j.dir.dstFd, name, 0)
+			dir, first, err := j.link.openFirst()
+			if err != nil {
+				return err
+			}
+			defer unix.Close(dir)
+			return linkat(dir, first, j.dir.dstFd, name, 0)
 		}, noMeta)
 }
 
@@ -146,13 +151,15 @@ func alreadyLinked(j job) bool {
 	if lstatat(j.dir.dstFd, j.dstName, &have) != nil {
 		return false
 	}
-	var err error
 	if j.link.fd >= 0 {
-		err = fstat(j.link.fd, &first)
-	} else {
-		err = lstatat(unix.AT_FDCWD, j.link.dst, &first)
+		return fstat(j.link.fd, &first) == nil && sameInode(&have, &first)
 	}
-	return err == nil && sameInode(&have, &first)
+	dir, name, err := j.link.openFirst()
+	if err != nil {
+		return false
+	}
+	defer unix.Close(dir)
+	return lstatat(dir, name, &first) == nil && sameInode(&have, &first)
 }
 
 // linkSource makes the destination a hard link to the source (-l).

@@ -3,6 +3,7 @@
 package tree
 
 import (
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -20,16 +21,43 @@ type linkGroup struct {
 	// fd is an O_PATH descriptor of the copy when dst is too long for
 	// linkat (PATH_MAX); -1 otherwise.
 	fd int
-	ok bool
+	// dir and ino are the copy's directory and the copy itself. A later
+	// link is made by the path dst only to them: whoever can write the
+	// destination may have swapped a directory on that path for a
+	// symlink meanwhile, and the link must not be to a file elsewhere.
+	dir, ino devIno
+	ok       bool
 	// kept: the first's destination was left as it was (-u), so what is
 	// linked to it now is linked to it after the copy too.
 	kept bool
 }
 
 // finish publishes the first copy's outcome to the waiting links.
-func (g *linkGroup) finish(dst string, fd int, ok, kept bool) {
-	g.dst, g.fd, g.ok, g.kept = dst, fd, ok, kept
+func (g *linkGroup) finish(dst string, fd int, dir, ino devIno, ok, kept bool) {
+	g.dst, g.fd, g.dir, g.ino, g.ok, g.kept = dst, fd, dir, ino, ok, kept
 	close(g.done)
+}
+
+// openFirst opens the directory of the first copy by its path, and returns
+// it and the copy's name in it, if they still are the directory the copy
+// was made in and the copy; otherwise ENOENT: the copy is not at that
+// path any more. The caller closes the descriptor.
+func (g *linkGroup) openFirst() (int, string, error) {
+	dir, name := filepath.Split(g.dst)
+	if dir == "" {
+		dir = "."
+	}
+	fd, err := openat(unix.AT_FDCWD, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", err
+	}
+	var d, f unix.Stat_t
+	if fstat(fd, &d) != nil || (devIno{d.Dev, d.Ino}) != g.dir ||
+		lstatat(fd, name, &f) != nil || (devIno{f.Dev, f.Ino}) != g.ino {
+		unix.Close(fd)
+		return -1, "", unix.ENOENT
+	}
+	return fd, name, nil
 }
 
 // abandon finishes a group whose first copy will never be made. It is a

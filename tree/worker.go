@@ -2,7 +2,11 @@
 
 package tree
 
-import "golang.org/x/sys/unix"
+import (
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
 
 // worker copies one entry at a time, on one of the pool's worker
 // goroutines, and returns a result that says what it did. It owns its
@@ -53,7 +57,12 @@ func (wk *worker) work(j job) result {
 		if !wk.opts.DryRun {
 			fd = wk.holdForLinks(j, ok)
 		}
-		j.first.finish(r.ev.Dst, fd, ok, kept)
+		var dir, ino devIno
+		if ok {
+			// (Under --dry-run, a copy that exists already: -u keeps it.)
+			dir, ino = firstIdentity(j.dir.dstFd, r.ev.Dst)
+		}
+		j.first.finish(r.ev.Dst, fd, dir, ino, ok, kept)
 	}
 	if r.ev.Err != nil && wk.ctx.Err() != nil {
 		// An abandoned file is reported as the interrupt, not as a failure.
@@ -75,6 +84,18 @@ func (wk *worker) holdForLinks(j job, ok bool) int {
 	}
 	wk.held.add(fd)
 	return fd
+}
+
+// firstIdentity returns the directory (dirFd) and the inode of dst, the
+// first copy of a multi-link inode, which later links check they link to
+// (see linkGroup). If they cannot be known, it returns zeros, which match
+// nothing: the later links fail rather than link to something else.
+func firstIdentity(dirFd int, dst string) (dir, ino devIno) {
+	var d, f unix.Stat_t
+	if statat(dirFd, ".", &d) != nil || lstatat(dirFd, filepath.Base(dst), &f) != nil {
+		return dir, ino
+	}
+	return devIno{d.Dev, d.Ino}, devIno{f.Dev, f.Ino}
 }
 
 // copyEntry copies one non-directory entry the way the options ask.
