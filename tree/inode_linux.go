@@ -61,8 +61,32 @@ func (a atNode) chown(uid, gid int) error {
 	return eintr.Ignoring(func() error { return unix.Fchownat(a.dir, a.name, uid, gid, unix.AT_SYMLINK_NOFOLLOW) })
 }
 
-// chmod cannot apply to a symlink (Linux has no lchmod); callers skip it.
-func (a atNode) chmod(mode uint32) error { return fchmodat(a.dir, a.name, mode, 0) }
+// chmod never follows a symlink: whoever can write the directory may
+// have put one at the name since the entry was made (a FIFO swapped for a
+// link to /etc/shadow), and root's chmod would go through it. Linux 6.6
+// takes AT_SYMLINK_NOFOLLOW (fchmodat2); before it, the entry is opened
+// with O_PATH|O_NOFOLLOW and changed through its /proc/self/fd link, which
+// is the inode itself, as glibc's fchmodat does. A symlink has no mode
+// (Linux has no lchmod): EOPNOTSUPP.
+func (a atNode) chmod(mode uint32) error {
+	err := fchmodat(a.dir, a.name, mode, unix.AT_SYMLINK_NOFOLLOW)
+	if err != unix.EOPNOTSUPP {
+		return err
+	}
+	fd, err := openat(a.dir, a.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.EOPNOTSUPP
+	}
+	return fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0)
+}
 func (a atNode) utimes(ts []unix.Timespec) error {
 	return eintr.Ignoring(func() error { return unix.UtimesNanoAt(a.dir, a.name, ts, unix.AT_SYMLINK_NOFOLLOW) })
 }
