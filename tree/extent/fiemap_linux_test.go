@@ -44,7 +44,7 @@ func TestFiemapIoctlNumber(t *testing.T) {
 // newFile makes a file in a temp dir of size bytes (or more, to hold its
 // data) whose data is written at each offset in data (4 KiB per offset);
 // the rest are holes. It returns the file open for reading and writing.
-func newFile(t *testing.T, size int64, data ...int64) *os.File {
+func newFile(t testing.TB, size int64, data ...int64) *os.File {
 	t.Helper()
 	var segs []testtree.Seg
 	for i, off := range data {
