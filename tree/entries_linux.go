@@ -19,7 +19,7 @@ import (
 func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, create, setMeta func(name string) error) {
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
-	if !j.dir.fresh {
+	if !j.fresh() {
 		var err error
 		if old, err = wk.entryAt(&place{dir: dir, name: name}, &j.st, dst, writesEntry); err != nil {
 			r.ev.Err = err
@@ -144,7 +144,7 @@ func (wk *worker) copyLink(j job, r *result) {
 // first copy of its inode (cp -au onto a copy made before): renaming one
 // link over another of the same inode would do nothing.
 func alreadyLinked(j job) bool {
-	if j.dir.fresh {
+	if j.fresh() {
 		return false
 	}
 	var have, first unix.Stat_t

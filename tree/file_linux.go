@@ -102,7 +102,7 @@ func (wk *worker) copyFile(j job, r *result) {
 // stats each file twice and opens none. What is not skipped is judged
 // again once the source is open.
 func (wk *worker) skipsUnopened(j job, r *result) bool {
-	if j.dir.fresh || !wk.opts.Update && wk.opts.Overwrite != OverwriteNever {
+	if j.fresh() || !wk.opts.Update && wk.opts.Overwrite != OverwriteNever {
 		return false
 	}
 	at := place{dir: j.dir.dstFd, name: j.dstName}
@@ -127,7 +127,7 @@ func (wk *worker) skipsUnopened(j job, r *result) bool {
 // to its backup name or removes it, and picks how the copy is written
 // (f.kind). It reports whether the copy goes on.
 func (wk *worker) fileDestination(j job, r *result, f *fileCopy) bool {
-	if j.dir.fresh {
+	if j.fresh() {
 		return true // in a directory this run made: nothing is there
 	}
 	old, err := wk.existing(&f.at, &f.st, r.ev.Dst)

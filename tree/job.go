@@ -12,7 +12,14 @@ type job struct {
 	follow           bool       // open the source through a symlink
 	first            *linkGroup // this is the first link of an inode with several
 	link             *linkGroup // this is a later link: link it to the first's copy
+	// recheck: look for an entry at the destination even in a directory
+	// this run made, where one appeared meanwhile (see worker.work).
+	recheck bool
 }
+
+// fresh reports whether nothing can be at j's destination yet: its
+// directory was made by this run, and no entry was found there since.
+func (j job) fresh() bool { return j.dir.fresh && !j.recheck }
 
 // result is what a worker (or the walker) tells the collector.
 type result struct {

@@ -3,6 +3,7 @@
 package tree
 
 import (
+	"errors"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -45,6 +46,16 @@ func (wk *worker) work(j job) result {
 	r.ev.Src = j.dir.srcPath(j.srcName)
 	r.ev.Dst = j.dir.dstPath(j.dstName)
 	wk.copyEntry(j, &r)
+	if errors.Is(r.ev.Err, unix.EEXIST) && !j.recheck && !wk.opts.DryRun && wk.ctx.Err() == nil {
+		// Something made the entry between the look at the destination
+		// (or, in a directory this run made, none) and the exclusive
+		// create: another copy into the same tree, as a rule. Meet it as
+		// cp meets an entry that was there, which it overwrites (or
+		// skips, asks about, backs up, as the options say), once.
+		j.recheck = true
+		r = result{release: j.dir, ev: Event{Src: r.ev.Src, Dst: r.ev.Dst, Progress: r.ev.Progress}}
+		wk.copyEntry(j, &r)
+	}
 	if j.first != nil {
 		// Later links of this inode wait for this: publish the outcome.
 		// One left alone by -u is there, up to date: cp links the later
