@@ -85,7 +85,7 @@ Mandatory arguments to long options are mandatory for short options too.
 
 cowcp's own options:
   -j, --jobs=N                 copy N files at once (default 0: one per CPU,
-                                 at least 4)
+                                 at least 4; at most 256)
       --progress=WHEN          progress bar on stderr: auto (when stderr is a
                                  terminal; with -v only if its lines go to
                                  stderr, i.e. with --json), always, never
