@@ -516,63 +516,6 @@ func qgroupUsage(t testing.TB, mnt, id string) (rfer, excl int64) {
 	return 0, 0
 }
 
-// checkOverQuota is checkFullDisk for a qgroup limit: exit 1, errors that
-// name paths under dst and say "Disk quota exceeded", every file that
-// made it complete, every file that did not named on stderr (or a
-// directory above it), something copied, and no temporary file left.
-func checkOverQuota(t *testing.T, r result, srcFP testtree.Manifest, src, dst string) {
-	t.Helper()
-	if r.code != 1 {
-		t.Errorf("exit %d over a quota, want 1\nstderr: %.3000s", r.code, r.stderr)
-	}
-	edquot := 0
-	for _, line := range strings.Split(r.stderr, "\n") {
-		if strings.Contains(line, "Disk quota exceeded") {
-			edquot++
-			if !strings.HasPrefix(line, "cowcp: ") || !strings.Contains(line, "'"+dst) {
-				t.Errorf("stderr line %q: want a cp-style message naming a path under '%s'", line, dst)
-			}
-		}
-	}
-	if edquot == 0 {
-		t.Errorf("stderr has no \"Disk quota exceeded\":\n%.3000s", r.stderr)
-	}
-	if rep := parseReport(t, r); rep.Errors == 0 || int64(len(rep.Failures)) != min(rep.Errors, 1000) {
-		t.Errorf("report: %d errors, %d failures listed", rep.Errors, len(rep.Failures))
-	}
-	checkNamedOrWhole(t, r, srcFP, src, dst)
-}
-
-// checkNamedOrWhole checks what a copy that failed in part left at dst:
-// every regular file there complete, every one missing named on stderr
-// (or a directory above it), at least one copied, and no temporary file
-// left.
-func checkNamedOrWhole(t *testing.T, r result, srcFP testtree.Manifest, src, dst string) {
-	t.Helper()
-	missing := checkWholeFiles(t, srcFP, dst)
-	files := 0
-	for _, e := range srcFP {
-		if e["type"] == "file" {
-			files++
-		}
-	}
-	t.Logf("%d of the source's %d files missing in the copy", len(missing), files)
-	if len(missing) == files {
-		t.Errorf("no file was copied: the test never reached the limit with a copy under way")
-	}
-	unnamed := 0
-	for _, rel := range missing {
-		if !namedOnStderr(r.stderr, src, dst, rel) {
-			if unnamed++; unnamed <= 5 {
-				t.Errorf("%s is missing from the copy, and no error names it or a directory above it", filepath.Join(dst, rel))
-			}
-		}
-	}
-	if left := scratchLeft(t, filepath.Dir(dst)); len(left) > 0 {
-		t.Errorf("temporary files left: %q", left)
-	}
-}
-
 // quotaLimit is the qgroup limit of the subvolumes copied into: smaller
 // than the trees copied (about 22 MiB).
 const quotaLimit = 12 << 20
@@ -602,7 +545,7 @@ func TestFaultQuotaByteCopy(t *testing.T) {
 		dst := filepath.Join(lim, "dst")
 		r := cowcp(t, "-a", "--json", src, dst)
 		t.Logf("cowcp: exit %d; messages: %s", r.code, cowcpMessages(r.stderr))
-		checkOverQuota(t, r, srcFP, src, dst)
+		checkOutOfRoom(t, r, srcFP, src, dst, "Disk quota exceeded")
 		if rep := parseReport(t, r); rep.Methods.ReadWrite == 0 {
 			t.Errorf("report: no file copied by read/write (methods %+v): not the byte copy this test is about", rep.Methods)
 		}
