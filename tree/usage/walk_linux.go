@@ -51,13 +51,19 @@ func (c *Counter) walk(p *pathCount, root string, mnt mountID) {
 		workers = max(8, 2*runtime.GOMAXPROCS(0))
 	}
 	named := c.opts.Files // only the file list needs every file's path
-	jobs := pool.New(workers, 64*workers,
+	jobs := pool.New(workers, 32*workers,
 		func(f fileRef) fileMeasure {
 			m := measureFile(f, unix.O_NOFOLLOW, mnt, named)
 			f.dir.release()
 			return m
 		},
 		p.collect)
+	// Every queued file holds its directory open: the files the walker
+	// holds before a hand-over, those queued and those a worker took are
+	// at most 16 + 32 + 16 per worker, not the default batches' 32 + 64 +
+	// 32, so a deep chain of directories with a file each stays within
+	// a hundred descriptors.
+	jobs.SetBatch(16, 32*workers)
 	w := &usageWalker{pool: jobs, mnt: mnt}
 	w.run(root)
 	jobs.Wait()
