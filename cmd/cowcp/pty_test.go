@@ -367,11 +367,11 @@ func TestBarFollowsResize(t *testing.T) {
 		before := len(p.output())
 		p.setCols(cols)
 		// At once, not at the next update: there is none while the copy waits.
-		s := p.waitWithin(10*time.Second, fmt.Sprintf("the bar drawn again for %d columns", cols), func(*screen) bool {
+		p.waitWithin(10*time.Second, fmt.Sprintf("the bar drawn again for %d columns", cols), func(*screen) bool {
 			return len(p.output()) > before
 		})
 		p.quiet(300 * time.Millisecond)
-		s = p.screen()
+		s := p.screen()
 		row := s.cursorRow()
 		if !barText.MatchString(row) || len(row) > cols-1 || !strings.HasPrefix(row, head) ||
 			cols == 200 && !strings.HasSuffix(row, tail) {
