@@ -32,6 +32,9 @@ func newCollector(e *env, observe func(Event), warn io.Writer) *collector {
 
 // collect takes in one result.
 func (c *collector) collect(r result) {
+	if d := r.made; d != nil {
+		r.ev.Src, r.ev.Dst = d.src(), d.dst()
+	}
 	ev := r.ev
 	if r.notice != "" && c.warn != nil {
 		fmt.Fprintf(c.warn, "%s: %s\n", c.opts.Name, r.notice)
@@ -107,8 +110,8 @@ func (c *collector) release(d *dirHandle) {
 		}
 		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
 			if err := c.finishDir(d); err != nil {
-				c.stats.fail(d.src, err)
-				c.observe(Event{Kind: KindDir, Src: d.src, Dst: d.dst, Err: err})
+				c.stats.fail(d.src(), err)
+				c.observe(Event{Kind: KindDir, Src: d.src(), Dst: d.dst(), Err: err})
 			}
 		}
 		d.close()

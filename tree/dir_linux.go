@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"os"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -19,12 +18,15 @@ import (
 // and closes both descriptors.
 type dirHandle struct {
 	parent       *dirHandle
-	srcDir       *os.File // the open source directory, read by the walker
+	ownSrc       bool // srcFd is the open source directory, read by the walker, closed with the handle
 	srcFd, dstFd int
-	src, dst     string      // display paths; may be longer than PATH_MAX
-	srcName      string      // its name in parent's source directory
-	st           unix.Stat_t // the source directory, for its metadata
-	dstDev       uint64      // device of the destination directory
+	// Its names in parent's source and destination directories, and its
+	// display paths (see src and dst), made at once where short.
+	srcName, dstName   string
+	shownSrc, shownDst string
+	shown              bool
+	st                 unix.Stat_t // the source directory, for its metadata
+	dstDev             uint64      // device of the destination directory
 	// What entries created in the destination directory get: its group
 	// when it is setgid, and whether a default ACL overrides their mode.
 	dstGid    uint32
@@ -58,9 +60,9 @@ func (d *dirHandle) hold() { d.refs.Add(1) }
 func (d *dirHandle) drop() bool { return d.refs.Add(-1) == 0 }
 
 func (d *dirHandle) close() {
-	if d.srcDir != nil {
-		d.srcDir.Close()
-		d.srcDir = nil
+	if d.ownSrc {
+		closeQuick(d.srcFd)
+		d.ownSrc = false
 	}
 	if d.dstFd >= 0 {
 		unix.Close(d.dstFd)
@@ -73,8 +75,73 @@ func (d *dirHandle) close() {
 }
 
 // srcPath and dstPath are the display paths of an entry in the directory.
-func (d *dirHandle) srcPath(name string) string { return joinDisplay(d.src, name) }
-func (d *dirHandle) dstPath(name string) string { return joinDisplay(d.dst, name) }
+func (d *dirHandle) srcPath(name string) string { return joinDisplay(d.src(), name) }
+func (d *dirHandle) dstPath(name string) string { return joinDisplay(d.dst(), name) }
+
+// shownMax is the longest display path a directory handle keeps. Every
+// handle of a walk's open directories holding its whole path made their
+// memory grow with the square of the depth: 200 MB for a chain 10,000
+// deep. Kept up to PATH_MAX, the paths of a deep chain take about a MiB
+// at most; the paths of directories below are made when asked.
+const shownMax = 4096
+
+// named gives d, a directory just opened in parent, its names, and its
+// display paths if they are short enough to keep.
+func (d *dirHandle) named(parent *dirHandle, srcName, dstName string) {
+	d.parent, d.srcName, d.dstName = parent, srcName, dstName
+	if parent.shown && len(parent.shownSrc)+len(srcName) < shownMax && len(parent.shownDst)+len(dstName) < shownMax {
+		d.shownSrc, d.shownDst = joinDisplay(parent.shownSrc, srcName), joinDisplay(parent.shownDst, dstName)
+		d.shown = true
+	}
+}
+
+// src and dst are the directory's display paths, as the user would name
+// it: an operand's as given, a directory below joined to its parent's
+// (and longer than PATH_MAX in a deep tree).
+func (d *dirHandle) src() string { return d.path(false) }
+func (d *dirHandle) dst() string { return d.path(true) }
+
+func (d *dirHandle) path(dst bool) string {
+	name := func(h *dirHandle) string {
+		if dst {
+			return h.dstName
+		}
+		return h.srcName
+	}
+	// Up to the nearest handle that keeps its path, measuring; then the
+	// names are written from the right, in one allocation: made a level
+	// at a time, a path thousands of levels deep would be copied
+	// thousands of times.
+	n, top := 0, d
+	for ; !top.shown; top = top.parent {
+		n += 1 + len(name(top))
+	}
+	base := top.shownSrc
+	if dst {
+		base = top.shownDst
+	}
+	if top == d {
+		return base
+	}
+	buf := make([]byte, len(base)+n)
+	i := len(buf)
+	for h := d; h != top; h = h.parent {
+		nm := name(h)
+		i -= len(nm)
+		copy(buf[i:], nm)
+		left := base // what joinDisplay joins nm to
+		if h.parent != top {
+			left = name(h.parent)
+		}
+		if left != "" && left[len(left)-1] != '/' {
+			i--
+			buf[i] = '/'
+		}
+	}
+	i -= len(base)
+	copy(buf[i:], base)
+	return string(buf[i:])
+}
 
 func joinDisplay(dir, name string) string {
 	switch {

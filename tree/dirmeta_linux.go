@@ -12,7 +12,7 @@ func (c *collector) finishDir(d *dirHandle) error {
 	if d.existed {
 		origin = mergedDir
 	}
-	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, origin, d.dst)
+	return c.dirMeta(fdNode(d.dstFd), fdNode(d.srcFd), &d.st, origin, d.dst())
 }
 
 // dirOrigin says whether the copy of a directory was made by this run or

@@ -28,6 +28,10 @@ type result struct {
 	copied  int64      // data bytes written (under --dry-run, new blocks the copy would allocate)
 	saved   int64      // bytes of cloned sharing blocks with the source
 	release *dirHandle // drop one reference on this directory
+	// made is a directory the walker made: the collector names it in the
+	// event, so queued events do not hold its paths, which in a tree
+	// thousands of levels deep are long.
+	made *dirHandle
 	// fallback names the filesystem pair and the reason cloning did not
 	// work, for a one-time notice.
 	fallback *fallbackNote

@@ -23,7 +23,7 @@ func (w *walker) makeDir(d, parent *dirHandle, dstName string, op *operandState)
 		}
 		d.existed = true
 	default:
-		return pathErr("cannot create directory", d.dst, err)
+		return pathErr("cannot create directory", d.dst(), err)
 	}
 	dst, err := d.openDst(parent, dstName, w.opts.KeepDirSymlink)
 	if err != nil {
@@ -45,21 +45,21 @@ func (w *walker) dstIsDir(d, parent *dirHandle, dstName string, op *operandState
 	case err == unix.ENOENT:
 		return false, nil
 	case err != nil:
-		return false, pathErr("cannot stat", d.dst, err)
+		return false, pathErr("cannot stat", d.dst(), err)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		if w.sameFile(parent.srcFd, d.srcName, parent.dstFd, dstName, &d.st, &st) == sameRefuse {
 			// cp -rT d ld, ld a symlink to d
-			shown := d.dst
+			shown := d.dst()
 			if parent.operand && op != nil {
 				shown = op.typed
 			}
-			return false, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(d.src), cpmsg.Quote(shown))
+			return false, fmt.Errorf("%s and %s are the same file", cpmsg.Quote(d.src()), cpmsg.Quote(shown))
 		}
 		if w.opts.KeepDirSymlink && st.Mode&unix.S_IFMT == unix.S_IFLNK &&
 			statat(parent.dstFd, dstName, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return true, nil
 		}
-		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", cpmsg.Quote(d.dst), cpmsg.Quote(d.src))
+		return false, fmt.Errorf("cannot overwrite non-directory %s with directory %s", cpmsg.Quote(d.dst()), cpmsg.Quote(d.src()))
 	}
 	return true, nil
 }
@@ -75,11 +75,11 @@ func (d *dirHandle) openDst(parent *dirHandle, dstName string, follow bool) (uni
 	}
 	fd, err := openQuick(parent.dstFd, dstName, flags, 0)
 	if err != nil {
-		return st, pathErr("cannot open directory", d.dst, err)
+		return st, pathErr("cannot open directory", d.dst(), err)
 	}
 	if err := fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return st, pathErr("cannot stat", d.dst, err)
+		return st, pathErr("cannot stat", d.dst(), err)
 	}
 	d.dstFd, d.probeFd = fd, fd
 	d.noteDst(fd, &st)
@@ -100,7 +100,7 @@ func (w *walker) planDir(d, parent *dirHandle, dstName string, op *operandState)
 	if !exists {
 		// The copy would make it: say now if it could not.
 		if err := faccessat(parent.dstFd, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
-			return pathErr("cannot create directory", d.dst, err)
+			return pathErr("cannot create directory", d.dst(), err)
 		}
 		return nil
 	}

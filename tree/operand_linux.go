@@ -155,7 +155,7 @@ func (w *walker) finishLater(parents []parentDir) {
 	if len(parents) == 0 {
 		return
 	}
-	done := &dirHandle{srcFd: -1, dstFd: -1, operand: true, parents: parents}
+	done := &dirHandle{srcFd: -1, dstFd: -1, operand: true, shown: true, parents: parents}
 	done.refs.Store(1)
 	w.pool.Report(result{release: done})
 }
@@ -197,12 +197,12 @@ type madeFrom struct {
 // named by its whole path from the working directory, the destination by
 // its last component in its (open) parent.
 func (w *walker) openOperand(dst string) (*dirHandle, string, error) {
-	op := &dirHandle{srcFd: unix.AT_FDCWD, dstFd: unix.AT_FDCWD, operand: true}
+	op := &dirHandle{srcFd: unix.AT_FDCWD, dstFd: unix.AT_FDCWD, operand: true, shown: true}
 	op.refs.Store(1)
 	name := dst
 	if i := strings.LastIndexByte(dst, '/'); i >= 0 {
-		op.dst, name = dst[:i+1], dst[i+1:]
-		fd, err := openat(unix.AT_FDCWD, op.dst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		op.shownDst, name = dst[:i+1], dst[i+1:]
+		fd, err := openat(unix.AT_FDCWD, op.shownDst, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == unix.ENOENT && w.opts.DryRun && w.opts.Parents {
 			// --parents would make it: plan against the nearest existing
 			// ancestor, as for any directory a dry run would make.
@@ -227,7 +227,7 @@ func (w *walker) openOperand(dst string) (*dirHandle, string, error) {
 // destination whose parent does not exist yet: nothing exists to check
 // for entries, and the probe goes to the nearest existing ancestor.
 func (w *walker) plannedOperand(op *dirHandle, name string) (*dirHandle, string, error) {
-	dir := strings.TrimRight(op.dst, "/")
+	dir := strings.TrimRight(op.shownDst, "/")
 	for {
 		i := strings.LastIndexByte(dir, '/')
 		if i < 0 {

@@ -17,13 +17,23 @@ import (
 // openat opens through the scheduler: the open may wait for a writer or
 // reader (a FIFO), or a device.
 func openat(dir int, name string, flags int, perm uint32) (int, error) {
-	return eintr.Ignoring2(func() (int, error) { return unix.Openat(dir, name, flags, perm) })
+	open := func() (int, error) { return unix.Openat(dir, name, flags, perm) }
+	fd, err := eintr.Ignoring2(open)
+	if err == unix.EMFILE && moreFiles() {
+		fd, err = eintr.Ignoring2(open)
+	}
+	return fd, err
 }
 
 // openQuick is openat for what opens at once: a directory, an O_PATH
 // handle, a new file (O_CREAT|O_EXCL, O_TMPFILE), a regular file.
 func openQuick(dir int, name string, flags int, perm uint32) (int, error) {
-	return eintr.Ignoring2(func() (int, error) { return fastcall.Openat(dir, name, flags, perm) })
+	open := func() (int, error) { return fastcall.Openat(dir, name, flags, perm) }
+	fd, err := eintr.Ignoring2(open)
+	if err == unix.EMFILE && moreFiles() {
+		fd, err = eintr.Ignoring2(open)
+	}
+	return fd, err
 }
 
 // closeQuick closes a descriptor whose close writes nothing back: a

@@ -2,97 +2,139 @@ package tree
 
 import (
 	"errors"
-	"io"
-	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
 )
 
-// readBatch is how many directory entries the walker reads at a time, so
-// a directory with millions of entries is streamed, not listed.
-const readBatch = 256
-
 // walkDir copies the directory srcName of parent to dstName in parent's
-// copy, then streams its entries to the workers, depth first.
+// copy, then streams its entries to the workers, depth first. It keeps
+// its own stack of the directories being read rather than recursing: a
+// goroutine's stack grows by copying itself to one twice as large, and a
+// frame per level took a tree 10,000 levels deep past 64 MiB.
 func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
-	srcPath, dstPath := parent.srcPath(srcName), parent.dstPath(dstName)
+	var stack []*dirWalk
+	if dw := w.enterDir(op, parent, srcName, dstName, st, follow); dw != nil {
+		stack = append(stack, dw)
+	}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		name, ok := "", false
+		if w.ctx.Err() == nil {
+			name, ok = w.nextName(top)
+		}
+		if !ok {
+			stack = stack[:len(stack)-1]
+			w.pool.Report(result{release: top.d})
+			continue
+		}
+		if dw := w.walkEntry(op, top.d, name); dw != nil {
+			stack = append(stack, dw)
+		}
+	}
+}
+
+// dirWalk is a directory the walker is reading: the names of its last
+// batch of entries, and how many of them it has handled.
+type dirWalk struct {
+	d     *dirHandle
+	names []string
+	next  int
+	done  bool // nothing more to read
+}
+
+// enterDir opens the directory srcName of parent and makes its copy
+// dstName. It returns the directory to read, or nil if it failed.
+func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) *dirWalk {
+	// No display path is kept: a handle per level of a deep tree would
+	// hold them all (see shownMax).
 	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 	if !follow {
 		flags |= unix.O_NOFOLLOW
 	}
 	srcFd, err := openQuick(parent.srcFd, srcName, flags, 0)
-	if err == unix.EACCES {
-		// cp still makes the directory it cannot read, with the
-		// source's mode, and says it cannot access the source.
-		if !w.opts.DryRun && parent.dstFd != -1 {
-			mkdirat(parent.dstFd, dstName, w.createPerm(st))
-		}
-		w.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
-		return
-	}
 	if err != nil {
+		srcPath, dstPath := parent.srcPath(srcName), parent.dstPath(dstName)
+		if err == unix.EACCES {
+			// cp still makes the directory it cannot read, with the
+			// source's mode, and says it cannot access the source.
+			if !w.opts.DryRun && parent.dstFd != -1 {
+				mkdirat(parent.dstFd, dstName, w.createPerm(st))
+			}
+			w.fail(srcPath, dstPath, pathErr("cannot access", srcPath, err))
+			return nil
+		}
 		w.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
-		return
+		return nil
 	}
-	srcDir := os.NewFile(uintptr(srcFd), srcPath)
-	d := &dirHandle{parent: parent, srcDir: srcDir, srcFd: srcFd, dstFd: -1, src: srcPath, dst: dstPath, st: *st, srcName: srcName}
+	d := &dirHandle{ownSrc: true, srcFd: srcFd, dstFd: -1, st: *st}
+	d.named(parent, srcName, dstName)
 	if err := w.makeDir(d, parent, dstName, op); err != nil {
-		srcDir.Close()
-		w.fail(srcPath, dstPath, err)
-		return
+		closeQuick(srcFd)
+		w.fail(d.src(), d.dst(), err)
+		return nil
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
 	parent.hold()
 	if !d.existed {
 		// A directory merged into is not made: cp -v says nothing of it.
-		w.pool.Report(result{ev: Event{Kind: KindDir, Src: srcPath, Dst: dstPath}})
+		w.pool.Report(result{ev: Event{Kind: KindDir}, made: d})
 	}
-	defer w.pool.Report(result{release: d})
-
-	if w.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev {
-		return // -x: the mount point is copied, its contents are not
-	}
-	for w.ctx.Err() == nil {
-		runtime.Gosched() // as a worker does per batch (see pool)
-		ents, err := srcDir.ReadDir(readBatch)
-		for _, e := range ents {
-			w.walkEntry(op, d, e.Name())
-		}
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			w.fail(srcPath, dstPath, pathErr("cannot read directory", srcPath, errors.Unwrap(err)))
-			return
-		}
-	}
+	// -x: the mount point is copied, its contents are not.
+	done := w.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev
+	return &dirWalk{d: d, done: done}
 }
 
-// walkEntry handles one entry of a directory being walked.
-func (w *walker) walkEntry(op *operandState, d *dirHandle, name string) {
+// nextName is the name of dw's next entry, read a batch at a time; false
+// at the end, or after an error, which it reports.
+func (w *walker) nextName(dw *dirWalk) (string, bool) {
+	if dw.next == len(dw.names) {
+		if dw.done {
+			return "", false
+		}
+		runtime.Gosched() // as a worker does per batch (see pool)
+		var err error
+		dw.names, err = readNames(dw.d.srcFd, dw.names[:0])
+		dw.next = 0
+		if err != nil {
+			d := dw.d
+			w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
+			dw.names, dw.done = nil, true
+		}
+		if len(dw.names) == 0 {
+			dw.done = true
+			return "", false
+		}
+	}
+	dw.next++
+	return dw.names[dw.next-1], true
+}
+
+// walkEntry handles one entry of a directory being walked, and returns
+// the directory to read next if it is one.
+func (w *walker) walkEntry(op *operandState, d *dirHandle, name string) *dirWalk {
 	follow := w.opts.Deref == DerefAlways
 	var st unix.Stat_t
 	if err := fstatat(d.srcFd, name, &st, follow); err != nil {
 		w.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot stat", d.srcPath(name), err))
-		return
+		return nil
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		w.submit(d, name, name, &st, follow)
-		return
+		return nil
 	}
 	if op.hasDstRoot && (devIno{st.Dev, st.Ino}) == op.dstRoot {
 		if !op.reported {
 			w.fail(op.src, op.dst, intoItself(op.src, op.dst))
 			op.reported = true
 		}
-		return
+		return nil
 	}
 	if follow && d.isAncestor(&st) {
 		w.fail(d.srcPath(name), d.dstPath(name), pathErr("cannot copy", d.srcPath(name), errors.New("filesystem loop")))
-		return
+		return nil
 	}
-	w.walkDir(op, d, name, name, &st, follow)
+	return w.enterDir(op, d, name, name, &st, follow)
 }
 
 // isAncestor reports whether st is d or one of d's parents (a symlink
