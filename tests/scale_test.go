@@ -371,26 +371,6 @@ func runScale(t *testing.T, c scaleCase) {
 	}
 }
 
-// readNames lists the directory open at fd (without . and ..), sorted.
-func readNames(fd int) ([]string, error) {
-	var names []string
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			break
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-	}
-	slices.Sort(names)
-	return names, nil
-}
 
 // scaleManifest sums up a tree directory by directory: each directory's
 // digest covers its entries' names, types, modes, owners, mtimes, sizes,
@@ -452,7 +432,7 @@ func childKey(parent uint64, name string) uint64 {
 // its level and self the line about the directory itself, if any (the
 // root's; a subdirectory's is its parent's).
 func (w *scaleWalker) dir(fd int, key uint64, where string, depth int, self string) error {
-	names, err := readNames(fd)
+	names, err := testtree.ReadDir(fd)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}

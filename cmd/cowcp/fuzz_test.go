@@ -105,7 +105,7 @@ func FuzzCowcpArgs(f *testing.F) {
 			t.Fatalf("%q: options: %v", args, err)
 		}
 
-		args = confine(args)
+		args = testtree.Confine(args)
 		if c, err = parseArgs(args); err != nil || c.help || c.version {
 			return // (confining changed an option's value, or cp only talks)
 		}
@@ -245,26 +245,6 @@ func readsAsCp91(args []string) bool {
 		!slices.ContainsFunc(opts, func(o parsedOpt) bool { return o.id == 'u' && o.hasArg })
 }
 
-// confine makes every argument name something inside the working
-// directory: an absolute path relative, a ".." component "_".
-func confine(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if strings.HasPrefix(a, "/") {
-			if a = strings.TrimLeft(a, "/"); a == "" {
-				a = "."
-			}
-		}
-		parts := strings.Split(a, "/")
-		for k, p := range parts {
-			if p == ".." {
-				parts[k] = "_"
-			}
-		}
-		out[i] = strings.Join(parts, "/")
-	}
-	return out
-}
 
 // inside reports whether path, relative to the working directory, stays
 // inside it, as far as its name tells (the scratch tree's symbolic links

@@ -74,7 +74,7 @@ func FuzzCowduArgs(f *testing.F) {
 			return
 		}
 
-		args = confine(args)
+		args = testtree.Confine(args)
 		c, exit = cli{}, -1
 		if _, err := parser.Parse(args); err != nil && exit < 0 {
 			return // confining made a mistake of an option's value
@@ -131,26 +131,6 @@ func runIn(t *testing.T, dir string, args []string) (code int, stdout, stderr st
 	return code, out.String(), errs.String()
 }
 
-// confine makes every argument name something inside the working
-// directory: an absolute path relative, a ".." component "_".
-func confine(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if strings.HasPrefix(a, "/") {
-			if a = strings.TrimLeft(a, "/"); a == "" {
-				a = "."
-			}
-		}
-		parts := strings.Split(a, "/")
-		for k, p := range parts {
-			if p == ".." {
-				parts[k] = "_"
-			}
-		}
-		out[i] = strings.Join(parts, "/")
-	}
-	return out
-}
 
 // manifest is the tree at root with what identifies each entry (inode
 // number, ctime), so that a change of any kind shows.

@@ -177,7 +177,7 @@ func (w *walker) children(dirfd int, name, rel string) error {
 		return fmt.Errorf("open directory %q: %w", rel, err)
 	}
 	defer unix.Close(fd)
-	names, err := readDir(fd)
+	names, err := ReadDir(fd)
 	if err != nil {
 		return fmt.Errorf("read directory %q: %w", rel, err)
 	}
@@ -193,8 +193,8 @@ func (w *walker) children(dirfd int, name, rel string) error {
 	return nil
 }
 
-// readDir lists the directory open at fd (without . and ..), sorted.
-func readDir(fd int) ([]string, error) {
+// ReadDir lists the directory open at fd (without . and ..), sorted.
+func ReadDir(fd int) ([]string, error) {
 	var names []string
 	buf := make([]byte, 64<<10)
 	for {

@@ -1,0 +1,25 @@
+package testtree
+
+import "strings"
+
+// Confine makes every argument of a command line name something inside
+// the working directory: an absolute path relative, a ".." component "_"
+// (the fuzz tests run what they make up in a scratch tree).
+func Confine(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.HasPrefix(a, "/") {
+			if a = strings.TrimLeft(a, "/"); a == "" {
+				a = "."
+			}
+		}
+		parts := strings.Split(a, "/")
+		for k, p := range parts {
+			if p == ".." {
+				parts[k] = "_"
+			}
+		}
+		out[i] = strings.Join(parts, "/")
+	}
+	return out
+}
