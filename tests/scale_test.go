@@ -371,7 +371,6 @@ func runScale(t *testing.T, c scaleCase) {
 	}
 }
 
-
 // scaleManifest sums up a tree directory by directory: each directory's
 // digest covers its entries' names, types, modes, owners, mtimes, sizes,
 // symlink targets, the bytes of its files and which hard links share an

@@ -245,7 +245,6 @@ func readsAsCp91(args []string) bool {
 		!slices.ContainsFunc(opts, func(o parsedOpt) bool { return o.id == 'u' && o.hasArg })
 }
 
-
 // inside reports whether path, relative to the working directory, stays
 // inside it, as far as its name tells (the scratch tree's symbolic links
 // all stay inside).

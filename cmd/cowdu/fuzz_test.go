@@ -131,7 +131,6 @@ func runIn(t *testing.T, dir string, args []string) (code int, stdout, stderr st
 	return code, out.String(), errs.String()
 }
 
-
 // manifest is the tree at root with what identifies each entry (inode
 // number, ctime), so that a change of any kind shows.
 func manifest(t testing.TB, root string) testtree.Manifest {
