@@ -82,15 +82,23 @@ func inlineTree(files int, seed uint64) []testtree.Node {
 		size := int64(1<<20 + i*4099 + 1)
 		nodes = append(nodes, testtree.S(fmt.Sprintf("big/b%d", i), size, testtree.Random(0, seed<<20+uint64(i), size)))
 	}
+	nodes = append(nodes, smallFiles(files, 2000, seed)...)
+	return append(nodes, testtree.L("link", "big/b0"))
+}
+
+// smallFiles are files of 1 to most bytes spread over 16 directories
+// d00…d15, made with them.
+func smallFiles(files, most int, seed uint64) []testtree.Node {
+	var nodes []testtree.Node
 	for d := range 16 {
 		nodes = append(nodes, testtree.D(fmt.Sprintf("d%02d", d), 0o755))
 	}
 	for i := range files {
 		// Data, not Random: a Random segment costs a 1 MiB buffer per file.
-		size := 1 + i*997%2000
+		size := 1 + i*997%most
 		nodes = append(nodes, testtree.S(fmt.Sprintf("d%02d/s%05d", i%16, i), int64(size), testtree.Data(0, testtree.Bytes(seed+uint64(i), size))))
 	}
-	return append(nodes, testtree.L("link", "big/b0"))
+	return nodes
 }
 
 // noBarrier remounts the filesystem at mnt with nobarrier. A filesystem
@@ -353,16 +361,7 @@ func TestFaultFullMetadataClone(t *testing.T) {
 // directories, and a link: cloning it needs new inodes and directory
 // blocks, and no data blocks.
 func smallTree(files int, seed uint64) []testtree.Node {
-	var nodes []testtree.Node
-	for d := range 16 {
-		nodes = append(nodes, testtree.D(fmt.Sprintf("d%02d", d), 0o755))
-	}
-	for i := range files {
-		// Data, not Random: a Random segment costs a 1 MiB buffer per file.
-		size := 1 + i*997%8000
-		nodes = append(nodes, testtree.S(fmt.Sprintf("d%02d/s%05d", i%16, i), int64(size), testtree.Data(0, testtree.Bytes(seed+uint64(i), size))))
-	}
-	return append(nodes, testtree.L("link", "d00/s00000"))
+	return append(smallFiles(files, 8000, seed), testtree.L("link", "d00/s00000"))
 }
 
 // writeFragmented writes a file of extents runs of data at path, each run

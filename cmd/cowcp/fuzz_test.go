@@ -80,7 +80,7 @@ func FuzzCowcpArgs(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, line string, posixly, utf8 bool) {
-		args := splitArgs(line)
+		args := testtree.SplitArgs(line)
 		locale := "C"
 		if utf8 {
 			locale = "C.UTF-8"
@@ -133,15 +133,6 @@ func FuzzCowcpArgs(f *testing.F) {
 			cp.compareUsage(t, args, code, stdout, stderr)
 		}
 	})
-}
-
-// splitArgs splits a fuzzed line into arguments: on NUL bytes, which no
-// argument can hold, if it has any, else on spaces.
-func splitArgs(line string) []string {
-	if strings.Contains(line, "\x00") {
-		return strings.Split(line, "\x00")
-	}
-	return strings.Fields(line)
 }
 
 // runIn runs the command in dir, with nothing on stdin.

@@ -343,16 +343,7 @@ func TestBarWithVerboseOnATerminal(t *testing.T) {
 func TestBarFollowsResize(t *testing.T) {
 	dir := t.TempDir()
 	makeFiles(t, dir, 1, 8<<20)
-	fifo := filepath.Join(dir, "fifo")
-	if err := unix.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Held open read-write: cowcp's open does not wait, and the stream
-	// ends when the test closes it.
-	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := openFIFO(t, dir)
 	defer w.Close()
 	if err := os.Mkdir(filepath.Join(dir, "dst"), 0o755); err != nil {
 		t.Fatal(err)
@@ -394,11 +385,11 @@ func TestBarFollowsResize(t *testing.T) {
 	checkDraws(t, p.output(), 200) // the widths were checked as they came
 }
 
-// Data read from a stream moves the bar while the file is not done: the
-// bytes go up with no entry done yet, as for a large file copied or cloned
-// piece by piece.
-func TestBarMovesWithinAFile(t *testing.T) {
-	dir := t.TempDir()
+// openFIFO makes the FIFO dir/fifo and returns it open for writing. It is
+// held open read-write, so cowcp's open does not wait, and the stream
+// ends when the test closes it.
+func openFIFO(t *testing.T, dir string) *os.File {
+	t.Helper()
 	fifo := filepath.Join(dir, "fifo")
 	if err := unix.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -407,6 +398,15 @@ func TestBarMovesWithinAFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w
+}
+
+// Data read from a stream moves the bar while the file is not done: the
+// bytes go up with no entry done yet, as for a large file copied or cloned
+// piece by piece.
+func TestBarMovesWithinAFile(t *testing.T) {
+	dir := t.TempDir()
+	w := openFIFO(t, dir)
 	defer w.Close()
 	p := startPTY(t, dir, 80, "fifo", "copy")
 	chunk := make([]byte, 1<<20)

@@ -55,7 +55,7 @@ func FuzzCowduArgs(f *testing.F) {
 	before := manifest(f, top)
 
 	f.Fuzz(func(t *testing.T, line string) {
-		args := splitArgs(line)
+		args := testtree.SplitArgs(line)
 		var c cli
 		exit := -1
 		parser, err := newParser(&c, kong.Vars{"version": "cowdu fuzz"}, kong.Writers(io.Discard, io.Discard),
@@ -112,15 +112,6 @@ func FuzzCowduArgs(f *testing.F) {
 			t.Fatalf("%q changed the tree:\n%s", args, strings.Join(diffs, "\n"))
 		}
 	})
-}
-
-// splitArgs splits a fuzzed line into arguments: on NUL bytes, which no
-// argument can hold, if it has any, else on spaces.
-func splitArgs(line string) []string {
-	if strings.Contains(line, "\x00") {
-		return strings.Split(line, "\x00")
-	}
-	return strings.Fields(line)
 }
 
 // runIn runs the command in dir.

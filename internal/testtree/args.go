@@ -23,3 +23,12 @@ func Confine(args []string) []string {
 	}
 	return out
 }
+
+// SplitArgs splits a fuzzed line into arguments: on NUL bytes, which no
+// argument can hold, if it has any, else on spaces.
+func SplitArgs(line string) []string {
+	if strings.Contains(line, "\x00") {
+		return strings.Split(line, "\x00")
+	}
+	return strings.Fields(line)
+}
