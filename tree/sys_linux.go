@@ -17,18 +17,18 @@ import (
 // openat opens through the scheduler: the open may wait for a writer or
 // reader (a FIFO), or a device.
 func openat(dir int, name string, flags int, perm uint32) (int, error) {
-	open := func() (int, error) { return unix.Openat(dir, name, flags, perm) }
-	fd, err := eintr.Ignoring2(open)
-	if err == unix.EMFILE && moreFiles() {
-		fd, err = eintr.Ignoring2(open)
-	}
-	return fd, err
+	return openRetrying(func() (int, error) { return unix.Openat(dir, name, flags, perm) })
 }
 
 // openQuick is openat for what opens at once: a directory, an O_PATH
 // handle, a new file (O_CREAT|O_EXCL, O_TMPFILE), a regular file.
 func openQuick(dir int, name string, flags int, perm uint32) (int, error) {
-	open := func() (int, error) { return fastcall.Openat(dir, name, flags, perm) }
+	return openRetrying(func() (int, error) { return fastcall.Openat(dir, name, flags, perm) })
+}
+
+// openRetrying opens, again after an interrupt, and once more after
+// EMFILE if the limit on open files could be raised (see moreFiles).
+func openRetrying(open func() (int, error)) (int, error) {
 	fd, err := eintr.Ignoring2(open)
 	if err == unix.EMFILE && moreFiles() {
 		fd, err = eintr.Ignoring2(open)
