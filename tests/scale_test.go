@@ -683,39 +683,18 @@ func TestScaleHugeDirectory(t *testing.T) {
 	}})
 }
 
-// scaleDepth is how deep TestScaleDeepTree's tree is, at most.
+// scaleDepth is how deep TestScaleDeepTree's tree is.
 const scaleDepth = 10_000
-
-// deepestCopy is how deep a tree cowcp can copy under the hard limit on
-// open files: the walk holds two descriptors per level (the source and
-// destination directories it is filling), and root may raise the limit
-// only with CAP_SYS_RESOURCE, which a container may not have (this
-// machine: 20,000 descriptors, and no raising it).
-func deepestCopy(t testing.TB) int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	try := lim
-	try.Max++
-	try.Cur = try.Max
-	if unix.Setrlimit(unix.RLIMIT_NOFILE, &try) == nil {
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
-		return scaleDepth // cowcp raises it as it needs
-	}
-	if d := int(lim.Max/2) - 100; d < scaleDepth {
-		t.Logf("a hard limit of %d open files, which this process may not raise, allows a tree %d levels deep, not %d", lim.Max, d, scaleDepth)
-		return d
-	}
-	return scaleDepth
-}
 
 // TestScaleDeepTree: a chain of 10,000 directories named "d" with a file
 // at the bottom, 20,000 bytes of path: far past PATH_MAX. (GNU cp 9.1
 // stops at about 2,030 levels, where its paths reach PATH_MAX: "File
-// name too long".)
+// name too long".) Two descriptors a level would be 20,000, this
+// machine's hard limit, which root may not raise here (no
+// CAP_SYS_RESOURCE): the walk parks the directories far above the one it
+// reads (tree/park_linux.go).
 func TestScaleDeepTree(t *testing.T) {
-	depth := deepestCopy(t)
+	depth := scaleDepth
 	runScale(t, scaleCase{fs: fsBtrfs, size: "1G", build: func(t testing.TB, src string) {
 		if err := os.Mkdir(src, 0o755); err != nil {
 			t.Fatal(err)

@@ -108,11 +108,15 @@ func (c *collector) release(d *dirHandle) {
 		if d.done != nil {
 			close(d.done)
 		}
-		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun {
+		if !d.operand && c.ctx.Err() == nil && !c.opts.DryRun && d.dstFd >= 0 {
+			// (A directory it could not return to (see back) is closed.)
 			if err := c.finishDir(d); err != nil {
 				c.stats.fail(d.src(), err)
 				c.observe(Event{Kind: KindDir, Src: d.src(), Dst: d.dst(), Err: err})
 			}
+		}
+		if !d.operand && d.srcFd >= 0 {
+			c.dirsOpen.Add(-1) // (one parked for good is counted out)
 		}
 		d.close()
 		d = d.parent

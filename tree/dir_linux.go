@@ -38,6 +38,9 @@ type dirHandle struct {
 	probeFd  int
 	ownProbe bool
 	refs     atomic.Int64
+	// jobs counts the entries of the directory handed to workers and not
+	// yet done with: while there are any its descriptors stay open.
+	jobs atomic.Int64
 	// fresh: cowcp created the destination directory, so nothing in it
 	// can exist yet and entries need no existence check.
 	fresh bool

@@ -5,6 +5,7 @@ package tree
 import (
 	"context"
 	"os"
+	"sync/atomic"
 )
 
 // env is what the walker, the workers and the collector all read. New sets
@@ -26,6 +27,9 @@ type env struct {
 	caps   *capCache   // per filesystem pair, the methods that do not work (RWMutex)
 	probes *probeCache // --dry-run: what trying each filesystem pair taught (Mutex)
 	held   *heldFds    // descriptors kept for later hard links, closed by Close (Mutex)
+	// dirsOpen counts the walked directories whose descriptors are open:
+	// up by the walker, down by it (see park) and the collector (atomic).
+	dirsOpen *atomic.Int64
 }
 
 // arm calls Options.Arm: what comes next needs an orderly stop on an
@@ -38,14 +42,15 @@ func (e *env) arm() {
 
 func newEnv(ctx context.Context, opts Options) *env {
 	return &env{
-		opts:   opts,
-		ops:    defaultOps,
-		ctx:    ctx,
-		umask:  processUmask(), // read, not set: other goroutines may be creating files
-		euid:   uint32(os.Geteuid()),
-		egid:   uint32(os.Getegid()),
-		caps:   &capCache{},
-		probes: &probeCache{},
-		held:   &heldFds{},
+		opts:     opts,
+		ops:      defaultOps,
+		ctx:      ctx,
+		umask:    processUmask(), // read, not set: other goroutines may be creating files
+		euid:     uint32(os.Geteuid()),
+		egid:     uint32(os.Getegid()),
+		caps:     &capCache{},
+		probes:   &probeCache{},
+		held:     &heldFds{},
+		dirsOpen: &atomic.Int64{},
 	}
 }

@@ -14,6 +14,7 @@ import (
 // frame per level took a tree 10,000 levels deep past 64 MiB.
 func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName string, st *unix.Stat_t, follow bool) {
 	var stack []*dirWalk
+	var pk parking
 	if dw := w.enterDir(op, parent, srcName, dstName, st, follow); dw != nil {
 		stack = append(stack, dw)
 	}
@@ -25,11 +26,13 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 		}
 		if !ok {
 			stack = stack[:len(stack)-1]
+			w.back(&pk, top, stack)
 			w.pool.Report(result{release: top.d})
 			continue
 		}
 		if dw := w.walkEntry(op, top.d, name); dw != nil {
 			stack = append(stack, dw)
+			w.deeper(&pk, stack)
 		}
 	}
 }
@@ -37,10 +40,11 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 // dirWalk is a directory the walker is reading: the names of its last
 // batch of entries, and how many of them it has handled.
 type dirWalk struct {
-	d     *dirHandle
-	names []string
-	next  int
-	done  bool // nothing more to read
+	d      *dirHandle
+	names  []string
+	next   int
+	done   bool    // nothing more to read
+	parked *parked // its descriptors are closed (see park)
 }
 
 // enterDir opens the directory srcName of parent and makes its copy
@@ -75,6 +79,7 @@ func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName 
 		return nil
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
+	w.dirsOpen.Add(1)
 	parent.hold()
 	if !d.existed {
 		// A directory merged into is not made: cp -v says nothing of it.

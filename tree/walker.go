@@ -60,5 +60,6 @@ func (w *walker) submit(d *dirHandle, srcName, dstName string, st *unix.Stat_t, 
 		}
 	}
 	d.hold()
+	d.jobs.Add(1)
 	w.pool.Submit(j)
 }

@@ -23,7 +23,11 @@ type worker struct {
 // newWorker is the pool's worker maker: each worker goroutine gets its own.
 func (e *env) newWorker(report func(result)) func(job) result {
 	wk := &worker{env: e, report: report}
-	return wk.work
+	return func(j job) result {
+		r := wk.work(j)
+		j.dir.jobs.Add(-1) // done with the directory's descriptors (see park)
+		return r
+	}
 }
 
 // buffer is the worker's read/write buffer. A worker that only clones
