@@ -100,7 +100,6 @@ const (
 	parkNever                   // it stays open
 )
 
-
 // back is called when the walk has read child and goes back up the stack,
 // before child is released: the directory it comes back to is opened
 // again if it was parked.

@@ -38,7 +38,8 @@ func TestWalkParksDeepDirectories(t *testing.T) {
 			Preserve: Preserve{Mode: true, Timestamps: true}}, nil)
 		st := runCopies(t, c, dst, src)
 		if st.Errors != 0 {
-			f := st.Failures[0]; t.Fatalf("%d errors, first at level %d: %v", st.Errors, strings.Count(f.Path, "/d"), strings.ReplaceAll(f.Err, "d/", ""))
+			f := st.Failures[0]
+			t.Fatalf("%d errors, first at level %d: %v", st.Errors, strings.Count(f.Path, "/d"), strings.ReplaceAll(f.Err, "d/", ""))
 		}
 		return
 	}
