@@ -54,6 +54,7 @@ func TestDropin(t *testing.T) {
 	behaviour("ReplaceRewritesInPlace", all, replaceCases())
 	behaviour("PreserveAsUser", []scratchFS{btrfs, ext4}, preserveAsUserCases())
 	behaviour("AttributesOnly", []scratchFS{btrfs, ext4}, attributesOnlyCases())
+	behaviour("LinkFailuresNameTheTarget", []scratchFS{btrfs}, linkFailureCases())
 
 	// Silence: one filesystem to another is where cowcp falls back to
 	// byte copies, which it says only in --json and on a terminal.
@@ -279,6 +280,24 @@ func nearlyFullCases(mnt string) []dropinCase {
 
 // preserveAsUserCases: what cp -p and --preserve=xattr do for a user who
 // does not own the source or cannot write it.
+// linkFailureCases: a link that cannot be made is named with what it
+// was to link to, "cannot create hard link 'rod/f' to 'f'", whether asked
+// for (-l, -s) or kept from the source (-a).
+func linkFailureCases() []dropinCase {
+	rod := testtree.D("rod", 0o555)
+	return []dropinCase{
+		{name: "-l into a read-only dir", user: true, cp: "fails",
+			nodes: scratchTree(testtree.F("f", 0o644, []byte("f\n")), rod), args: "-l f rod"},
+		{name: "-s into a read-only dir", user: true, cp: "fails",
+			nodes: scratchTree(testtree.F("f", 0o644, []byte("f\n")), rod), args: "-s $ROOT/f rod"},
+		{name: "-a of a hard link into a read-only dir", user: true, cp: "fails",
+			nodes: scratchTree(testtree.D("src", 0o755), testtree.D("src/a", 0o755), testtree.D("src/rod", 0o555),
+				testtree.F("src/a/x", 0o644, []byte("x\n")), testtree.H("src/rod/x-link", "src/a/x"),
+				testtree.D("dst", 0o755), testtree.D("dst/rod", 0o555)),
+			args: "-a src/. dst"},
+	}
+}
+
 func preserveAsUserCases() []dropinCase {
 	suid := testtree.F("suid", 0o6755, []byte("suid\n")).Own(1001, 1001)
 	ro := testtree.F("ro", 0o444, []byte("read-only\n")).Xattr("user.a", "1", "user.b", "two")

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/cowcp/cowcp/tree/cpmsg"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,7 +15,7 @@ import (
 // renamed over it, so an entry is only ever replaced by a complete one.
 // When exclusive (-l, -s), an existing entry is an error unless -f or
 // --remove-destination, as cp will not link over a file.
-func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, create, setMeta func(name string) error) {
+func (wk *worker) placeAt(j job, r *result, verb, to string, excl exclusivity, create, setMeta func(name string) error) {
 	dir, name, dst := j.dir.dstFd, j.dstName, r.ev.Dst
 	var old *unix.Stat_t
 	if !j.fresh() {
@@ -31,7 +30,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 		var err error
 		how, err = wk.checkExisting(j, place{dir: dir, name: name}, r, &j.st, old, excl)
 		if err == unix.EEXIST {
-			err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
+			err = linkErr(verb, dst, r.ev.Src, err)
 		}
 		if !how.proceed || err != nil {
 			r.ev.Err = err
@@ -56,7 +55,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 		at = wk.tmpName()
 	}
 	if err := create(at); err != nil {
-		r.ev.Err = pathErr(verb, dst, err)
+		r.ev.Err = linkErr(verb, dst, to, err)
 		return
 	}
 	if err := setMeta(at); err != nil {
@@ -67,7 +66,7 @@ func (wk *worker) placeAt(j job, r *result, verb string, excl exclusivity, creat
 	if at != name {
 		if err := renameat(dir, at, dir, name); err != nil {
 			unlinkat(dir, at, 0)
-			r.ev.Err = pathErr(verb, dst, err)
+			r.ev.Err = linkErr(verb, dst, to, err)
 		}
 	}
 }
@@ -83,7 +82,7 @@ func (wk *worker) copySymlink(j job, r *result) {
 		r.ev.Err = pathErr("cannot read symbolic link", r.ev.Src, err)
 		return
 	}
-	wk.placeAt(j, r, "cannot create symbolic link", mayReplace,
+	wk.placeAt(j, r, "cannot create symbolic link", "", mayReplace,
 		func(name string) error { return symlinkat(target, j.dir.dstFd, name) },
 		func(name string) error {
 			return wk.applyMeta(meta{dst: atNode{j.dir.dstFd, name}, src: atNode{j.dir.srcFd, j.srcName},
@@ -99,7 +98,7 @@ func (wk *worker) copySpecial(j job, r *result) {
 	if j.st.Mode&unix.S_IFMT == unix.S_IFIFO {
 		verb = "cannot create fifo"
 	}
-	wk.placeAt(j, r, verb, mayReplace,
+	wk.placeAt(j, r, verb, "", mayReplace,
 		func(name string) error {
 			return mknodat(j.dir.dstFd, name, j.st.Mode&unix.S_IFMT|perm, int(j.st.Rdev))
 		},
@@ -124,7 +123,7 @@ func (wk *worker) copyLink(j job, r *result) {
 		r.skip(SkipSame, "")
 		return
 	}
-	wk.placeAt(j, r, "cannot create hard link", mayReplace,
+	wk.placeAt(j, r, "cannot create hard link", j.link.dst, mayReplace,
 		func(name string) error {
 			if j.link.fd >= 0 {
 				// Too deep to name: link the open inode itself.
@@ -170,7 +169,7 @@ func (wk *worker) linkSource(j job, r *result) {
 	if j.follow {
 		flags = unix.AT_SYMLINK_FOLLOW
 	}
-	wk.placeAt(j, r, "cannot create hard link", exclusive,
+	wk.placeAt(j, r, "cannot create hard link", r.ev.Src, exclusive,
 		func(name string) error { return linkat(j.dir.srcFd, j.srcName, j.dir.dstFd, name, flags) },
 		noMeta)
 }
@@ -182,7 +181,7 @@ func (wk *worker) symlinkSource(j job, r *result) {
 	if r.ev.Err = relativeSymlink(j, r.ev.Src, r.ev.Dst); r.ev.Err != nil {
 		return
 	}
-	wk.placeAt(j, r, "cannot create symbolic link", exclusive,
+	wk.placeAt(j, r, "cannot create symbolic link", r.ev.Src, exclusive,
 		func(name string) error { return symlinkat(r.ev.Src, j.dir.dstFd, name) },
 		noMeta)
 }

@@ -13,6 +13,16 @@ func pathErr(op, path string, err error) error {
 	return &cpmsg.PathError{Op: op, Path: path, Err: err}
 }
 
+// linkErr is a failure to make a link in cp's words, which name what it
+// was to link to: "cannot create hard link 'b' to 'a': File exists". With
+// no to, it is pathErr.
+func linkErr(op, path, to string, err error) error {
+	if to == "" {
+		return pathErr(op, path, err)
+	}
+	return &cpmsg.PathError{Op: op, Path: path, After: " to " + cpmsg.Quote(to), Err: err}
+}
+
 // createVerb is cp's word for creating an entry of this type.
 func createVerb(mode uint32) string {
 	switch mode & unix.S_IFMT {

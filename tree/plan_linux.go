@@ -192,7 +192,7 @@ func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, w writes) (sto
 		r.ev.Err = err
 		return true
 	}
-	verb := planVerb(wk.opts, j, st)
+	verb, to := planVerb(wk.opts, j, st, r.ev.Src)
 	inPlace := false
 	if old != nil {
 		if inPlace, stop = wk.planOverExisting(j, r, &at, st, old, verb, w); stop {
@@ -206,21 +206,24 @@ func (wk *worker) planExisting(j job, r *result, st *unix.Stat_t, w writes) (sto
 		err = faccessat(at.dir, ".", unix.W_OK|unix.X_OK, unix.AT_EACCESS)
 	}
 	if err != nil {
-		r.ev.Err = pathErr(verb, r.ev.Dst, err)
+		r.ev.Err = linkErr(verb, r.ev.Dst, to, err)
 		return true
 	}
 	return false
 }
 
-// planVerb is cp's words for failing to make what the copy of j makes.
-func planVerb(opts Options, j job, st *unix.Stat_t) string {
+// planVerb is cp's words for failing to make what the copy of j (from
+// src) makes, and for a link what it links to (see linkErr).
+func planVerb(opts Options, j job, st *unix.Stat_t, src string) (verb, to string) {
 	switch {
-	case opts.HardLink, j.link != nil:
-		return "cannot create hard link"
+	case j.link != nil:
+		return "cannot create hard link", j.link.dst
+	case opts.HardLink:
+		return "cannot create hard link", src
 	case opts.SymLink:
-		return "cannot create symbolic link"
+		return "cannot create symbolic link", src
 	}
-	return createVerb(st.Mode)
+	return createVerb(st.Mode), ""
 }
 
 // planOverExisting is planExisting's judgement of old, the entry at at:
@@ -235,7 +238,7 @@ func (wk *worker) planOverExisting(j job, r *result, at *place, st, old *unix.St
 	v, err := wk.judgeExisting(j, *at, st, old, r.ev.Src, dst, excl)
 	switch {
 	case err == unix.EEXIST:
-		r.ev.Err = &cpmsg.PathError{Op: verb, Path: dst, After: " to " + cpmsg.Quote(r.ev.Src), Err: err}
+		r.ev.Err = linkErr(verb, dst, r.ev.Src, err)
 		return false, true
 	case err != nil:
 		r.ev.Err = err
