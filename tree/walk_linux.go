@@ -90,7 +90,11 @@ func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName 
 	return &dirWalk{d: d, done: done}
 }
 
-// nextName is the name of dw's next entry, read a batch at a time; false
+// listNames is how many names of a directory are read at once: a
+// directory of millions of entries is streamed, not held.
+const listNames = 1 << 16
+
+// nextName is the name of dw's next entry, listNames read at a time; false
 // at the end, or after an error, which it reports.
 func (w *walker) nextName(dw *dirWalk) (string, bool) {
 	if dw.next == len(dw.names) {
@@ -98,13 +102,24 @@ func (w *walker) nextName(dw *dirWalk) (string, bool) {
 			return "", false
 		}
 		runtime.Gosched() // as a worker does per batch (see pool)
-		var err error
-		dw.names, err = readNames(dw.d.srcFd, dw.names[:0])
-		dw.next = 0
-		if err != nil {
-			d := dw.d
-			w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
-			dw.names, dw.done = nil, true
+		dw.names, dw.next = dw.names[:0], 0
+		// The whole directory is listed before its entries are copied,
+		// up to listNames, as cp lists it: read a batch at a time while
+		// copying, a file renamed meanwhile was lost unreported on btrfs,
+		// whose readdir stops at the last entry there was when it began
+		// (the new name comes after it, the old one is gone).
+		for len(dw.names) < listNames {
+			n := len(dw.names)
+			var err error
+			dw.names, err = readNames(dw.d.srcFd, dw.names)
+			if err != nil {
+				d := dw.d
+				w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
+			}
+			if err != nil || len(dw.names) == n {
+				dw.done = true
+				break
+			}
 		}
 		if len(dw.names) == 0 {
 			dw.done = true

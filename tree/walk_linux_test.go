@@ -330,3 +330,54 @@ func TestWalkDeepHardlinks(t *testing.T) {
 	}
 	checkDeepLeaf(t, dst, depth, width)
 }
+
+// A directory is listed whole before its entries are copied, as cp lists
+// it: a file renamed while the ones before it are copied is still copied
+// (read in batches, it was lost on btrfs, whose readdir ends at the
+// entry that was last when it began).
+func TestWalkListsADirectoryFirst(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000 // many getdents buffers' worth
+	for i := range n {
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("file-%04d", i)), nil, 0o644)
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	w, dw := &walker{}, &dirWalk{d: &dirHandle{srcFd: fd}}
+	first, ok := w.nextName(dw)
+	if !ok {
+		t.Fatal("no first name")
+	}
+	seen := map[string]bool{first: true}
+	// Rename every other entry, as if while the first is copied.
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range names {
+		if e.Name() != first {
+			if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(dir, e.Name()+".moved")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for {
+		name, ok := w.nextName(dw)
+		if !ok {
+			break
+		}
+		seen[name] = true
+	}
+	missed := 0
+	for i := range n {
+		if name := fmt.Sprintf("file-%04d", i); !seen[name] && !seen[name+".moved"] {
+			missed++
+		}
+	}
+	if missed > 0 {
+		t.Errorf("%d of %d entries renamed after the first was read were never seen under either name", missed, n)
+	}
+}
