@@ -10,15 +10,17 @@ import (
 // A walk holds two descriptors for every directory on its stack, the
 // source it reads and the copy it fills: a chain 10,000 levels deep needed
 // 20,000, the hard limit of many machines, which only CAP_SYS_RESOURCE
-// may raise. So the directories deeper than openLevels below the one being
-// read are parked: the rest of their names read, their descriptors
-// closed. The walk opens them again through ".." of the child it comes
-// back from, and checks they are the same directories (a directory moved
-// meanwhile is reported, not followed), as fts does for cp.
-//
-// openLevels is how many of the innermost directories stay open: no tree
-// of ordinary depth parks anything.
-const openLevels = 256
+// may raise. So the directories more than a few hundred levels above the
+// one being read are parked: the rest of their names read, their
+// descriptors closed. The walk opens them again through ".." of the child
+// it comes back from, or else by name from the nearest open ancestor, and
+// checks they are the same directories (one moved meanwhile is reported,
+// not followed). The root of the walk is never parked: it anchors the rest.
+
+// maxOpenLevels is how many of the innermost directories stay open, at
+// most (fewer under a low limit on open files: see openLevels): no tree of
+// ordinary depth parks anything.
+const maxOpenLevels = 256
 
 // parkNames is the most names a directory may have left unread to be
 // parked: past it, holding its names would cost more than its two
@@ -28,111 +30,139 @@ const parkNames = 4096
 // errMoved is why a parked directory cannot be walked on.
 var errMoved = errors.New("directory moved during the copy")
 
+// parkState is where a directory on the walk's stack stands.
+type parkState uint8
+
+const (
+	parkOpen     parkState = iota // open: not a candidate yet, or opened again
+	parkWaiting                   // a candidate, in parking.waiting
+	parkClosed                    // parked (or lost: it could not be opened again)
+	parkStayOpen                  // never to be parked
+)
+
 // parked is what a parked directory is checked against when it is opened
-// again: the device and inode of its copy (the source's are in d.st).
+// again: the devices and inodes of the source and of its copy.
 type parked struct {
-	dstDev, dstIno uint64
+	src, dst devIno
 }
 
 // parking is the walk's account of its parked directories.
 type parking struct {
-	// waiting are directories that could not be parked yet, because
+	levels int // how many innermost levels stay open (see openLevels)
+	// waiting are candidates that could not be parked yet, because
 	// entries of theirs were still being copied: they are tried again as
-	// the walk goes deeper. Shallowest first.
+	// the walk goes deeper. Each is on the stack.
 	waiting []*dirWalk
-	parked  int // directories on the stack that are parked
+	closed  int // directories on the stack that are parkClosed
 }
 
+// openLevels is how many innermost levels the walk keeps open: a pair of
+// descriptors each, within an eighth of the limit on open files.
+func openLevels() int {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		return maxOpenLevels
+	}
+	return int(min(max(lim.Cur/16, 16), maxOpenLevels))
+}
+
+// maxWaiting is how many directories may wait to be parked, or to be
+// closed by the collector, before the walk waits for them.
+func (pk *parking) maxWaiting() int { return pk.levels / 4 }
+
 // deeper is called when the walk enters a directory: it parks the one
-// openLevels above it, and those that had to wait.
+// that many levels above it, and those that had to wait.
 func (w *walker) deeper(pk *parking, stack []*dirWalk) {
-	if len(stack) <= openLevels || w.opts.DryRun || w.opts.Deref == DerefAlways || w.opts.KeepDirSymlink {
+	if pk.levels == 0 {
+		pk.levels = openLevels()
+	}
+	k := len(stack) - 1 - pk.levels
+	if k < 1 || w.opts.DryRun || w.opts.Deref == DerefAlways || w.opts.KeepDirSymlink {
 		// Under --dry-run directories made share an ancestor's
 		// descriptor (probeFd): nothing is parked, and the walk holds one
-		// descriptor a level. Through symlinks (-L, and
+		// descriptor a level. Through symlinks (-L, -rl, and
 		// --keep-directory-symlink in the destination) ".." of a child is
 		// not always the directory it was entered from.
 		return
 	}
-	dw := stack[len(stack)-1-openLevels]
-	if n := len(pk.waiting); n == 0 || pk.waiting[n-1] != dw {
-		// (The walk may come back to this depth and go down again: dw
-		// is waiting already.)
+	if dw := stack[k]; dw.park == parkOpen {
+		dw.park = parkWaiting
 		pk.waiting = append(pk.waiting, dw)
 	}
 	pk.parkWaiting(w)
-	if len(pk.waiting) > maxWaiting {
+	if len(pk.waiting) > pk.maxWaiting() {
 		// The workers are behind the walk: let them catch up with the
-		// shallowest, rather than hold a descriptor pair a level.
+		// first waiting, rather than hold a descriptor pair a level.
 		w.pool.Flush()
-		for pk.waiting[0].d.jobs.Load() != 0 && w.ctx.Err() == nil {
-			time.Sleep(50 * time.Microsecond)
-		}
+		first := pk.waiting[0].d
+		w.waitUntil(func() bool { return first.jobs.Load() == 0 })
 		pk.parkWaiting(w)
 	}
 }
-
-// maxWaiting is how many directories may wait to be parked before the walk
-// waits for them.
-const maxWaiting = openLevels / 4
 
 // parkWaiting parks the waiting directories that can be now. Entries are
 // done with in about the order they were handed out: it stops at the first
 // still busy.
 func (pk *parking) parkWaiting(w *walker) {
 	for len(pk.waiting) > 0 {
-		switch w.park(pk.waiting[0]) {
+		dw := pk.waiting[0]
+		switch w.park(dw) {
 		case parkBusy:
 			return
 		case parkDone:
-			pk.parked++
+			dw.park = parkClosed
+			pk.closed++
+		case parkNever:
+			dw.park = parkStayOpen
 		}
 		pk.waiting = pk.waiting[1:]
 	}
 }
 
-// parkResult is what park did.
-type parkResult int
+// waitUntil waits, sleeping longer each time up to 5 ms, until done says
+// so or the copy is interrupted.
+func (w *walker) waitUntil(done func() bool) {
+	for nap := 50 * time.Microsecond; !done() && w.ctx.Err() == nil; nap = min(2*nap, 5*time.Millisecond) {
+		time.Sleep(nap)
+	}
+}
 
-const (
-	parkDone  parkResult = iota // parked, now or before
-	parkBusy                    // entries of it are being copied: try again
-	parkNever                   // it stays open
-)
-
-// back is called when the walk has read child and goes back up the stack,
-// before child is released: the directory it comes back to is opened
-// again if it was parked.
+// back is called when the walk has read child, popped from stack, before
+// child is released: the directory it comes back to is opened again if it
+// was parked.
 func (w *walker) back(pk *parking, child *dirWalk, stack []*dirWalk) {
-	if n := len(pk.waiting); n > 0 && pk.waiting[n-1] == child {
-		pk.waiting = pk.waiting[:n-1] // released: never to be parked
+	switch child.park {
+	case parkWaiting:
+		// Released: never to be parked.
+		for i, dw := range pk.waiting {
+			if dw == child {
+				pk.waiting = append(pk.waiting[:i], pk.waiting[i+1:]...)
+				break
+			}
+		}
+	case parkClosed:
+		pk.closed-- // one that could not be opened again
 	}
-	if child.parked != nil {
-		pk.parked-- // (one that could not be opened again)
-	}
-	if len(stack) == 0 || w.ctx.Err() != nil {
-		return
-	}
-	dw := stack[len(stack)-1]
-	if dw.parked == nil {
+	if len(stack) == 0 || w.ctx.Err() != nil || stack[len(stack)-1].park != parkClosed {
 		return
 	}
 	// The directories below, read and released, are closed by the
-	// collector once their entries are done: wait for it rather than
-	// hold them all and these too.
-	if open := int64(len(stack) - pk.parked + 1); w.dirsOpen.Load() > open+maxWaiting {
-		w.pool.Flush()
-		for w.dirsOpen.Load() > open && w.ctx.Err() == nil {
-			time.Sleep(50 * time.Microsecond)
-		}
+	// collector once their entries are done: hand them over, and wait if
+	// many are still open rather than hold them all and these too.
+	w.pool.Flush()
+	open := int64(len(stack) - pk.closed + 1) // (the child's too)
+	if slack := int64(pk.maxWaiting()); w.dirsOpen.Load() > open+slack {
+		w.waitUntil(func() bool { return w.dirsOpen.Load() <= open+slack/2 })
 	}
-	if err := w.unpark(child.d, dw); err != nil {
+	dw := stack[len(stack)-1]
+	if err := w.unpark(child.d, stack); err != nil {
 		d := dw.d
 		w.fail(d.src(), d.dst(), pathErr("cannot return to directory", d.src(), err))
 		dw.names, dw.next, dw.done = nil, 0, true
 		return
 	}
-	pk.parked--
+	dw.park = parkOpen
+	pk.closed--
 }
 
 // park closes dw's descriptors, having read the rest of its names, if
@@ -140,9 +170,7 @@ func (w *walker) back(pk *parking, child *dirWalk, stack []*dirWalk) {
 func (w *walker) park(dw *dirWalk) parkResult {
 	d := dw.d
 	switch {
-	case dw.parked != nil:
-		return parkDone
-	case !d.ownSrc || d.dstFd < 0 || d.probeFd != d.dstFd || d.ownProbe:
+	case !d.ownSrc || d.srcFd < 0 || d.dstFd < 0 || d.probeFd != d.dstFd || d.ownProbe:
 		return parkNever
 	case d.jobs.Load() != 0:
 		return parkBusy
@@ -159,11 +187,11 @@ func (w *walker) park(dw *dirWalk) parkResult {
 			dw.done = true
 		}
 	}
-	var st unix.Stat_t
-	if !dw.done || fstat(d.dstFd, &st) != nil {
+	var src, dst unix.Stat_t
+	if !dw.done || fstat(d.srcFd, &src) != nil || fstat(d.dstFd, &dst) != nil {
 		return parkNever
 	}
-	dw.parked = &parked{dstDev: st.Dev, dstIno: st.Ino}
+	dw.parked = &parked{src: devIno{src.Dev, src.Ino}, dst: devIno{dst.Dev, dst.Ino}}
 	closeQuick(d.srcFd)
 	closeQuick(d.dstFd)
 	d.srcFd, d.dstFd, d.probeFd = -1, -1, -1
@@ -171,30 +199,91 @@ func (w *walker) park(dw *dirWalk) parkResult {
 	return parkDone
 }
 
-// unpark opens dw's directories again as ".." of child's, which must be
-// open, and checks they are the ones parked.
-func (w *walker) unpark(child *dirHandle, dw *dirWalk) error {
-	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	d, p := dw.d, dw.parked
-	src, err := reopenAs(child.srcFd, flags, d.st.Dev, d.st.Ino)
-	if err != nil {
-		return err
+// parkResult is what park did.
+type parkResult int
+
+const (
+	parkDone  parkResult = iota // parked
+	parkBusy                    // entries of it are being copied: try again
+	parkNever                   // it stays open
+)
+
+// reopenFlags open a parked directory again: never through a symlink.
+const reopenFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+
+// unpark opens the parked directory on top of stack again: as ".." of
+// child's, or if child's are closed too (it could not be opened again
+// itself) or are elsewhere now, by name from the nearest open ancestor.
+func (w *walker) unpark(child *dirHandle, stack []*dirWalk) error {
+	dw := stack[len(stack)-1]
+	p := dw.parked
+	src, dst := -1, -1
+	if child.srcFd >= 0 && child.dstFd >= 0 {
+		src, _ = reopenAs(child.srcFd, "..", p.src)
+		dst, _ = reopenAs(child.dstFd, "..", p.dst)
 	}
-	dst, err := reopenAs(child.dstFd, flags, p.dstDev, p.dstIno)
-	if err != nil {
+	if src < 0 || dst < 0 {
 		closeQuick(src)
-		return err
+		closeQuick(dst)
+		var err error
+		if src, dst, err = reopenByName(stack); err != nil {
+			return err
+		}
 	}
+	d := dw.d
 	d.srcFd, d.dstFd, d.probeFd = src, dst, dst
 	dw.parked = nil
 	w.dirsOpen.Add(1)
 	return nil
 }
 
-// reopenAs opens the parent of the directory open at fd, which must be
-// the directory dev, ino.
-func reopenAs(fd, flags int, dev, ino uint64) (int, error) {
-	up, err := openQuick(fd, "..", flags, 0)
+// reopenByName opens the parked directory on top of stack, and its copy,
+// level by level from the nearest ancestor that is open (the root of the
+// walk, at worst), checking each level is the directory parked there.
+func reopenByName(stack []*dirWalk) (src, dst int, err error) {
+	top := len(stack) - 1
+	j := top - 1
+	for j > 0 && stack[j].park == parkClosed {
+		j--
+	}
+	src, dst = stack[j].d.srcFd, stack[j].d.dstFd
+	for k := j + 1; k <= top; k++ {
+		d, p := stack[k].d, stack[k].parked
+		nsrc, err := reopenAs(src, d.srcName, p.src)
+		if err != nil {
+			return closeOwned(src, dst, j, k, err)
+		}
+		ndst, err := reopenAs(dst, d.dstName, p.dst)
+		if err != nil {
+			closeQuick(nsrc)
+			return closeOwned(src, dst, j, k, err)
+		}
+		if k-1 > j {
+			closeQuick(src)
+			closeQuick(dst)
+		}
+		src, dst = nsrc, ndst
+	}
+	return src, dst, nil
+}
+
+// closeOwned closes what reopenByName opened on its way from level j to
+// level k, and returns err.
+func closeOwned(src, dst, j, k int, err error) (int, int, error) {
+	if k-1 > j {
+		closeQuick(src)
+		closeQuick(dst)
+	}
+	if err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP {
+		err = errMoved // (not there any more, or a symlink now)
+	}
+	return -1, -1, err
+}
+
+// reopenAs opens name in the directory open at fd, which must be the
+// directory id.
+func reopenAs(fd int, name string, id devIno) (int, error) {
+	up, err := openQuick(fd, name, reopenFlags, 0)
 	if err != nil {
 		return -1, err
 	}
@@ -203,7 +292,7 @@ func reopenAs(fd, flags int, dev, ino uint64) (int, error) {
 		closeQuick(up)
 		return -1, err
 	}
-	if st.Dev != dev || st.Ino != ino {
+	if (devIno{st.Dev, st.Ino}) != id {
 		closeQuick(up)
 		return -1, errMoved
 	}

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,9 @@ func TestWalkParksDeepDirectories(t *testing.T) {
 		return
 	}
 	if _, err := exec.LookPath("setpriv"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no setpriv (util-linux) to run the copy without CAP_SYS_RESOURCE")
+		}
 		t.Skip("no setpriv (util-linux) to run the copy without CAP_SYS_RESOURCE")
 	}
 	root := t.TempDir()
@@ -94,33 +98,282 @@ func TestWalkParksDeepDirectories(t *testing.T) {
 	}
 }
 
-// A parked directory moved meanwhile is not walked into through "..".
-func TestReopenAsRefusesAMovedDirectory(t *testing.T) {
-	root := t.TempDir()
-	for _, d := range []string{"a/child", "b"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+// copyOrHang copies src to dst with opts, and fails the test if the copy
+// is not done within a minute.
+func copyOrHang(t *testing.T, opts Options, dst, src string) Stats {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := New(ctx, opts)
+	done := make(chan Stats, 1)
+	go func() {
+		c.Copy(dst, src)
+		done <- c.Close()
+	}()
+	select {
+	case st := <-done:
+		return st
+	case <-time.After(time.Minute):
+		cancel()
+		t.Fatal("the copy hung")
+	}
+	return Stats{}
+}
+
+// chainBelow makes a chain of n directories "d" in the directory open at
+// fd and returns the deepest, open.
+func chainBelow(t *testing.T, fd, n int) int {
+	t.Helper()
+	fd, err := unix.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := unix.Mkdirat(fd, "d", 0o755); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var a unix.Stat_t
-	if err := unix.Stat(filepath.Join(root, "a"), &a); err != nil {
-		t.Fatal(err)
-	}
-	child := openDir(t, filepath.Join(root, "a/child"))
-	defer unix.Close(child)
-	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := reopenAs(child, flags, a.Dev, a.Ino)
-	if err != nil {
-		t.Fatalf("in place: %v", err)
-	}
-	unix.Close(fd)
-	if err := os.Rename(filepath.Join(root, "a/child"), filepath.Join(root, "b/child")); err != nil {
-		t.Fatal(err)
-	}
-	if fd, err := reopenAs(child, flags, a.Dev, a.Ino); !errors.Is(err, errMoved) {
+		next, err := unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
-		t.Fatalf("moved: %v, want %v", err, errMoved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
 	}
+	return fd
+}
+
+// A walk that goes down past parked directories again and again (sibling
+// directories below them) parks each once and ends: it once counted them
+// again each time, and then waited forever for descriptors to close.
+func TestWalkParksBranchingTrees(t *testing.T) {
+	for _, siblings := range []int{2, 10} {
+		t.Run(fmt.Sprint(siblings), func(t *testing.T) {
+			root := t.TempDir()
+			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+			if err := os.Mkdir(src, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			top := openDir(t, src)
+			defer unix.Close(top)
+			// Branches at two depths, past maxOpenLevels.
+			mid := chainBelow(t, top, maxOpenLevels+50)
+			defer unix.Close(mid)
+			for i := range siblings {
+				unix.Close(chainBelow(t, mustMkdirAt(t, mid, fmt.Sprint("m", i)), 20))
+			}
+			bottom := chainBelow(t, mid, 60)
+			defer unix.Close(bottom)
+			for i := range siblings {
+				unix.Close(mustMkdirAt(t, bottom, fmt.Sprint("s", i)))
+			}
+			st := copyOrHang(t, Options{Recursive: true, Jobs: 4}, dst, src)
+			if want := int64(maxOpenLevels + 50 + 60 + 1 + siblings*21 + siblings); st.Errors != 0 || st.Dirs != want {
+				t.Fatalf("%d errors (first %v), %d directories copied; want none and %d", st.Errors, st.Failures[:min(1, len(st.Failures))], st.Dirs, want)
+			}
+		})
+	}
+}
+
+// mustMkdirAt makes name in the directory open at fd and returns it open.
+func mustMkdirAt(t *testing.T, fd int, name string) int {
+	t.Helper()
+	if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+// A directory that cannot be parked while one of its files is copied (a
+// FIFO read with --copy-contents) is not parked after the walk has left
+// it, when the collector owns it: its copy gets its timestamps, and the
+// race detector sees no two goroutines at its descriptors.
+func TestWalkParksOnlyDirectoriesOnTheStack(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	top := openDir(t, src)
+	defer unix.Close(top)
+	const busy = maxOpenLevels + 100
+	at := chainBelow(t, top, busy)
+	if err := unix.Mkfifoat(at, "fifo", 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Below the busy level: branches, walked down again and again.
+	low := chainBelow(t, at, 200)
+	unix.Close(at)
+	for i := range 3 {
+		unix.Close(chainBelow(t, mustMkdirAt(t, low, fmt.Sprint("s", i)), maxOpenLevels))
+	}
+	unix.Close(low)
+	old := unix.NsecToTimespec(time.Date(2001, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	for level := busy + 200; level >= 0; level-- {
+		fd := chainLevel(t, src, level)
+		unix.UtimesNanoAt(fd, ".", []unix.Timespec{old, old}, 0)
+		unix.Close(fd)
+	}
+	go func() {
+		// The walk goes deep while the FIFO's copy waits for a writer.
+		time.Sleep(time.Second)
+		fd := chainLevel(t, src, busy)
+		defer unix.Close(fd)
+		w, err := unix.Openat(fd, "fifo", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Errorf("fifo: %v", err)
+			return
+		}
+		unix.Write(w, []byte("through the fifo\n"))
+		unix.Close(w)
+	}()
+	st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4, Preserve: Preserve{Timestamps: true}}, dst, src)
+	if st.Errors != 0 {
+		t.Fatalf("%d errors, first %v", st.Errors, st.Failures[0])
+	}
+	for level := busy - 100; level <= busy+200; level++ {
+		fd := chainLevel(t, dst, level)
+		var s unix.Stat_t
+		unix.Fstat(fd, &s)
+		unix.Close(fd)
+		if s.Mtim != old {
+			t.Fatalf("level %d of the copy: mtime %v, want the source's %v", level, s.Mtim, old)
+		}
+	}
+}
+
+// chainLevel opens level n of a chain of "d" below root.
+func chainLevel(t *testing.T, root string, n int) int {
+	t.Helper()
+	top := openDir(t, root)
+	defer unix.Close(top)
+	return chainBelow0(t, top, n)
+}
+
+// chainBelow0 opens the existing level n of the chain below fd.
+func chainBelow0(t *testing.T, fd, n int) int {
+	t.Helper()
+	fd, err := unix.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		next, err := unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatalf("level %d: %v", i+1, err)
+		}
+		fd = next
+	}
+	return fd
+}
+
+// A parked directory moved while the walk is below it, and the level
+// below moved out of it, is reported once, "cannot return to directory":
+// the walk goes on above it (its ancestors are opened again by name from
+// the root), and it is not followed to where it went. (Moved alone, it
+// is still ".." of the level below: the walk finds it there, as it would
+// holding it open.)
+func TestWalkParkedDirectoryMoved(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	top := openDir(t, src)
+	defer unix.Close(top)
+	const busy, moved = 100, 51
+	at := chainBelow(t, top, busy)
+	if err := unix.Mkfifoat(at, "fifo", 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(chainBelow(t, at, 2*maxOpenLevels))
+	unix.Close(at)
+	// A file beside the chain above the moved level: copied all the same.
+	writeFile(t, filepath.Join(src, "beside"), []byte("beside\n"), 0o644)
+	go func() {
+		// The walk waits deep below, for the FIFO's copy.
+		time.Sleep(time.Second)
+		parent := chainLevel(t, src, moved-1)
+		defer unix.Close(parent)
+		if err := unix.Renameat(parent, "d", top, "gone"); err != nil {
+			t.Errorf("rename: %v", err)
+		}
+		if err := os.Rename(filepath.Join(src, "gone/d"), filepath.Join(src, "moved")); err != nil {
+			t.Errorf("rename: %v", err)
+		}
+		fd := chainLevel(t, filepath.Join(src, "moved"), busy-moved-1)
+		defer unix.Close(fd)
+		if w, err := unix.Openat(fd, "fifo", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+			t.Errorf("fifo: %v", err)
+		} else {
+			unix.Close(w)
+		}
+	}()
+	st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4}, dst, src)
+	if st.Errors != 1 || !strings.Contains(st.Failures[0].Err, "cannot return to directory") ||
+		!strings.HasSuffix(st.Failures[0].Err, errMoved.Error()) {
+		t.Fatalf("%d errors, first %v; want one, that level %d moved", st.Errors, st.Failures[:min(1, len(st.Failures))], moved)
+	}
+	if got := strings.Count(st.Failures[0].Path, "/d"); got != moved {
+		t.Errorf("the error names level %d, want %d", got, moved)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "beside")); err != nil {
+		t.Errorf("the file above the moved directory: %v", err)
+	}
+	for _, name := range []string{"gone", "moved"} {
+		if _, err := os.Lstat(filepath.Join(dst, name)); err == nil {
+			t.Errorf("%s: copied, but it was not there when the walk listed the root", name)
+		}
+	}
+}
+
+// No descriptor outlives a copy that parked directories, finished or
+// interrupted at any depth.
+func TestWalkParkingLeavesNoDescriptor(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "src")
+	deepChain(t, src, 3*maxOpenLevels, func(fd, level int) { writeAt(t, fd, "f", "x") })
+	for _, stopAt := range []int{0, maxOpenLevels, 2 * maxOpenLevels, 3*maxOpenLevels - 10} {
+		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
+			before := openFiles(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			dirs := 0
+			c := New(ctx, Options{Recursive: true, Jobs: 4, Preserve: Preserve{Timestamps: true, Mode: true},
+				Observe: func(ev Event) {
+					if ev.Kind == KindDir {
+						if dirs++; dirs == stopAt {
+							cancel()
+						}
+					}
+				}})
+			done := make(chan Stats, 1)
+			go func() { c.Copy(filepath.Join(root, fmt.Sprint("dst", stopAt)), src); done <- c.Close() }()
+			select {
+			case st := <-done:
+				if stopAt == 0 && (st.Errors != 0 || st.Dirs != 3*maxOpenLevels+1) {
+					t.Errorf("%d errors, %d directories", st.Errors, st.Dirs)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the copy hung")
+			}
+			if after := openFiles(t); after != before {
+				t.Errorf("%d descriptors open before the copy, %d after", before, after)
+			}
+		})
+	}
+}
+
+func openFiles(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
 
 // deepChain makes root and a chain of depth directories "d" below it,

@@ -43,8 +43,9 @@ type dirWalk struct {
 	d      *dirHandle
 	names  []string
 	next   int
-	done   bool    // nothing more to read
-	parked *parked // its descriptors are closed (see park)
+	done   bool // nothing more to read
+	park   parkState
+	parked *parked // while its descriptors are closed (see park)
 }
 
 // enterDir opens the directory srcName of parent and makes its copy
