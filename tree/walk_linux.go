@@ -2,6 +2,7 @@ package tree
 
 import (
 	"errors"
+	"io"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -72,12 +73,23 @@ func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName 
 		w.fail(srcPath, dstPath, pathErr("cannot open directory", srcPath, err))
 		return nil
 	}
+	// -x: the mount point is copied, its contents are not.
+	dw := &dirWalk{done: w.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev}
+	var readErr error
+	if !dw.done {
+		// Listed at once (see listNames).
+		readErr = dw.listSettled(srcFd, st)
+	}
 	d := &dirHandle{ownSrc: true, srcFd: srcFd, dstFd: -1, st: *st}
 	d.named(parent, srcName, dstName)
 	if err := w.makeDir(d, parent, dstName, op); err != nil {
 		closeQuick(srcFd)
 		w.fail(d.src(), d.dst(), err)
 		return nil
+	}
+	dw.d = d
+	if readErr != nil {
+		w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), readErr))
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
 	w.dirsOpen.Add(1)
@@ -86,14 +98,54 @@ func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName 
 		// A directory merged into is not made: cp -v says nothing of it.
 		w.pool.Report(result{ev: Event{Kind: KindDir}, made: d})
 	}
-	// -x: the mount point is copied, its contents are not.
-	done := w.opts.OneFS && !parent.operand && st.Dev != parent.st.Dev
-	return &dirWalk{d: d, done: done}
+	return dw
 }
 
 // listNames is how many names of a directory are read at once: a
-// directory of millions of entries is streamed, not held.
+// directory of millions of entries is streamed, not held. Up to there a
+// directory is listed whole as soon as it is opened, before its entries
+// are copied, as cp lists it: read a batch at a time while copying, a
+// file renamed meanwhile was lost unreported on btrfs, whose readdir stops
+// at the last entry there was when the directory was opened (the new
+// name comes after it, the old one is gone).
 const listNames = 1 << 16
+
+// listSettled lists the directory open at fd, which st (taken before it
+// was opened) describes, and lists it again if it changed meanwhile: btrfs
+// ends a listing at the entry that was last when the directory was
+// opened, so a file renamed between the open and the listing is under
+// neither name. Its ctime tells (a directory stat'ed gets a fine-grained
+// time at its next change: multigrain timestamps, Linux 6.13).
+func (dw *dirWalk) listSettled(fd int, st *unix.Stat_t) error {
+	before := st.Ctim
+	for try := 0; ; try++ {
+		err := dw.list(fd)
+		var now unix.Stat_t
+		if err != nil || !dw.done || try == 2 || fstat(fd, &now) != nil || now.Ctim == before {
+			return err
+		}
+		// Back to the start, which btrfs takes as a new listing.
+		if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+			return err
+		}
+		before, dw.done = now.Ctim, false
+	}
+}
+
+// list reads the next listNames names of the directory open at fd into
+// dw, in place of those it had, and notes when there are no more.
+func (dw *dirWalk) list(fd int) error {
+	dw.names, dw.next = dw.names[:0], 0
+	for len(dw.names) < listNames {
+		n := len(dw.names)
+		var err error
+		if dw.names, err = readNames(fd, dw.names); err != nil || len(dw.names) == n {
+			dw.done = true
+			return err
+		}
+	}
+	return nil
+}
 
 // nextName is the name of dw's next entry, listNames read at a time; false
 // at the end, or after an error, which it reports.
@@ -103,24 +155,9 @@ func (w *walker) nextName(dw *dirWalk) (string, bool) {
 			return "", false
 		}
 		runtime.Gosched() // as a worker does per batch (see pool)
-		dw.names, dw.next = dw.names[:0], 0
-		// The whole directory is listed before its entries are copied,
-		// up to listNames, as cp lists it: read a batch at a time while
-		// copying, a file renamed meanwhile was lost unreported on btrfs,
-		// whose readdir stops at the last entry there was when it began
-		// (the new name comes after it, the old one is gone).
-		for len(dw.names) < listNames {
-			n := len(dw.names)
-			var err error
-			dw.names, err = readNames(dw.d.srcFd, dw.names)
-			if err != nil {
-				d := dw.d
-				w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
-			}
-			if err != nil || len(dw.names) == n {
-				dw.done = true
-				break
-			}
+		if err := dw.list(dw.d.srcFd); err != nil {
+			d := dw.d
+			w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
 		}
 		if len(dw.names) == 0 {
 			dw.done = true
