@@ -2,6 +2,7 @@ package tree
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +55,9 @@ type parking struct {
 	// the walk goes deeper. Each is on the stack.
 	waiting []*dirWalk
 	closed  int // directories on the stack that are parkClosed
+	// broken is the depth of a parked directory that could not be opened
+	// again by name, and all below it: zero when there is none.
+	broken int
 }
 
 // openLevels is how many innermost levels the walk keeps open: a pair of
@@ -89,34 +93,38 @@ func (w *walker) deeper(pk *parking, stack []*dirWalk) {
 		dw.park = parkWaiting
 		pk.waiting = append(pk.waiting, dw)
 	}
-	pk.parkWaiting(w)
+	pk.parkWaiting(w, k)
 	if len(pk.waiting) > pk.maxWaiting() {
-		// The workers are behind the walk: let them catch up with the
-		// first waiting, rather than hold a descriptor pair a level.
+		// The workers are behind the walk: let them catch up with one
+		// of these, rather than hold a descriptor pair a level.
 		w.pool.Flush()
-		first := pk.waiting[0].d
-		w.waitUntil(func() bool { return first.jobs.Load() == 0 })
-		pk.parkWaiting(w)
+		w.waitUntil(func() bool {
+			return slices.ContainsFunc(pk.waiting, func(dw *dirWalk) bool { return dw.d.jobs.Load() == 0 })
+		})
+		pk.parkWaiting(w, k)
 	}
 }
 
-// parkWaiting parks the waiting directories that can be now. Entries are
-// done with in about the order they were handed out: it stops at the first
-// still busy.
-func (pk *parking) parkWaiting(w *walker) {
-	for len(pk.waiting) > 0 {
-		dw := pk.waiting[0]
+// parkWaiting parks the waiting directories that can be now, those at
+// depth k or above: one whose entries are still being copied waits on (a
+// long copy near the top does not hold up the rest), and so does one the
+// walk has come back near to.
+func (pk *parking) parkWaiting(w *walker, k int) {
+	pk.waiting = slices.DeleteFunc(pk.waiting, func(dw *dirWalk) bool {
+		if dw.depth > k {
+			return false
+		}
 		switch w.park(dw) {
 		case parkBusy:
-			return
+			return false
 		case parkDone:
 			dw.park = parkClosed
 			pk.closed++
 		case parkNever:
 			dw.park = parkStayOpen
 		}
-		pk.waiting = pk.waiting[1:]
-	}
+		return true
+	})
 }
 
 // waitUntil waits, sleeping longer each time up to 5 ms, until done says
@@ -143,7 +151,16 @@ func (w *walker) back(pk *parking, child *dirWalk, stack []*dirWalk) {
 	case parkClosed:
 		pk.closed-- // one that could not be opened again
 	}
+	if pk.broken >= len(stack) {
+		pk.broken = 0 // back above the directory that moved
+	}
 	if len(stack) == 0 || w.ctx.Err() != nil || stack[len(stack)-1].park != parkClosed {
+		return
+	}
+	dw := stack[len(stack)-1]
+	if pk.broken > 0 {
+		// Below a directory that moved (reported): out of reach.
+		dw.names, dw.next, dw.done = nil, 0, true
 		return
 	}
 	// The directories below, read and released, are closed by the
@@ -154,11 +171,15 @@ func (w *walker) back(pk *parking, child *dirWalk, stack []*dirWalk) {
 	if slack := int64(pk.maxWaiting()); w.dirsOpen.Load() > open+slack {
 		w.waitUntil(func() bool { return w.dirsOpen.Load() <= open+slack/2 })
 	}
-	dw := stack[len(stack)-1]
-	if err := w.unpark(child.d, stack); err != nil {
-		d := dw.d
+	if at, err := w.unpark(child.d, stack); err != nil {
+		// The level that could not be opened again is reported; the
+		// levels below it, to the one on top, are out of reach too.
+		d := stack[at].d
 		w.fail(d.src(), d.dst(), pathErr("cannot return to directory", d.src(), err))
 		dw.names, dw.next, dw.done = nil, 0, true
+		if at < len(stack)-1 {
+			pk.broken = at
+		}
 		return
 	}
 	dw.park = parkOpen
@@ -214,7 +235,7 @@ const reopenFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_
 // unpark opens the parked directory on top of stack again: as ".." of
 // child's, or if child's are closed too (it could not be opened again
 // itself) or are elsewhere now, by name from the nearest open ancestor.
-func (w *walker) unpark(child *dirHandle, stack []*dirWalk) error {
+func (w *walker) unpark(child *dirHandle, stack []*dirWalk) (at int, err error) {
 	dw := stack[len(stack)-1]
 	p := dw.parked
 	src, dst := -1, -1
@@ -225,22 +246,22 @@ func (w *walker) unpark(child *dirHandle, stack []*dirWalk) error {
 	if src < 0 || dst < 0 {
 		closeQuick(src)
 		closeQuick(dst)
-		var err error
-		if src, dst, err = reopenByName(stack); err != nil {
-			return err
+		if src, dst, at, err = reopenByName(stack); err != nil {
+			return at, err
 		}
 	}
 	d := dw.d
 	d.srcFd, d.dstFd, d.probeFd = src, dst, dst
 	dw.parked = nil
 	w.dirsOpen.Add(1)
-	return nil
+	return 0, nil
 }
 
 // reopenByName opens the parked directory on top of stack, and its copy,
 // level by level from the nearest ancestor that is open (the root of the
-// walk, at worst), checking each level is the directory parked there.
-func reopenByName(stack []*dirWalk) (src, dst int, err error) {
+// walk, at worst), checking each level is the directory parked there. On
+// failure, at is the level that failed.
+func reopenByName(stack []*dirWalk) (src, dst, at int, err error) {
 	top := len(stack) - 1
 	j := top - 1
 	for j > 0 && stack[j].park == parkClosed {
@@ -264,12 +285,12 @@ func reopenByName(stack []*dirWalk) (src, dst int, err error) {
 		}
 		src, dst = nsrc, ndst
 	}
-	return src, dst, nil
+	return src, dst, 0, nil
 }
 
 // closeOwned closes what reopenByName opened on its way from level j to
-// level k, and returns err.
-func closeOwned(src, dst, j, k int, err error) (int, int, error) {
+// level k, and returns its failure there.
+func closeOwned(src, dst, j, k int, err error) (int, int, int, error) {
 	if k-1 > j {
 		closeQuick(src)
 		closeQuick(dst)
@@ -277,7 +298,7 @@ func closeOwned(src, dst, j, k int, err error) (int, int, error) {
 	if err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP {
 		err = errMoved // (not there any more, or a symlink now)
 	}
-	return -1, -1, err
+	return -1, -1, k, err
 }
 
 // reopenAs opens name in the directory open at fd, which must be the

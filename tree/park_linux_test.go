@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,63 +272,197 @@ func chainBelow0(t *testing.T, fd, n int) int {
 	return fd
 }
 
-// A parked directory moved while the walk is below it, and the level
-// below moved out of it, is reported once, "cannot return to directory":
-// the walk goes on above it (its ancestors are opened again by name from
-// the root), and it is not followed to where it went. (Moved alone, it
-// is still ".." of the level below: the walk finds it there, as it would
-// holding it open.)
+// A parked directory that moved while the walk was below it is reported
+// once, "cannot return to directory", and not followed to where it went;
+// the walk goes on above it, its ancestors opened again by name from the
+// root. (Moved alone, it is still ".." of the level below: the walk finds
+// it there, as it would holding it open. So the level below moves too.)
 func TestWalkParkedDirectoryMoved(t *testing.T) {
-	root := t.TempDir()
-	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	if err := os.Mkdir(src, 0o755); err != nil {
+	const moved = 51
+	for _, tc := range []struct {
+		name string
+		// move moves level moved (in the chain under top) and the level
+		// below from, which the walk comes back up to.
+		// The FIFOs are below the directory fifos (relative to src) at
+		// level fifosAt, once moved.
+		fifos   string
+		fifosAt int
+		move    func(t *testing.T, src string, top int)
+	}{
+		{"away", "moved", moved + 1, func(t *testing.T, src string, top int) {
+			parent := chainLevel(t, src, moved-1)
+			defer unix.Close(parent)
+			mustRename(t, parent, "d", top, "gone")
+			child := chainLevel(t, filepath.Join(src, "gone"), 0)
+			defer unix.Close(child)
+			mustRename(t, child, "d", top, "moved")
+		}},
+		// Renamed where it stands, far above the level the walk comes
+		// back to: every level between is out of reach, one error.
+		{"in place, far above", ".", 0, func(t *testing.T, src string, top int) {
+			parent := chainLevel(t, src, moved-1)
+			defer unix.Close(parent)
+			mustRename(t, parent, "d", parent, "renamed")
+			below := openBelow(t, src, 299)
+			defer unix.Close(below)
+			mustRename(t, below, "d", top, "moved")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+			if err := os.Mkdir(src, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			top := openDir(t, src)
+			defer unix.Close(top)
+			// FIFOs read with --copy-contents on more levels than may
+			// wait to be parked: the walk waits deep below until they
+			// are written.
+			const fifos, first = maxOpenLevels/4 + 10, 100
+			at := chainBelow(t, top, first)
+			fifo := ""
+			for range fifos {
+				next := chainBelow(t, at, 1)
+				if fifo == "" {
+					fifo = nameListedFirst(t, at, "d")
+				}
+				if err := unix.Mkfifoat(at, fifo, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				unix.Close(at)
+				at = next
+			}
+			unix.Close(chainBelow(t, at, 2*maxOpenLevels))
+			unix.Close(at)
+			// A file beside the chain above the moved level: copied all the same.
+			writeFile(t, filepath.Join(src, "beside"), []byte("beside\n"), 0o644)
+			go func() {
+				time.Sleep(time.Second)
+				tc.move(t, src, top)
+				writeFIFOs(t, filepath.Join(src, tc.fifos), first-tc.fifosAt, fifos, fifo)
+			}()
+			st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4}, dst, src)
+			if st.Errors != 1 || !strings.Contains(st.Failures[0].Err, "cannot return to directory") ||
+				!strings.HasSuffix(st.Failures[0].Err, errMoved.Error()) {
+				t.Fatalf("%d errors, first %v; want one, that level %d moved", st.Errors, st.Failures[:min(1, len(st.Failures))], moved)
+			}
+			if got := strings.Count(st.Failures[0].Path, "/d"); got != moved {
+				t.Errorf("the error names level %d, want %d", got, moved)
+			}
+			if _, err := os.Stat(filepath.Join(dst, "beside")); err != nil {
+				t.Errorf("the file above the moved directory: %v", err)
+			}
+			for _, name := range []string{"gone", "moved"} {
+				if _, err := os.Lstat(filepath.Join(dst, name)); err == nil {
+					t.Errorf("%s: copied, but it was not there when the walk listed the root", name)
+				}
+			}
+		})
+	}
+}
+
+func mustRename(t *testing.T, fromDir int, from string, toDir int, to string) {
+	t.Helper()
+	if err := unix.Renameat(fromDir, from, toDir, to); err != nil {
+		t.Errorf("rename %s: %v", from, err)
+	}
+}
+
+// openBelow opens level n of the chain under root, whatever the moves
+// made of it: one directory in each level.
+func openBelow(t *testing.T, root string, n int) int {
+	t.Helper()
+	fd := openDir(t, root)
+	for i := range n {
+		names := dirNames(t, fd)
+		if len(names) == 0 {
+			t.Fatalf("level %d: empty", i)
+		}
+		var next int
+		var err error
+		for _, name := range names {
+			var st unix.Stat_t
+			if unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR &&
+				(i > 0 || name == "d") {
+				next, err = unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+				break
+			}
+		}
+		unix.Close(fd)
+		if err != nil || next == 0 {
+			t.Fatalf("level %d: %v", i+1, err)
+		}
+		fd = next
+	}
+	return fd
+}
+
+func dirNames(t *testing.T, fd int) []string {
+	t.Helper()
+	dup, err := unix.Dup(fd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	top := openDir(t, src)
-	defer unix.Close(top)
-	const busy, moved = 100, 51
-	at := chainBelow(t, top, busy)
-	if err := unix.Mkfifoat(at, "fifo", 0o644); err != nil {
+	f := os.NewFile(uintptr(dup), "dir")
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
 		t.Fatal(err)
 	}
-	unix.Close(chainBelow(t, at, 2*maxOpenLevels))
+	return names
+}
+
+// nameListedFirst is a name that the directory open at fd, holding
+// other, lists before other (with it made before other): the walk copies
+// what it lists first first. (Hashed orders are the same in every
+// directory of a filesystem, and so is tmpfs's order of creation.)
+func nameListedFirst(t *testing.T, fd int, other string) string {
+	t.Helper()
+	for i := range 50 {
+		name := fmt.Sprint("fifo", i)
+		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names := dirNames(t, fd)
+		unix.Unlinkat(fd, name, unix.AT_REMOVEDIR)
+		if slices.Index(names, name) < slices.Index(names, other) {
+			return name
+		}
+	}
+	t.Fatalf("no name listed before %q", other)
+	return ""
+}
+
+// writeFIFOs opens the FIFOs named fifo at levels first to first+n-1 of
+// the chain under src for writing, each as soon as its copy reads it, and
+// closes them: end of file.
+func writeFIFOs(t *testing.T, src string, first, n int, fifo string) {
+	t.Helper()
+	var fds []int
+	at := openBelow(t, src, first)
+	for range n {
+		fds = append(fds, at)
+		at = chainBelow0(t, at, 1)
+	}
 	unix.Close(at)
-	// A file beside the chain above the moved level: copied all the same.
-	writeFile(t, filepath.Join(src, "beside"), []byte("beside\n"), 0o644)
-	go func() {
-		// The walk waits deep below, for the FIFO's copy.
-		time.Sleep(time.Second)
-		parent := chainLevel(t, src, moved-1)
-		defer unix.Close(parent)
-		if err := unix.Renameat(parent, "d", top, "gone"); err != nil {
-			t.Errorf("rename: %v", err)
+	for len(fds) > 0 {
+		left := fds[:0]
+		for _, fd := range fds {
+			w, err := unix.Openat(fd, fifo, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+			if err == unix.ENXIO {
+				left = append(left, fd) // no reader yet
+				continue
+			}
+			if err != nil {
+				t.Errorf("fifo: %v", err)
+			} else {
+				unix.Close(w)
+			}
+			unix.Close(fd)
 		}
-		if err := os.Rename(filepath.Join(src, "gone/d"), filepath.Join(src, "moved")); err != nil {
-			t.Errorf("rename: %v", err)
-		}
-		fd := chainLevel(t, filepath.Join(src, "moved"), busy-moved-1)
-		defer unix.Close(fd)
-		if w, err := unix.Openat(fd, "fifo", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
-			t.Errorf("fifo: %v", err)
-		} else {
-			unix.Close(w)
-		}
-	}()
-	st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4}, dst, src)
-	if st.Errors != 1 || !strings.Contains(st.Failures[0].Err, "cannot return to directory") ||
-		!strings.HasSuffix(st.Failures[0].Err, errMoved.Error()) {
-		t.Fatalf("%d errors, first %v; want one, that level %d moved", st.Errors, st.Failures[:min(1, len(st.Failures))], moved)
-	}
-	if got := strings.Count(st.Failures[0].Path, "/d"); got != moved {
-		t.Errorf("the error names level %d, want %d", got, moved)
-	}
-	if _, err := os.Stat(filepath.Join(dst, "beside")); err != nil {
-		t.Errorf("the file above the moved directory: %v", err)
-	}
-	for _, name := range []string{"gone", "moved"} {
-		if _, err := os.Lstat(filepath.Join(dst, name)); err == nil {
-			t.Errorf("%s: copied, but it was not there when the walk listed the root", name)
-		}
+		fds = left
+		time.Sleep(time.Millisecond)
 	}
 }
 

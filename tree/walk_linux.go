@@ -32,6 +32,7 @@ func (w *walker) walkDir(op *operandState, parent *dirHandle, srcName, dstName s
 			continue
 		}
 		if dw := w.walkEntry(op, top.d, name); dw != nil {
+			dw.depth = len(stack)
 			stack = append(stack, dw)
 			w.deeper(&pk, stack)
 		}
@@ -45,6 +46,7 @@ type dirWalk struct {
 	names  []string
 	next   int
 	done   bool // nothing more to read
+	depth  int  // its index in the walk's stack
 	park   parkState
 	parked *parked // while its descriptors are closed (see park)
 }
