@@ -149,13 +149,7 @@ func chainBelow(t *testing.T, fd, n int) int {
 func TestWalkParksBranchingTrees(t *testing.T) {
 	for _, siblings := range []int{2, 10} {
 		t.Run(fmt.Sprint(siblings), func(t *testing.T) {
-			root := t.TempDir()
-			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-			if err := os.Mkdir(src, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			top := openDir(t, src)
-			defer unix.Close(top)
+			src, dst, top := scratchPair(t)
 			// Branches at two depths, past maxOpenLevels.
 			mid := chainBelow(t, top, maxOpenLevels+50)
 			defer unix.Close(mid)
@@ -173,6 +167,21 @@ func TestWalkParksBranchingTrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scratchPair makes a source directory in a fresh temporary one and
+// returns it, open as top (closed when the test ends), and where its copy
+// goes.
+func scratchPair(t *testing.T) (src, dst string, top int) {
+	t.Helper()
+	root := t.TempDir()
+	src, dst = filepath.Join(root, "src"), filepath.Join(root, "dst")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	top = openDir(t, src)
+	t.Cleanup(func() { unix.Close(top) })
+	return src, dst, top
 }
 
 // mustMkdirAt makes name in the directory open at fd and returns it open.
@@ -193,20 +202,15 @@ func mustMkdirAt(t *testing.T, fd int, name string) int {
 // it, when the collector owns it: its copy gets its timestamps, and the
 // race detector sees no two goroutines at its descriptors.
 func TestWalkParksOnlyDirectoriesOnTheStack(t *testing.T) {
-	root := t.TempDir()
-	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-	if err := os.Mkdir(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	top := openDir(t, src)
-	defer unix.Close(top)
+	src, dst, top := scratchPair(t)
 	const busy = maxOpenLevels + 100
 	at := chainBelow(t, top, busy)
-	if err := unix.Mkfifoat(at, "fifo", 0o644); err != nil {
-		t.Fatal(err)
-	}
 	// Below the busy level: branches, walked down again and again.
 	low := chainBelow(t, at, 200)
+	fifo := nameListedFirst(t, at, "d") // read before the walk goes down
+	if err := unix.Mkfifoat(at, fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	unix.Close(at)
 	for i := range 3 {
 		unix.Close(chainBelow(t, mustMkdirAt(t, low, fmt.Sprint("s", i)), maxOpenLevels))
@@ -223,7 +227,7 @@ func TestWalkParksOnlyDirectoriesOnTheStack(t *testing.T) {
 		time.Sleep(time.Second)
 		fd := chainLevel(t, src, busy)
 		defer unix.Close(fd)
-		w, err := unix.Openat(fd, "fifo", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		w, err := unix.Openat(fd, fifo, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			t.Errorf("fifo: %v", err)
 			return
@@ -309,13 +313,7 @@ func TestWalkParkedDirectoryMoved(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
-			if err := os.Mkdir(src, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			top := openDir(t, src)
-			defer unix.Close(top)
+			src, dst, top := scratchPair(t)
 			// FIFOs read with --copy-contents on more levels than may
 			// wait to be parked: the walk waits deep below until they
 			// are written.
