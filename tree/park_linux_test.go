@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/cowcp/cowcp/internal/testtree"
 	"golang.org/x/sys/unix"
 )
 
@@ -222,19 +224,13 @@ func TestWalkParksOnlyDirectoriesOnTheStack(t *testing.T) {
 		unix.UtimesNanoAt(fd, ".", []unix.Timespec{old, old}, 0)
 		unix.Close(fd)
 	}
-	go func() {
+	var writer sync.WaitGroup
+	defer writer.Wait()
+	writer.Go(func() {
 		// The walk goes deep while the FIFO's copy waits for a writer.
 		time.Sleep(time.Second)
-		fd := chainLevel(t, src, busy)
-		defer unix.Close(fd)
-		w, err := unix.Openat(fd, fifo, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Errorf("fifo: %v", err)
-			return
-		}
-		unix.Write(w, []byte("through the fifo\n"))
-		unix.Close(w)
-	}()
+		writeFIFOs(t, src, busy, 1, fifo)
+	})
 	st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4, Preserve: Preserve{Timestamps: true}}, dst, src)
 	if st.Errors != 0 {
 		t.Fatalf("%d errors, first %v", st.Errors, st.Failures[0])
@@ -282,18 +278,16 @@ func chainBelow0(t *testing.T, fd, n int) int {
 // root. (Moved alone, it is still ".." of the level below: the walk finds
 // it there, as it would holding it open. So the level below moves too.)
 func TestWalkParkedDirectoryMoved(t *testing.T) {
-	const moved = 51
+	// The FIFOs hold the walk on levels above the one that moves: the
+	// walk comes back to it from below by name, not from one of them.
+	const moved, first = 120, 20
 	for _, tc := range []struct {
 		name string
-		// move moves level moved (in the chain under top) and the level
-		// below from, which the walk comes back up to.
-		// The FIFOs are below the directory fifos (relative to src) at
-		// level fifosAt, once moved.
-		fifos   string
-		fifosAt int
-		move    func(t *testing.T, src string, top int)
+		// move moves level moved of the chain under src (open as top),
+		// and a level below it out of it, which the walk comes back to.
+		move func(t *testing.T, src string, top int)
 	}{
-		{"away", "moved", moved + 1, func(t *testing.T, src string, top int) {
+		{"away", func(t *testing.T, src string, top int) {
 			parent := chainLevel(t, src, moved-1)
 			defer unix.Close(parent)
 			mustRename(t, parent, "d", top, "gone")
@@ -303,7 +297,7 @@ func TestWalkParkedDirectoryMoved(t *testing.T) {
 		}},
 		// Renamed where it stands, far above the level the walk comes
 		// back to: every level between is out of reach, one error.
-		{"in place, far above", ".", 0, func(t *testing.T, src string, top int) {
+		{"in place, far above", func(t *testing.T, src string, top int) {
 			parent := chainLevel(t, src, moved-1)
 			defer unix.Close(parent)
 			mustRename(t, parent, "d", parent, "renamed")
@@ -317,7 +311,7 @@ func TestWalkParkedDirectoryMoved(t *testing.T) {
 			// FIFOs read with --copy-contents on more levels than may
 			// wait to be parked: the walk waits deep below until they
 			// are written.
-			const fifos, first = maxOpenLevels/4 + 10, 100
+			const fifos = maxOpenLevels/4 + 10 // on levels first to moved-1
 			at := chainBelow(t, top, first)
 			fifo := ""
 			for range fifos {
@@ -335,11 +329,13 @@ func TestWalkParkedDirectoryMoved(t *testing.T) {
 			unix.Close(at)
 			// A file beside the chain above the moved level: copied all the same.
 			writeFile(t, filepath.Join(src, "beside"), []byte("beside\n"), 0o644)
-			go func() {
+			var writer sync.WaitGroup
+			defer writer.Wait()
+			writer.Go(func() {
 				time.Sleep(time.Second)
 				tc.move(t, src, top)
-				writeFIFOs(t, filepath.Join(src, tc.fifos), first-tc.fifosAt, fifos, fifo)
-			}()
+				writeFIFOs(t, src, first, fifos, fifo)
+			})
 			st := copyOrHang(t, Options{Recursive: true, CopyContents: true, Jobs: 4}, dst, src)
 			if st.Errors != 1 || !strings.Contains(st.Failures[0].Err, "cannot return to directory") ||
 				!strings.HasSuffix(st.Failures[0].Err, errMoved.Error()) {
@@ -434,7 +430,7 @@ func nameListedFirst(t *testing.T, fd int, other string) string {
 
 // writeFIFOs opens the FIFOs named fifo at levels first to first+n-1 of
 // the chain under src for writing, each as soon as its copy reads it, and
-// closes them: end of file.
+// closes them: end of file. It gives up after a minute.
 func writeFIFOs(t *testing.T, src string, first, n int, fifo string) {
 	t.Helper()
 	var fds []int
@@ -444,7 +440,14 @@ func writeFIFOs(t *testing.T, src string, first, n int, fifo string) {
 		at = chainBelow0(t, at, 1)
 	}
 	unix.Close(at)
-	for len(fds) > 0 {
+	for end := time.Now().Add(time.Minute); len(fds) > 0; {
+		if time.Now().After(end) {
+			t.Errorf("%d FIFOs never read", len(fds))
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return
+		}
 		left := fds[:0]
 		for _, fd := range fds {
 			w, err := unix.Openat(fd, fifo, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -472,7 +475,7 @@ func TestWalkParkingLeavesNoDescriptor(t *testing.T) {
 	deepChain(t, src, 3*maxOpenLevels, func(fd, level int) { writeAt(t, fd, "f", "x") })
 	for _, stopAt := range []int{0, maxOpenLevels, 2 * maxOpenLevels, 3*maxOpenLevels - 10} {
 		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
-			before := openFiles(t)
+			before := testtree.OpenFds(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			dirs := 0
@@ -494,19 +497,9 @@ func TestWalkParkingLeavesNoDescriptor(t *testing.T) {
 			case <-time.After(time.Minute):
 				t.Fatal("the copy hung")
 			}
-			if after := openFiles(t); after != before {
-				t.Errorf("%d descriptors open before the copy, %d after", before, after)
-			}
+			testtree.FdsLeft(t, before)
 		})
 	}
-}
-
-func openFiles(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 // deepChain makes root and a chain of depth directories "d" below it,

@@ -117,14 +117,33 @@ const listNames = 1 << 16
 // ends a listing at the entry that was last when the directory was
 // opened, so a file renamed between the open and the listing is under
 // neither name. Its ctime tells (a directory stat'ed gets a fine-grained
-// time at its next change: multigrain timestamps, Linux 6.13).
+// time at its next change: multigrain timestamps, Linux 6.13). A listing
+// during which nothing changed is whole. If none is, after listTries, the
+// names of the earlier listings are kept too: a name gone since is
+// reported as vanished, where cp would have lost the file without a word.
 func (dw *dirWalk) listSettled(fd int, st *unix.Stat_t) error {
 	before := st.Ctim
-	for try := 0; ; try++ {
+	var earlier map[string]struct{}
+	for try := 1; ; try++ {
 		err := dw.list(fd)
 		var now unix.Stat_t
-		if err != nil || !dw.done || try == 2 || fstat(fd, &now) != nil || now.Ctim == before {
+		if err != nil || !dw.done || fstat(fd, &now) != nil || now.Ctim == before {
 			return err
+		}
+		if earlier == nil {
+			earlier = make(map[string]struct{}, len(dw.names))
+		}
+		if try == listTries {
+			for _, name := range dw.names {
+				delete(earlier, name)
+			}
+			for name := range earlier {
+				dw.names = append(dw.names, name)
+			}
+			return nil
+		}
+		for _, name := range dw.names {
+			earlier[name] = struct{}{}
 		}
 		// Back to the start, which btrfs takes as a new listing.
 		if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
@@ -133,6 +152,10 @@ func (dw *dirWalk) listSettled(fd int, st *unix.Stat_t) error {
 		before, dw.done = now.Ctim, false
 	}
 }
+
+// listTries is how many times listSettled lists a directory that keeps
+// changing.
+const listTries = 8
 
 // list reads the next listNames names of the directory open at fd into
 // dw, in place of those it had, and notes when there are no more.
