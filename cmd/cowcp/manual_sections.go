@@ -224,6 +224,9 @@ func differencesDoc() []gendoc.Block {
 				"is only that it is a new inode, so the directory's mtime changes (cp leaves it). "+
 				"Wherever more than that would differ, cowcp rewrites in place as cp.",
 			"Trees deeper than `PATH_MAX` are copied whole; cp stops there with \"File name too long\".",
+			"A directory is listed as soon as it is opened, and again if it changed meanwhile: on "+
+				"btrfs a file renamed between the open and the listing is under neither name, and cp, "+
+				"which lists once, loses it without a word.",
 			"Entries are copied by several workers at once, so `-v` lines come in completion order. "+
 				"With `-i` cowcp copies one file at a time, so questions come in cp's order.",
 			"A source file that changes while cowcp copies it (its size, modification or change "+
