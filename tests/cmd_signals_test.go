@@ -82,7 +82,7 @@ func TestCmdSignalsCleanUpLikeInterrupt(t *testing.T) {
 	mnt := mountFS(t, fsExt4, "2G")
 	src := filepath.Join(mnt, "big")
 	testtree.WriteRandom(t, src, 512<<20, 91)
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 	for i, tc := range []struct {
 		name    string
 		sigs    []syscall.Signal
@@ -330,7 +330,7 @@ func TestCmdSilentWhereCpIsSilent(t *testing.T) {
 	}
 	testtree.WriteRandom(t, filepath.Join(src, "a"), 3<<20, 96)
 	testtree.WriteRandom(t, filepath.Join(src, "sub", "b"), 5000, 97)
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 
 	// stderr to a file, as a script or a Makefile has it.
 	errFile := func(t *testing.T, name string) *os.File {

@@ -370,7 +370,7 @@ func TestSwappedDestinationDirNeverFollowed(t *testing.T) {
 	user, racer := swapperScratch(t, mnt)
 	src := filepath.Join(mnt, "src")
 	testtree.Build(t, src, testtree.Owned(hostileTree(1), 1000, 1000))
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 	_, skeleton := hostileDirs()
 	skelNodes := []testtree.Node{testtree.D(".", 0o755), testtree.D("sub", 0o755)}
 	for _, d := range skeleton {
@@ -381,7 +381,7 @@ func TestSwappedDestinationDirNeverFollowed(t *testing.T) {
 	// cp's gets a clone of it of its own, as cp writes into it.
 	canary := filepath.Join(mnt, "canary")
 	testtree.Build(t, canary, hostileTree(77))
-	canaryFP := fingerprint(t, canary)
+	canaryFP := testtree.Fingerprint(t, canary)
 
 	runs := []struct {
 		who, mode string
@@ -399,7 +399,7 @@ func TestSwappedDestinationDirNeverFollowed(t *testing.T) {
 			if out, err := exec.Command("cp", "-a", "--reflink=always", filepath.Join(mnt, "canary"), canary).CombinedOutput(); err != nil {
 				t.Fatalf("cloning the canary: %v\n%s", err, out)
 			}
-			canaryFP = fingerprint(t, canary)
+			canaryFP = testtree.Fingerprint(t, canary)
 		}
 		topBefore := dirNames(t, mnt)
 		dst := filepath.Join("user", name) // relative to mnt, as both copiers are run
@@ -415,7 +415,7 @@ func TestSwappedDestinationDirNeverFollowed(t *testing.T) {
 		took := time.Since(started)
 		swaps := sw.stop(t)
 
-		canaryDiffs := testtree.Diff(canaryFP, fingerprint(t, canary), "before", "after")
+		canaryDiffs := testtree.Diff(canaryFP, testtree.Fingerprint(t, canary), "before", "after")
 		errLines := nonEmptyLines(r.stderr)
 		t.Logf("%s: %s exit %d in %.2f s, %d error lines; swapper: %s; canary: %d changes",
 			name, run.who, r.code, took.Seconds(), len(errLines), swaps, len(canaryDiffs))
@@ -495,7 +495,7 @@ func TestSwappedFifoNeverChmodded(t *testing.T) {
 		if out, err := exec.Command("cp", "-a", canaryTemplate, canary).CombinedOutput(); err != nil {
 			t.Fatalf("copying the canary: %v\n%s", err, out)
 		}
-		canaryFP := fingerprint(t, canary)
+		canaryFP := testtree.Fingerprint(t, canary)
 		dst := filepath.Join("user", name)
 		testtree.Build(t, filepath.Join(mnt, dst), []testtree.Node{testtree.D(".", 0o755).Own(1000, 1000)})
 
@@ -506,7 +506,7 @@ func TestSwappedFifoNeverChmodded(t *testing.T) {
 		}
 		r := execute(t, bin, invocation{dir: mnt, args: []string{"-a", "src/.", dst}, umask: 0o022, timeout: 30 * time.Second})
 		swaps := sw.stop(t)
-		canaryDiffs := testtree.Diff(canaryFP, fingerprint(t, canary), "before", "after")
+		canaryDiffs := testtree.Diff(canaryFP, testtree.Fingerprint(t, canary), "before", "after")
 		errLines := nonEmptyLines(r.stderr)
 		t.Logf("%s: %s exit %d, %d error lines; swapper: %s; canary: %d changes", name, who, r.code, len(errLines), swaps, len(canaryDiffs))
 		for _, l := range firstN(errorKinds(errLines), 8) {

@@ -92,7 +92,7 @@ func TestRacingCopiesEndWhole(t *testing.T) {
 			mnt := mountFS(t, kind, "1G")
 			src := filepath.Join(mnt, "src")
 			makeFaultTree(t, src, raceTree, 70)
-			srcFP := fingerprint(t, src)
+			srcFP := testtree.Fingerprint(t, src)
 			want, err := testtree.Walk(src, testtree.WalkOptions{})
 			if err != nil {
 				t.Fatal(err)

@@ -200,7 +200,7 @@ func metadataFullBtrfs(t testing.TB) (mnt, src string, srcFP testtree.Manifest) 
 	before := btrfsDF(t, mnt)["Metadata"].used
 	testtree.Build(t, src, inlineTree(3000, 7))
 	srcMeta := btrfsDF(t, mnt)["Metadata"].used - before
-	srcFP = fingerprint(t, src)
+	srcFP = testtree.Fingerprint(t, src)
 	fillBtrfsData(t, mnt)
 	fillBtrfsMetadata(t, mnt, srcMeta/2)
 	df := btrfsDF(t, mnt)
@@ -415,7 +415,7 @@ func fullXFS(t testing.TB) (mnt, src, frag string, srcFP testtree.Manifest) {
 	frag = filepath.Join(mnt, "frag")
 	writeFragmented(t, frag, fragExtents, 12)
 	syncFS(t, mnt)
-	srcFP = fingerprint(t, src)
+	srcFP = testtree.Fingerprint(t, src)
 	return mnt, src, frag, srcFP
 }
 
@@ -444,7 +444,7 @@ func TestFaultFullXFSClone(t *testing.T) {
 			}
 		})
 		t.Run("manyExtents", func(t *testing.T) {
-			fragFP := fingerprint(t, frag)
+			fragFP := testtree.Fingerprint(t, frag)
 			t.Logf("%d KiB free after filling", fillFS(t, mnt, fragRoom)>>10)
 			dst := filepath.Join(mnt, "frag-copy")
 			r := cowcp(t, frag, dst)
@@ -471,7 +471,7 @@ func TestFaultFullXFSClone(t *testing.T) {
 			t.Errorf("GNU cp: exit %d on a full XFS, want 1", o.code)
 		}
 		fillFS(t, mnt, fragRoom)
-		fragFP := fingerprint(t, frag)
+		fragFP := testtree.Fingerprint(t, frag)
 		gnuCpOutcome(t, testtree.Manifest{".": fragFP["."]}, filepath.Join(mnt, "frag-copy"), frag, filepath.Join(mnt, "frag-copy"))
 	})
 }
@@ -533,7 +533,7 @@ func TestFaultQuotaByteCopy(t *testing.T) {
 	from := mountFS(t, fsExt4, "64M")
 	src := filepath.Join(from, "src")
 	makeFaultTree(t, src, quotaTree, 21)
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 	if n := fileBytes(srcFP); n <= quotaLimit {
 		t.Fatalf("the tree has %d bytes of files, within the %d-byte limit: it would fit", n, quotaLimit)
 	}
@@ -585,11 +585,11 @@ func TestFaultQuotaClone(t *testing.T) {
 	btrfsCmd(t, "subvolume", "create", other)
 	src := filepath.Join(other, "src")
 	makeFaultTree(t, src, quotaTree, 22)
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 	one := filepath.Join(other, "one")
 	testtree.WriteRandom(t, one, 2*quotaLimit+12345, 23)
 	syncFS(t, mnt)
-	oneFP := fingerprint(t, one)
+	oneFP := testtree.Fingerprint(t, one)
 
 	// btrfs keeps files under 2 KiB inline in its metadata: never shared.
 	checkShared := func(t *testing.T, dst string) {

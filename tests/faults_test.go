@@ -71,21 +71,10 @@ func makeFaultTree(t testing.TB, root string, spec faultTreeSize, seed uint64) {
 	syncFS(t, root)
 }
 
-// fingerprint records every entry under root with its identity (inode
-// number and ctime), so that any change to the tree shows.
-func fingerprint(t testing.TB, root string) testtree.Manifest {
-	t.Helper()
-	m, err := testtree.Walk(root, testtree.WalkOptions{Identity: true})
-	if err != nil {
-		t.Fatalf("walking %s: %v", root, err)
-	}
-	return m
-}
-
 // sourceUnchanged fails if root differs from its fingerprint before.
 func sourceUnchanged(t testing.TB, root string, before testtree.Manifest) {
 	t.Helper()
-	diffs := testtree.Diff(before, fingerprint(t, root), "before", "now")
+	diffs := testtree.Diff(before, testtree.Fingerprint(t, root), "before", "now")
 	if len(diffs) > 10 {
 		diffs = append(diffs[:10], fmt.Sprintf("… and %d more", len(diffs)-10))
 	}
@@ -258,7 +247,7 @@ func TestFaultFullDisk(t *testing.T) {
 		from := mountFS(t, fsBtrfs, "256M") // about 180 MB free
 		src := filepath.Join(from, "src")
 		makeFaultTree(t, src, faultTreeSize{big: 20, bigSize: 7 << 20, small: 300, sparse: 4}, 1)
-		srcFP := fingerprint(t, src)
+		srcFP := testtree.Fingerprint(t, src)
 		to := mountFS(t, fsExt4, "64M")
 		dst := filepath.Join(to, "dst")
 		mustOverflow(t, to, fileBytes(srcFP))
@@ -280,7 +269,7 @@ func TestFaultFullDisk(t *testing.T) {
 		mnt := mountFS(t, fsExt4, "160M")
 		src := filepath.Join(mnt, "src")
 		makeFaultTree(t, src, faultTreeSize{big: 12, bigSize: 6 << 20, small: 200, sparse: 6}, 2)
-		srcFP := fingerprint(t, src)
+		srcFP := testtree.Fingerprint(t, src)
 		dst := filepath.Join(mnt, "dst")
 		mustOverflow(t, mnt, fileBytes(srcFP))
 		r := cowcp(t, "-a", "--json", src, dst)
@@ -362,7 +351,7 @@ func TestFaultReplaceFullDisk(t *testing.T) {
 		}
 		old[n] = testtree.WriteRandom(t, filepath.Join(dstDir, n), 1<<20+int64(i)*777+5, 200+uint64(i))
 	}
-	srcFP := fingerprint(t, srcDir)
+	srcFP := testtree.Fingerprint(t, srcDir)
 	free := fillFS(t, mnt, 1<<20)
 	t.Logf("%d bytes free after filling", free)
 	if free >= 9<<19 {
@@ -496,7 +485,7 @@ func TestFaultInterrupt(t *testing.T) {
 		if trees[i] == "" {
 			trees[i] = filepath.Join(mnt, fmt.Sprintf("src%d", i))
 			makeFaultTree(t, trees[i], specs[i], 10*uint64(i+1))
-			fps[i] = fingerprint(t, trees[i])
+			fps[i] = testtree.Fingerprint(t, trees[i])
 		}
 		return trees[i], fps[i]
 	}
@@ -560,7 +549,7 @@ func TestFaultKillReplace(t *testing.T) {
 		newSum := testtree.WriteRandom(t, src, size+12345, 300+uint64(attempt))
 		oldSum := testtree.WriteRandom(t, dst, size/2+777, 400+uint64(attempt))
 		syncFS(t, mnt)
-		srcFP := fingerprint(t, src)
+		srcFP := testtree.Fingerprint(t, src)
 
 		cmd, _, se := startCowcp(t, "--reflink=never", src, dst)
 		midCopy := waitTemp(dir, 16<<20, 30*time.Second)
@@ -623,7 +612,7 @@ func TestFaultSignalClone(t *testing.T) {
 	mnt := mountFS(t, fsBtrfs, "1G")
 	src := filepath.Join(mnt, "src")
 	makeFaultTree(t, src, faultTreeSize{small: 6000}, 50)
-	srcFP := fingerprint(t, src)
+	srcFP := testtree.Fingerprint(t, src)
 	for _, c := range []struct {
 		sig   os.Signal
 		kills int // mid-copy runs to check

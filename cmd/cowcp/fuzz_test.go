@@ -73,7 +73,7 @@ func FuzzCowcpArgs(f *testing.F) {
 	work := filepath.Join(top, "work")
 	testtree.Build(f, top, []testtree.Node{testtree.F("canary", 0o644, []byte("canary\n"))})
 	testtree.Build(f, work, fuzzTree())
-	before := manifest(f, top)
+	before := testtree.Fingerprint(f, top)
 	var cp *cpTree
 	if _, err := os.Stat(gnuCp); err == nil && !selinuxEnabled() {
 		cp = newCpTree(f, filepath.Join(f.TempDir(), "cp"))
@@ -124,7 +124,7 @@ func FuzzCowcpArgs(f *testing.F) {
 				t.Fatalf("%q: stderr line %q is no message of %s's\nstderr:\n%s", args, l, progName, stderr)
 			}
 		}
-		if diffs := testtree.Diff(probed(before), probed(manifest(t, top)), "before", "after"); len(diffs) > 0 {
+		if diffs := testtree.Diff(probed(before), probed(testtree.Fingerprint(t, top)), "before", "after"); len(diffs) > 0 {
 			t.Fatalf("%q --dry-run changed the tree:\n%s", args, strings.Join(diffs, "\n"))
 		}
 		if cp != nil && code == exitUsage && strings.HasSuffix(stderr, "Try 'cp --help' for more information.\n") &&
@@ -174,7 +174,7 @@ type cpTree struct {
 
 func newCpTree(t testing.TB, dir string) *cpTree {
 	testtree.Build(t, dir, fuzzTree())
-	return &cpTree{dir: dir, before: manifest(t, dir)}
+	return &cpTree{dir: dir, before: testtree.Fingerprint(t, dir)}
 }
 
 // compareUsage runs GNU cp on args in the tree and wants cowcp's exit
@@ -194,7 +194,7 @@ func (cp *cpTree) compareUsage(t *testing.T, args []string, code int, stdout, st
 	case err != nil:
 		t.Fatal(err)
 	}
-	if !equalManifests(cp.before, manifest(t, cp.dir)) {
+	if !equalManifests(cp.before, testtree.Fingerprint(t, cp.dir)) {
 		if err := os.RemoveAll(cp.dir); err != nil {
 			t.Fatal(err)
 		}
@@ -286,17 +286,6 @@ func fuzzTree() []testtree.Node {
 		nodes = append(nodes, testtree.F("many/"+strconv.Itoa(i), 0o644, []byte(strconv.Itoa(i)+"\n")))
 	}
 	return nodes
-}
-
-// manifest is the tree at root with what identifies each entry (inode
-// number, ctime), so that a change of any kind shows.
-func manifest(t testing.TB, root string) testtree.Manifest {
-	t.Helper()
-	m, err := testtree.Walk(root, testtree.WalkOptions{Identity: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // probed is the manifest m of the fuzz tree without the mtime and ctime

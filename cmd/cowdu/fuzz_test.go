@@ -52,7 +52,7 @@ func FuzzCowduArgs(f *testing.F) {
 		testtree.L("dang", "nowhere"),
 		testtree.L("lself", "lself"),
 	})
-	before := manifest(f, top)
+	before := testtree.Fingerprint(f, top)
 
 	f.Fuzz(func(t *testing.T, line string) {
 		args := testtree.SplitArgs(line)
@@ -108,7 +108,7 @@ func FuzzCowduArgs(f *testing.F) {
 		case !strings.HasPrefix(stdout, "     Total") || !strings.HasSuffix(stdout, "  total\n"):
 			t.Fatalf("%q: stdout is no table ending with the total:\n%s", args, stdout)
 		}
-		if diffs := testtree.Diff(before, manifest(t, top), "before", "after"); len(diffs) > 0 {
+		if diffs := testtree.Diff(before, testtree.Fingerprint(t, top), "before", "after"); len(diffs) > 0 {
 			t.Fatalf("%q changed the tree:\n%s", args, strings.Join(diffs, "\n"))
 		}
 	})
@@ -120,15 +120,4 @@ func runIn(t *testing.T, dir string, args []string) (code int, stdout, stderr st
 	var out, errs bytes.Buffer
 	code = run(args, &out, &errs)
 	return code, out.String(), errs.String()
-}
-
-// manifest is the tree at root with what identifies each entry (inode
-// number, ctime), so that a change of any kind shows.
-func manifest(t testing.TB, root string) testtree.Manifest {
-	t.Helper()
-	m, err := testtree.Walk(root, testtree.WalkOptions{Identity: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
