@@ -696,31 +696,17 @@ const scaleDepth = 10_000
 func TestScaleDeepTree(t *testing.T) {
 	depth := scaleDepth
 	runScale(t, scaleCase{fs: fsBtrfs, size: "1G", build: func(t testing.TB, src string) {
-		if err := os.Mkdir(src, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		fd, err := unix.Open(src, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range depth {
-			if err := unix.Mkdirat(fd, "d", 0o755); err != nil {
-				t.Fatalf("level %d: %v", i, err)
+		testtree.DeepChain(t, src, depth, func(fd, level int) {
+			if level < depth {
+				return
 			}
-			next, err := unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-			unix.Close(fd)
+			leaf, err := unix.Openat(fd, "leaf", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
 			if err != nil {
-				t.Fatalf("level %d: %v", i, err)
+				t.Fatal(err)
 			}
-			fd = next
-		}
-		defer unix.Close(fd)
-		leaf, err := unix.Openat(fd, "leaf", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unix.Write(leaf, fmt.Appendf(nil, "bottom of %d levels\n", depth))
-		unix.Close(leaf)
+			unix.Write(leaf, fmt.Appendf(nil, "bottom of %d levels\n", depth))
+			unix.Close(leaf)
+		})
 	}})
 }
 

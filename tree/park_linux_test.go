@@ -56,7 +56,7 @@ func TestWalkParksDeepDirectories(t *testing.T) {
 	root := t.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	base := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	deepChain(t, src, parkDepth, func(fd, level int) {
+	testtree.DeepChain(t, src, parkDepth, func(fd, level int) {
 		writeAt(t, fd, "f", fmt.Sprintf("level %d\n", level))
 		ts := unix.NsecToTimespec(base.Add(time.Duration(level) * time.Hour).UnixNano())
 		if err := unix.UtimesNanoAt(fd, ".", []unix.Timespec{ts, ts}, 0); err != nil {
@@ -392,13 +392,16 @@ func openBelow(t *testing.T, root string, n int) int {
 	return fd
 }
 
+// dirNames lists the directory open at fd, from its start, in the order
+// it lists its entries (a description of its own: fd's offset is not
+// moved, and a second call lists it all again).
 func dirNames(t *testing.T, fd int) []string {
 	t.Helper()
-	dup, err := unix.Dup(fd)
+	again, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := os.NewFile(uintptr(dup), "dir")
+	f := os.NewFile(uintptr(again), "dir")
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
@@ -472,7 +475,7 @@ func writeFIFOs(t *testing.T, src string, first, n int, fifo string) {
 func TestWalkParkingLeavesNoDescriptor(t *testing.T) {
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	deepChain(t, src, 3*maxOpenLevels, func(fd, level int) { writeAt(t, fd, "f", "x") })
+	testtree.DeepChain(t, src, 3*maxOpenLevels, func(fd, level int) { writeAt(t, fd, "f", "x") })
 	for _, stopAt := range []int{0, maxOpenLevels, 2 * maxOpenLevels, 3*maxOpenLevels - 10} {
 		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
 			before := testtree.OpenFds(t)
@@ -499,36 +502,6 @@ func TestWalkParkingLeavesNoDescriptor(t *testing.T) {
 			}
 			testtree.FdsLeft(t, before)
 		})
-	}
-}
-
-// deepChain makes root and a chain of depth directories "d" below it,
-// calling at for each level (0 is root) with the level open.
-func deepChain(t *testing.T, root string, depth int, at func(fd, level int)) {
-	t.Helper()
-	if err := os.Mkdir(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fd := openDir(t, root)
-	var fds []int
-	for level := 0; ; level++ {
-		fds = append(fds, fd)
-		if level == depth {
-			break
-		}
-		if err := unix.Mkdirat(fd, "d", 0o755); err != nil {
-			t.Fatalf("level %d: %v", level, err)
-		}
-		next, err := unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatalf("level %d: %v", level, err)
-		}
-		fd = next
-	}
-	// Bottom up: what at makes in a level changes its parent's not.
-	for level := depth; level >= 0; level-- {
-		at(fds[level], level)
-		unix.Close(fds[level])
 	}
 }
 

@@ -57,3 +57,35 @@ func OpenDeep(t testing.TB, root string, depth, width int) int {
 	}
 	return fd
 }
+
+// DeepChain makes the directory root and a chain of depth directories "d"
+// below it, level by level with openat (path-based calls cannot reach the
+// deep ones), calling at with each level open (0 is root) once its "d" is
+// made: what at makes in a level changes only that level's times.
+func DeepChain(t testing.TB, root string, depth int, at func(fd, level int)) {
+	t.Helper()
+	if err := unix.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for level := 0; ; level++ {
+		next := -1
+		if level < depth {
+			if err := unix.Mkdirat(fd, "d", 0o755); err != nil {
+				t.Fatalf("%s: level %d: %v", root, level, err)
+			}
+			if next, err = unix.Openat(fd, "d", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+				t.Fatalf("%s: level %d: %v", root, level, err)
+			}
+		}
+		at(fd, level)
+		unix.Close(fd)
+		if next < 0 {
+			return
+		}
+		fd = next
+	}
+}
