@@ -196,17 +196,8 @@ func (w *walker) park(dw *dirWalk) parkResult {
 	case d.jobs.Load() != 0:
 		return parkBusy
 	}
-	for !dw.done && len(dw.names)-dw.next < parkNames {
-		n := len(dw.names)
-		var err error
-		dw.names, err = readNames(d.srcFd, dw.names)
-		if err != nil {
-			w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
-			dw.names, dw.next = dw.names[:n], min(dw.next, n)
-			dw.done = true
-		} else if len(dw.names) == n {
-			dw.done = true
-		}
+	if err := dw.readUpTo(d.srcFd, parkNames); err != nil {
+		w.cannotRead(d, err)
 	}
 	var src, dst unix.Stat_t
 	if !dw.done || fstat(d.srcFd, &src) != nil || fstat(d.dstFd, &dst) != nil {

@@ -91,7 +91,7 @@ func (w *walker) enterDir(op *operandState, parent *dirHandle, srcName, dstName 
 	}
 	dw.d = d
 	if readErr != nil {
-		w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), readErr))
+		w.cannotRead(d, readErr)
 	}
 	d.refs.Store(1) // the walker's, dropped when the directory is read
 	w.dirsOpen.Add(1)
@@ -161,7 +161,13 @@ const listTries = 8
 // dw, in place of those it had, and notes when there are no more.
 func (dw *dirWalk) list(fd int) error {
 	dw.names, dw.next = dw.names[:0], 0
-	for len(dw.names) < listNames {
+	return dw.readUpTo(fd, listNames)
+}
+
+// readUpTo reads more names of the directory open at fd into dw, until it
+// holds limit not yet walked or there are no more (which it notes).
+func (dw *dirWalk) readUpTo(fd, limit int) error {
+	for !dw.done && len(dw.names)-dw.next < limit {
 		n := len(dw.names)
 		var err error
 		if dw.names, err = readNames(fd, dw.names); err != nil || len(dw.names) == n {
@@ -170,6 +176,11 @@ func (dw *dirWalk) list(fd int) error {
 		}
 	}
 	return nil
+}
+
+// cannotRead reports that d could not be read (to its end).
+func (w *walker) cannotRead(d *dirHandle, err error) {
+	w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
 }
 
 // nextName is the name of dw's next entry, listNames read at a time; false
@@ -181,8 +192,7 @@ func (w *walker) nextName(dw *dirWalk) (string, bool) {
 		}
 		runtime.Gosched() // as a worker does per batch (see pool)
 		if err := dw.list(dw.d.srcFd); err != nil {
-			d := dw.d
-			w.fail(d.src(), d.dst(), pathErr("cannot read directory", d.src(), err))
+			w.cannotRead(dw.d, err)
 		}
 		if len(dw.names) == 0 {
 			dw.done = true
