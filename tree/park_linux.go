@@ -228,15 +228,11 @@ const reopenFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_
 // itself) or are elsewhere now, by name from the nearest open ancestor.
 func (w *walker) unpark(child *dirHandle, stack []*dirWalk) (at int, err error) {
 	dw := stack[len(stack)-1]
-	p := dw.parked
-	src, dst := -1, -1
+	src, dst, err := -1, -1, errMoved
 	if child.srcFd >= 0 && child.dstFd >= 0 {
-		src, _ = reopenAs(child.srcFd, "..", p.src)
-		dst, _ = reopenAs(child.dstFd, "..", p.dst)
+		src, dst, err = reopenPair(child.srcFd, child.dstFd, "..", "..", dw.parked)
 	}
-	if src < 0 || dst < 0 {
-		closeQuick(src)
-		closeQuick(dst)
+	if err != nil {
 		if src, dst, at, err = reopenByName(stack); err != nil {
 			return at, err
 		}
@@ -260,36 +256,35 @@ func reopenByName(stack []*dirWalk) (src, dst, at int, err error) {
 	}
 	src, dst = stack[j].d.srcFd, stack[j].d.dstFd
 	for k := j + 1; k <= top; k++ {
-		d, p := stack[k].d, stack[k].parked
-		nsrc, err := reopenAs(src, d.srcName, p.src)
-		if err != nil {
-			return closeOwned(src, dst, j, k, err)
-		}
-		ndst, err := reopenAs(dst, d.dstName, p.dst)
-		if err != nil {
-			closeQuick(nsrc)
-			return closeOwned(src, dst, j, k, err)
-		}
+		d := stack[k].d
+		nsrc, ndst, err := reopenPair(src, dst, d.srcName, d.dstName, stack[k].parked)
 		if k-1 > j {
+			// Opened on the way, not the ancestor's own.
 			closeQuick(src)
 			closeQuick(dst)
+		}
+		if err != nil {
+			if err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP {
+				err = errMoved // (not there any more, or a symlink now)
+			}
+			return -1, -1, k, err
 		}
 		src, dst = nsrc, ndst
 	}
 	return src, dst, 0, nil
 }
 
-// closeOwned closes what reopenByName opened on its way from level j to
-// level k, and returns its failure there.
-func closeOwned(src, dst, j, k int, err error) (int, int, int, error) {
-	if k-1 > j {
+// reopenPair opens a parked directory and its copy again, as srcName in
+// srcDir and dstName in dstDir, checking they are the ones p recorded.
+func reopenPair(srcDir, dstDir int, srcName, dstName string, p *parked) (src, dst int, err error) {
+	if src, err = reopenAs(srcDir, srcName, p.src); err != nil {
+		return -1, -1, err
+	}
+	if dst, err = reopenAs(dstDir, dstName, p.dst); err != nil {
 		closeQuick(src)
-		closeQuick(dst)
+		return -1, -1, err
 	}
-	if err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP {
-		err = errMoved // (not there any more, or a symlink now)
-	}
-	return -1, -1, k, err
+	return src, dst, nil
 }
 
 // reopenAs opens name in the directory open at fd, which must be the
